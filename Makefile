@@ -1,0 +1,16 @@
+.PHONY: setup test lint quickstart benchmarks
+
+setup:
+	bash scripts/setup.sh
+
+test:
+	bash scripts/test.sh
+
+lint:
+	bash scripts/lint.sh
+
+quickstart:
+	bash scripts/quickstart.sh
+
+benchmarks: setup
+	for b in benchmarks/bench_*.py; do .venv/bin/python $$b || exit 1; done

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Formatting, lint and type checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff format --check src tests benchmarks examples
+.venv/bin/ruff check src tests benchmarks examples
+.venv/bin/mypy

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up the pinned environment, then run the default test suite (the fast one;
+# learning runs marked `expensive` are excluded, see pyproject.toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m pytest -n 2 "$@"
