@@ -345,7 +345,7 @@ def _fields_equal(a: Any, b: Any) -> bool:
         if field.name == "infos":
             if (x is None) != (y is None):
                 return False
-            if x is not None and list(x) != list(y):
+            if x is not None and not _values_equal(list(x), list(y)):
                 return False
         elif isinstance(x, DictObs) or isinstance(y, DictObs):
             if x != y:
@@ -356,6 +356,17 @@ def _fields_equal(a: Any, b: Any) -> bool:
         elif x != y:
             return False
     return True
+
+
+def _values_equal(x: Any, y: Any) -> bool:
+    """Structural equality for info values, which may hold numpy arrays."""
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return bool(np.array_equal(x, y))
+    if isinstance(x, Mapping) and isinstance(y, Mapping):
+        return x.keys() == y.keys() and all(_values_equal(x[k], y[k]) for k in x)
+    if isinstance(x, list | tuple) and isinstance(y, list | tuple):
+        return len(x) == len(y) and all(map(_values_equal, x, y))
+    return bool(x == y)
 
 
 def _check_rews(rews: Any, n: int) -> None:

@@ -1,0 +1,585 @@
+"""Collect trajectories from a policy in a vectorised environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Union
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.utils import obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv
+
+from imitation.data import types
+
+PolicyCallable = Callable[
+    [Union[np.ndarray, dict[str, np.ndarray]], Any, np.ndarray],
+    tuple[np.ndarray, Any],
+]
+"""``(observations, state, episode_start) -> (actions, state)``, batched over envs."""
+
+AnyPolicy = Union[BaseAlgorithm, BasePolicy, PolicyCallable, None]
+"""What the rollout functions accept as a policy (None: uniformly random)."""
+
+GenTrajTerminationFn = Callable[[Sequence[types.TrajectoryWithRew]], bool]
+"""Called with the trajectories so far; returns True when sampling may stop."""
+
+
+def make_sample_until(
+    min_timesteps: int | None = None,
+    min_episodes: int | None = None,
+) -> GenTrajTerminationFn:
+    """A termination condition: stop once both minimums are reached.
+
+    Args:
+        min_timesteps: Minimum total number of transitions (None: no minimum).
+        min_episodes: Minimum number of trajectories (None: no minimum).
+
+    Returns:
+        The condition, for ``generate_trajectories`` and ``rollout``.
+
+    Raises:
+        ValueError: If both are None, or either is not positive.
+    """
+    if min_timesteps is None and min_episodes is None:
+        raise ValueError(
+            "make_sample_until needs min_timesteps, min_episodes or both.",
+        )
+    for name, value in (("min_timesteps", min_timesteps), ("min_episodes", min_episodes)):
+        if value is not None and value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}.")
+
+    def sample_until(trajectories: Sequence[types.TrajectoryWithRew]) -> bool:
+        if min_episodes is not None and len(trajectories) < min_episodes:
+            return False
+        if min_timesteps is not None:
+            return sum(len(t) for t in trajectories) >= min_timesteps
+        return True
+
+    return sample_until
+
+
+def make_min_episodes(n: int) -> GenTrajTerminationFn:
+    """A termination condition: stop after at least ``n`` episodes."""
+    return make_sample_until(min_episodes=n)
+
+
+def make_min_timesteps(n: int) -> GenTrajTerminationFn:
+    """A termination condition: stop after at least ``n`` transitions."""
+    return make_sample_until(min_timesteps=n)
+
+
+class _Growable:
+    """A time-major array ``(capacity, n_envs, *shape)`` that grows by doubling."""
+
+    def __init__(self, n_envs: int, shape: tuple[int, ...], dtype: Any) -> None:
+        self.data = np.empty((64, n_envs, *shape), dtype=dtype)
+
+    def ensure(self, rows: int) -> None:
+        if rows > len(self.data):
+            bigger = np.empty(
+                (max(rows, 2 * len(self.data)), *self.data.shape[1:]),
+                dtype=self.data.dtype,
+            )
+            bigger[: len(self.data)] = self.data
+            self.data = bigger
+
+    def shift(self, offset: int, end: int) -> None:
+        """Move rows ``offset:end`` to the front."""
+        self.data[: end - offset] = self.data[offset:end]
+
+
+class TrajectoryAccumulator:
+    """Assemble per-env trajectories from batched ``VecEnv`` steps.
+
+    Each step is written into time-major arrays with one assignment per field
+    (no per-env Python work); trajectories are cut out of those arrays when an
+    episode ends. Observations after a reset come from the ``VecEnv``; the true
+    final observation of an episode comes from ``info["terminal_observation"]``.
+    """
+
+    def __init__(self, n_envs: int) -> None:
+        """Make an accumulator for ``n_envs`` environments."""
+        self.n_envs = n_envs
+        self._obs: dict[str | None, _Growable] = {}
+        self._acts: _Growable | None = None
+        self._rews: _Growable | None = None
+        self._infos: _Growable | None = None
+        self._t = 0  # index of the current observation row
+        self._start = np.zeros(n_envs, dtype=np.int64)
+
+    @staticmethod
+    def _split(obs: types.Observation) -> dict[str | None, np.ndarray]:
+        if isinstance(obs, types.DictObs):
+            return dict(obs.items())
+        return {None: obs}
+
+    def reset(self, obs: types.Observation) -> None:
+        """Start a new episode in every env, from the batch of observations ``obs``."""
+        split = self._split(obs)
+        self._obs = {
+            k: _Growable(self.n_envs, v.shape[1:], v.dtype) for k, v in split.items()
+        }
+        for k, v in split.items():
+            self._obs[k].data[0] = v
+        self._acts = self._rews = self._infos = None
+        self._t = 0
+        self._start[:] = 0
+
+    def _compact(self) -> None:
+        """Drop rows that no episode in progress still needs."""
+        offset = int(self._start.min())
+        if offset == 0:
+            return
+        end = self._t + 1
+        for buf in self._obs.values():
+            buf.shift(offset, end)
+        for buf in (self._acts, self._rews, self._infos):
+            if buf is not None:
+                buf.shift(offset, end - 1)
+        self._start -= offset
+        self._t -= offset
+
+    def _obs_slice(self, env: int, lo: int, hi: int) -> dict[str | None, np.ndarray]:
+        return {k: b.data[lo:hi, env] for k, b in self._obs.items()}
+
+    @staticmethod
+    def _join(parts: dict[str | None, np.ndarray]) -> types.Observation:
+        if None in parts:
+            return parts[None]
+        return types.DictObs(parts)  # type: ignore[arg-type]
+
+    def add_step(
+        self,
+        acts: np.ndarray,
+        next_obs: types.Observation,
+        rews: np.ndarray,
+        dones: np.ndarray,
+        infos: Sequence[Mapping[str, Any]],
+        emit: np.ndarray | None = None,
+    ) -> list[types.TrajectoryWithRew]:
+        """Record one batched step; return the trajectories it completed.
+
+        Args:
+            acts: Actions taken, shape ``(n_envs,) + action_shape``.
+            next_obs: Observations returned by the step (after auto-reset for
+                envs that are done).
+            rews: Rewards, shape ``(n_envs,)``.
+            dones: Episode-end flags, shape ``(n_envs,)``.
+            infos: One info dict per env.
+            emit: Optional boolean mask; completed episodes of envs where it is
+                False are dropped instead of returned.
+
+        Returns:
+            The completed trajectories, in env order.
+        """
+        acts = np.asarray(acts)
+        if self._acts is None:
+            self._acts = _Growable(self.n_envs, acts.shape[1:], acts.dtype)
+            self._rews = _Growable(self.n_envs, (), np.float64)
+            self._infos = _Growable(self.n_envs, (), object)
+        assert self._rews is not None and self._infos is not None
+        t = self._t
+        if t + 2 > len(self._acts.data):
+            self._compact()
+            t = self._t
+        for buf in (self._acts, self._rews, self._infos):
+            buf.ensure(t + 1)
+        for obs_buf in self._obs.values():
+            obs_buf.ensure(t + 2)
+        self._acts.data[t] = acts
+        self._rews.data[t] = rews
+        self._infos.data[t, :] = infos
+        for k, v in self._split(next_obs).items():
+            self._obs[k].data[t + 1] = v
+        self._t = t + 1
+
+        finished: list[types.TrajectoryWithRew] = []
+        for i in np.flatnonzero(dones):
+            lo = int(self._start[i])
+            self._start[i] = t + 1
+            if emit is not None and not emit[i]:
+                continue
+            info = infos[i]
+            final = self._split(
+                types.maybe_wrap_in_dictobs(_add_batch_axis(info["terminal_observation"])),
+            )
+            obs = {
+                k: np.concatenate([v, final[k]])
+                for k, v in self._obs_slice(i, lo, t + 1).items()
+            }
+            finished.append(
+                types.TrajectoryWithRew(
+                    obs=self._join(obs),
+                    acts=self._acts.data[lo : t + 1, i].copy(),
+                    infos=self._infos.data[lo : t + 1, i].copy(),
+                    terminal=not info.get("TimeLimit.truncated", False),
+                    rews=self._rews.data[lo : t + 1, i].copy(),
+                ),
+            )
+        return finished
+
+    def pop_partial(self) -> list[types.TrajectoryWithRew]:
+        """Return the in-progress episode fragments, and restart them from now.
+
+        Returns:
+            One non-terminal trajectory per env with at least one step recorded
+            since its episode (or the last pop) started.
+        """
+        out = []
+        t = self._t
+        for i in range(self.n_envs):
+            lo = int(self._start[i])
+            if lo == t:
+                continue
+            assert self._acts is not None and self._rews is not None
+            assert self._infos is not None
+            obs = {k: v.copy() for k, v in self._obs_slice(i, lo, t + 1).items()}
+            out.append(
+                types.TrajectoryWithRew(
+                    obs=self._join(obs),
+                    acts=self._acts.data[lo:t, i].copy(),
+                    infos=self._infos.data[lo:t, i].copy(),
+                    terminal=False,
+                    rews=self._rews.data[lo:t, i].copy(),
+                ),
+            )
+            self._start[i] = t
+        return out
+
+
+def _add_batch_axis(obs: Any) -> Any:
+    if isinstance(obs, Mapping):
+        return {k: np.asarray(v)[None] for k, v in obs.items()}
+    return np.asarray(obs)[None]
+
+
+def _check_policy_spaces(policy: BasePolicy | BaseAlgorithm, venv: VecEnv) -> None:
+    for name in ("observation_space", "action_space"):
+        expected, got = getattr(policy, name), getattr(venv, name)
+        if expected != got:
+            raise ValueError(
+                f"The policy's {name} {expected} does not match the environment's "
+                f"{got}: use a policy trained on this environment (or wrap the "
+                "environment to match).",
+            )
+
+
+def _fast_sb3_callable(policy: BasePolicy, deterministic: bool) -> PolicyCallable:
+    """Act with an SB3 policy without ``predict``'s per-call checks.
+
+    Same result as ``policy.predict`` (including clipping or unscaling Box
+    actions), computed with one no-grad forward per step.
+    """
+    policy.set_training_mode(False)
+    action_space = policy.action_space
+    is_box = isinstance(action_space, spaces.Box)
+    squash = bool(getattr(policy, "squash_output", False))
+    act_shape = action_space.shape or ()
+    low = getattr(action_space, "low", None)
+    high = getattr(action_space, "high", None)
+    device = policy.device  # a property that scans the parameters: read it once
+
+    def act(obs: Any, state: Any, episode_start: np.ndarray) -> tuple[np.ndarray, Any]:
+        with th.no_grad():
+            obs_t = obs_as_tensor(obs, device)
+            acts = policy._predict(obs_t, deterministic=deterministic)
+        out = acts.cpu().numpy().reshape((-1, *act_shape))
+        if is_box:
+            out = policy.unscale_action(out) if squash else np.clip(out, low, high)
+        return out, state
+
+    return act
+
+
+def policy_to_callable(
+    policy: AnyPolicy,
+    venv: VecEnv,
+    deterministic_policy: bool = False,
+) -> PolicyCallable:
+    """Turn any supported policy into a batched ``(obs, state, ep_start)`` callable.
+
+    Args:
+        policy: An SB3 algorithm or policy, a callable
+            ``(obs, state, episode_start) -> (actions, state)``, or None for
+            uniformly random actions.
+        venv: The environment the policy will act in.
+        deterministic_policy: Use the SB3 policy's most likely action.
+
+    Returns:
+        The callable.
+
+    Raises:
+        ValueError: If an SB3 policy's spaces do not match ``venv``'s.
+        TypeError: If ``policy`` is none of the supported kinds.
+    """
+    if policy is None:
+        space = venv.action_space
+        n = venv.num_envs
+
+        def random_policy(obs: Any, state: Any, ep_start: np.ndarray) -> tuple:
+            return np.stack([space.sample() for _ in range(n)]), state
+
+        return random_policy
+    if isinstance(policy, BaseAlgorithm):
+        _check_policy_spaces(policy, venv)
+        policy = policy.policy
+    if isinstance(policy, BasePolicy):
+        _check_policy_spaces(policy, venv)
+        if type(policy).predict is BasePolicy.predict:
+            return _fast_sb3_callable(policy, deterministic_policy)
+        sb3_policy = policy
+
+        def predict(obs: Any, state: Any, ep_start: np.ndarray) -> tuple:
+            return sb3_policy.predict(
+                obs,
+                state=state,
+                episode_start=ep_start,
+                deterministic=deterministic_policy,
+            )
+
+        return predict
+    if callable(policy):
+        if deterministic_policy:
+            raise ValueError(
+                "deterministic_policy=True has no effect on a plain callable "
+                "policy; make the callable deterministic itself.",
+            )
+        return policy
+    raise TypeError(
+        "policy must be an SB3 algorithm or policy, a callable "
+        f"(obs, state, episode_start) -> (actions, state), or None; got {policy!r}.",
+    )
+
+
+def generate_trajectories(
+    policy: AnyPolicy,
+    venv: VecEnv,
+    sample_until: GenTrajTerminationFn,
+    rng: np.random.Generator,
+    *,
+    deterministic_policy: bool = False,
+) -> Sequence[types.TrajectoryWithRew]:
+    """Run ``policy`` in ``venv`` until ``sample_until`` says to stop.
+
+    Once the condition holds, envs whose episode just ended stop, while envs in
+    the middle of an episode run on until it ends and it is included: ending
+    at the condition would keep only the episodes that happened to finish first,
+    biasing the sample towards short episodes.
+
+    Args:
+        policy: See :func:`policy_to_callable`.
+        venv: The environment (reset at the start).
+        sample_until: Termination condition, e.g. from :func:`make_sample_until`.
+        rng: Generator used to shuffle the order of the returned trajectories.
+        deterministic_policy: Use the SB3 policy's most likely action.
+
+    Returns:
+        Complete episodes, each with infos and rewards.
+    """
+    get_actions = policy_to_callable(policy, venv, deterministic_policy)
+    obs = venv.reset()
+    acc = TrajectoryAccumulator(venv.num_envs)
+    acc.reset(types.maybe_wrap_in_dictobs(obs))
+    trajectories: list[types.TrajectoryWithRew] = []
+    active = np.ones(venv.num_envs, dtype=bool)
+    episode_start = np.ones(venv.num_envs, dtype=bool)
+    state = None
+    enough = False
+    while active.any():
+        acts, state = get_actions(obs, state, episode_start)
+        obs, rews, dones, infos = venv.step(acts)
+        new = acc.add_step(
+            acts,
+            types.maybe_wrap_in_dictobs(obs),
+            rews,
+            dones,
+            infos,
+            emit=active,
+        )
+        if new:
+            trajectories.extend(new)
+            enough = enough or sample_until(trajectories)
+        if enough:
+            active &= ~dones
+        episode_start = dones
+    order = rng.permutation(len(trajectories))
+    return [trajectories[i] for i in order]
+
+
+def unwrap_traj(traj: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
+    """Replace observations and rewards with those saved by ``RolloutInfoWrapper``.
+
+    Args:
+        traj: A complete episode whose last info has a ``"rollout"`` entry.
+
+    Returns:
+        The trajectory with the original (pre-wrapper) observations and rewards.
+
+    Raises:
+        ValueError: If the trajectory has no such info, or its lengths differ.
+    """
+    if traj.infos is None or "rollout" not in traj.infos[-1]:
+        raise ValueError(
+            "Cannot unwrap: the trajectory's last info has no 'rollout' entry. "
+            "Wrap each env in RolloutInfoWrapper (e.g. make_vec_env(..., "
+            "post_wrappers=[lambda env, _: RolloutInfoWrapper(env)])), or pass "
+            "unwrap=False.",
+        )
+    saved = traj.infos[-1]["rollout"]
+    return dataclasses.replace(
+        traj,
+        obs=types.maybe_wrap_in_dictobs(saved["obs"]),
+        rews=np.asarray(saved["rews"], dtype=np.float64),
+    )
+
+
+def discounted_sum(arr: np.ndarray, gamma: float) -> np.ndarray | float:
+    """Sum ``arr`` over its first (time) axis with weights ``gamma ** t``.
+
+    Args:
+        arr: Values, shape ``(T,) + extra``; ``T`` may be zero.
+        gamma: Discount factor.
+
+    Returns:
+        The discounted sum, of shape ``extra``.
+    """
+    arr = np.asarray(arr)
+    weights = np.power(gamma, np.arange(len(arr), dtype=np.float64))
+    return np.tensordot(weights, arr, axes=(0, 0))
+
+
+def _stats(prefix: str, values: np.ndarray) -> dict[str, float]:
+    return {
+        f"{prefix}_min": float(np.min(values)),
+        f"{prefix}_mean": float(np.mean(values)),
+        f"{prefix}_std": float(np.std(values)),
+        f"{prefix}_max": float(np.max(values)),
+    }
+
+
+def rollout_stats(
+    trajectories: Sequence[types.TrajectoryWithRew],
+) -> Mapping[str, float]:
+    """Summary statistics of episode returns and lengths.
+
+    Args:
+        trajectories: Trajectories with rewards.
+
+    Returns:
+        ``n_traj``, ``return_{min,mean,std,max}``, ``len_{min,mean,std,max}``;
+        and when the trajectories' last infos carry SB3 ``Monitor`` episode data
+        (``info["episode"]``), ``monitor_return_len`` and
+        ``monitor_return_{min,mean,std,max}``: the returns of the unwrapped env.
+
+    Raises:
+        ValueError: If ``trajectories`` is empty.
+    """
+    if len(trajectories) == 0:
+        raise ValueError("rollout_stats needs at least one trajectory.")
+    out: dict[str, float] = {"n_traj": len(trajectories)}
+    returns = np.array([float(np.sum(t.rews)) for t in trajectories])
+    lengths = np.array([len(t) for t in trajectories])
+    out.update(_stats("return", returns))
+    out.update(_stats("len", lengths))
+    monitor = [
+        float(t.infos[-1]["episode"]["r"])
+        for t in trajectories
+        if t.infos is not None and "episode" in t.infos[-1]
+    ]
+    if monitor:
+        out["monitor_return_len"] = len(monitor)
+        out.update(_stats("monitor_return", np.array(monitor)))
+    return out
+
+
+def rollout(
+    policy: AnyPolicy,
+    venv: VecEnv,
+    sample_until: GenTrajTerminationFn,
+    rng: np.random.Generator,
+    *,
+    unwrap: bool = True,
+    exclude_infos: bool = True,
+    verbose: bool = True,
+    **kwargs: Any,
+) -> Sequence[types.TrajectoryWithRew]:
+    """Collect trajectories, optionally unwrapped and without infos.
+
+    Args:
+        policy: See :func:`policy_to_callable`.
+        venv: The environment.
+        sample_until: Termination condition, e.g. from :func:`make_sample_until`.
+        rng: Generator for the order of the returned trajectories.
+        unwrap: Restore the observations and rewards recorded by
+            ``RolloutInfoWrapper`` (see :func:`unwrap_traj`).
+        exclude_infos: Drop the infos (saves memory and disk space).
+        verbose: Log :func:`rollout_stats` of the collected trajectories.
+        kwargs: Passed to :func:`generate_trajectories`
+            (``deterministic_policy``).
+
+    Returns:
+        The trajectories.
+    """
+    trajs = generate_trajectories(policy, venv, sample_until, rng=rng, **kwargs)
+    if unwrap:
+        trajs = [unwrap_traj(t) for t in trajs]
+    if verbose:
+        logging.info("Rollout stats: %s", rollout_stats(trajs))
+    if exclude_infos:
+        trajs = [dataclasses.replace(t, infos=None) for t in trajs]
+    return trajs
+
+
+def _flatten(
+    trajectories: Sequence[types.Trajectory],
+) -> dict[str, Any]:
+    if len(trajectories) == 0:
+        raise ValueError("Cannot flatten an empty list of trajectories.")
+    obs = types.concatenate_maybe_dictobs([t.obs[:-1] for t in trajectories])
+    next_obs = types.concatenate_maybe_dictobs([t.obs[1:] for t in trajectories])
+    acts = np.concatenate([t.acts for t in trajectories])
+    lengths = np.array([len(t) for t in trajectories])
+    dones = np.zeros(len(acts), dtype=bool)
+    ends = np.cumsum(lengths) - 1
+    dones[ends] = [t.terminal for t in trajectories]
+    infos = np.empty(len(acts), dtype=object)
+    offset = 0
+    for t in trajectories:
+        if t.infos is None:
+            infos[offset : offset + len(t)] = [{} for _ in range(len(t))]
+        else:
+            infos[offset : offset + len(t)] = t.infos
+        offset += len(t)
+    return {
+        "obs": obs,
+        "acts": acts,
+        "infos": infos,
+        "next_obs": next_obs,
+        "dones": dones,
+    }
+
+
+def flatten_trajectories(trajectories: Sequence[types.Trajectory]) -> types.Transitions:
+    """Flatten trajectories into one batch of transitions.
+
+    ``dones`` is True only at the last step of trajectories that are terminal.
+
+    Raises:
+        ValueError: If ``trajectories`` is empty.
+    """
+    return types.Transitions(**_flatten(trajectories))
+
+
+def flatten_trajectories_with_rew(
+    trajectories: Sequence[types.TrajectoryWithRew],
+) -> types.TransitionsWithRew:
+    """Like :func:`flatten_trajectories`, keeping the rewards."""
+    parts = _flatten(trajectories)
+    rews = np.concatenate([t.rews for t in trajectories])
+    return types.TransitionsWithRew(**parts, rews=rews)

@@ -1,0 +1,70 @@
+"""Tiny deterministic environments for tests and examples.
+
+They are fast, need no rendering, and cover what the real benchmark tasks do
+not: dict observations and episode lengths chosen per env.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class CountingEnv(gym.Env):
+    """Observation counts the steps taken; the episode ends after ``episode_len``.
+
+    The observation is ``[t, last_action]`` (float32) with reward ``t``, so a
+    trajectory can be checked exactly against what the env emitted. With
+    ``dict_obs=True`` the observation is ``{"t": [t], "act": [last_action]}``.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, episode_len: int = 5, dict_obs: bool = False) -> None:
+        """Make the env.
+
+        Args:
+            episode_len: Number of steps before the episode terminates.
+            dict_obs: Use a ``spaces.Dict`` observation space.
+        """
+        self.episode_len = episode_len
+        self.dict_obs = dict_obs
+        self.action_space = spaces.Discrete(3)
+        box = spaces.Box(low=0.0, high=np.inf, shape=(2,), dtype=np.float32)
+        if dict_obs:
+            self.observation_space = spaces.Dict(
+                {
+                    "t": spaces.Box(0.0, np.inf, shape=(1,), dtype=np.float32),
+                    "act": spaces.Box(0.0, np.inf, shape=(1,), dtype=np.float32),
+                },
+            )
+        else:
+            self.observation_space = box
+        self._t = 0
+
+    def _obs(self, act: int) -> Any:
+        if self.dict_obs:
+            return {
+                "t": np.array([self._t], dtype=np.float32),
+                "act": np.array([act], dtype=np.float32),
+            }
+        return np.array([self._t, act], dtype=np.float32)
+
+    def reset(
+        self,
+        *,
+        seed: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Start at ``t = 0``."""
+        super().reset(seed=seed)
+        self._t = 0
+        return self._obs(0), {}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Advance ``t``; terminate when it reaches ``episode_len``."""
+        self._t += 1
+        return self._obs(int(action)), float(self._t), self._t >= self.episode_len, False, {}
