@@ -50,7 +50,10 @@ def make_sample_until(
         raise ValueError(
             "make_sample_until needs min_timesteps, min_episodes or both.",
         )
-    for name, value in (("min_timesteps", min_timesteps), ("min_episodes", min_episodes)):
+    for name, value in (
+        ("min_timesteps", min_timesteps),
+        ("min_episodes", min_episodes),
+    ):
         if value is not None and value <= 0:
             raise ValueError(f"{name} must be positive, got {value}.")
 
@@ -207,7 +210,9 @@ class TrajectoryAccumulator:
                 continue
             info = infos[i]
             final = self._split(
-                types.maybe_wrap_in_dictobs(_add_batch_axis(info["terminal_observation"])),
+                types.maybe_wrap_in_dictobs(
+                    _add_batch_axis(info["terminal_observation"])
+                ),
             )
             obs = {
                 k: np.concatenate([v, final[k]])

@@ -311,7 +311,17 @@ def _remove_tree(path: pathlib.Path) -> None:
 
 
 def save_policy(policy: policies.BasePolicy, policy_path: AnyPath) -> None:
-    """Save an SB3 policy to ``policy_path`` atomically (``BasePolicy.save``)."""
-    with atomic_write_path(policy_path) as tmp:
-        policy.save(str(tmp))
+    """Save an SB3 policy atomically: its class, constructor arguments and weights.
 
+    ``imitation.algorithms.bc.reconstruct_policy`` loads it back, unpickling
+    only library classes.
+    """
+    with atomic_write_path(policy_path) as tmp:
+        th.save(
+            {
+                "policy_class": type(policy),
+                "data": policy._get_constructor_parameters(),
+                "state_dict": policy.state_dict(),
+            },
+            tmp,
+        )

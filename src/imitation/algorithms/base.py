@@ -1,0 +1,256 @@
+"""Base classes of the imitation algorithms and their demonstration loading."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar, Union
+
+import numpy as np
+import torch as th
+import torch.utils.data as th_data
+from stable_baselines3.common.policies import BasePolicy
+
+from imitation.data import rollout, types
+from imitation.util import logger as imit_logger
+from imitation.util import util
+
+TransitionMapping = Mapping[str, Union[np.ndarray, th.Tensor]]
+"""A batch of transitions: field name (``obs``, ``acts``, ...) to array or tensor."""
+
+TransitionKind = TypeVar("TransitionKind", bound=types.TransitionsMinimal)
+
+AnyTransitions = Union[
+    Iterable[types.Trajectory],
+    Iterable[TransitionMapping],
+    types.TransitionsMinimal,
+]
+"""Demonstrations in any accepted form: trajectories, transitions or batches."""
+
+VARIABLE_HORIZON_HELP = (
+    "Episodes of different lengths detected: {lengths}. Variable-horizon "
+    "environments leak information about the reward through their termination "
+    "condition and can badly confound evaluation; see docs/variable-horizon.md "
+    "('Limitations on Horizon Length'). Use fixed-horizon environments (e.g. "
+    "the seals/ versions), or pass allow_variable_horizon=True if you are sure."
+)
+
+
+class BaseImitationAlgorithm(abc.ABC):
+    """Base class for all imitation learning algorithms: logging and horizon checks."""
+
+    allow_variable_horizon: bool
+    """If True, allow variable-horizon trajectories; otherwise raise on seeing them."""
+
+    def __init__(
+        self,
+        *,
+        custom_logger: imit_logger.HierarchicalLogger | None = None,
+        allow_variable_horizon: bool = False,
+    ) -> None:
+        """Set up logging and the horizon check.
+
+        Args:
+            custom_logger: Where to log to; if None, a new logger is created.
+            allow_variable_horizon: If False (default), raise ``ValueError`` on
+                trajectories of different lengths. Only override this if you
+                know what you are doing (see ``docs/variable-horizon.md``).
+        """
+        self._logger = custom_logger or imit_logger.configure()
+        self.allow_variable_horizon = allow_variable_horizon
+        if allow_variable_horizon:
+            logging.warning(
+                "allow_variable_horizon=True: episodes of different lengths are "
+                "accepted. This can leak reward information through episode "
+                "termination and confound evaluation.",
+            )
+        self._horizon: int | None = None
+
+    @property
+    def logger(self) -> imit_logger.HierarchicalLogger:
+        """The logger of this algorithm."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
+        self._logger = value
+
+    def _check_fixed_horizon(self, horizons: Iterable[int]) -> None:
+        """Raise if the episode lengths seen so far (and ``horizons``) differ.
+
+        Args:
+            horizons: Lengths of newly seen complete episodes.
+
+        Raises:
+            ValueError: If lengths differ and ``allow_variable_horizon`` is False.
+        """
+        if self.allow_variable_horizon:
+            return
+        lengths = set(horizons)
+        if self._horizon is not None:
+            lengths.add(self._horizon)
+        if len(lengths) > 1:
+            raise ValueError(VARIABLE_HORIZON_HELP.format(lengths=sorted(lengths)))
+        if lengths:
+            self._horizon = lengths.pop()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        # Loggers hold open files: drop ours, a fresh one is made on unpickling.
+        state.pop("_logger", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._logger = imit_logger.configure()
+
+
+class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
+    """An algorithm that learns from demonstrations: BC, IRL, etc."""
+
+    def __init__(
+        self,
+        *,
+        demonstrations: AnyTransitions | None,
+        custom_logger: imit_logger.HierarchicalLogger | None = None,
+        allow_variable_horizon: bool = False,
+    ) -> None:
+        """Set up the algorithm and (optionally) its demonstrations.
+
+        Args:
+            demonstrations: Demonstrations from an expert (optional): a
+                ``TransitionsMinimal`` object, a sequence of trajectories, or an
+                iterable of transition batches (mappings to arrays/tensors).
+            custom_logger: Where to log to; if None, a new logger is created.
+            allow_variable_horizon: See :class:`BaseImitationAlgorithm`.
+        """
+        super().__init__(
+            custom_logger=custom_logger,
+            allow_variable_horizon=allow_variable_horizon,
+        )
+        if demonstrations is not None:
+            self.set_demonstrations(demonstrations)
+
+    @abc.abstractmethod
+    def set_demonstrations(self, demonstrations: AnyTransitions) -> None:
+        """Set the demonstration data (DAgger changes it between rounds)."""
+
+    @property
+    @abc.abstractmethod
+    def policy(self) -> BasePolicy:
+        """A policy imitating the demonstration data."""
+
+
+class ShuffledBatches(Iterable[dict[str, Any]]):
+    """Minibatches of a transitions object, reshuffled on every pass.
+
+    One pass yields ``len(transitions) // batch_size`` batches (the remainder is
+    dropped so every batch has the same size). Each batch is a dict of tensors
+    made by slicing whole arrays with one index array: no per-sample Python.
+    ``infos`` are not included (training never uses them).
+    """
+
+    def __init__(
+        self,
+        transitions: types.TransitionsMinimal,
+        batch_size: int,
+        rng: np.random.Generator,
+    ) -> None:
+        """Prepare batching.
+
+        Args:
+            transitions: The samples.
+            batch_size: Samples per batch.
+            rng: Generator for the shuffling.
+
+        Raises:
+            ValueError: If there are fewer samples than ``batch_size``.
+        """
+        if len(transitions) < batch_size:
+            raise ValueError(
+                f"Need at least batch_size={batch_size} transitions, got "
+                f"{len(transitions)}: collect more demonstrations or use a "
+                "smaller batch_size.",
+            )
+        self.batch_size = batch_size
+        self.rng = rng
+        fields = types.dataclass_quick_asdict(transitions)
+        fields.pop("infos")
+        self._tensors: dict[str, Any] = {
+            name: _to_tensor(value) for name, value in fields.items()
+        }
+        self._n = len(transitions)
+
+    def __len__(self) -> int:
+        return self._n // self.batch_size
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        order = th.from_numpy(self.rng.permutation(self._n))
+        for i in range(len(self)):
+            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+            yield {name: _index(value, idx) for name, value in self._tensors.items()}
+
+
+def _to_tensor(value: Any) -> Any:
+    if isinstance(value, types.DictObs):
+        return {k: util.safe_to_tensor(v) for k, v in value.items()}
+    return util.safe_to_tensor(value)
+
+
+def _index(value: Any, idx: th.Tensor) -> Any:
+    if isinstance(value, dict):
+        return {k: v[idx] for k, v in value.items()}
+    return value[idx]
+
+
+def make_data_loader(
+    transitions: AnyTransitions,
+    batch_size: int,
+    data_loader_kwargs: Mapping[str, Any] | None = None,
+    rng: np.random.Generator | None = None,
+) -> Iterable[TransitionMapping]:
+    """Turn demonstrations in any accepted form into an iterable of batches.
+
+    Trajectories are flattened into transitions first. A ``TransitionsMinimal``
+    is batched by :class:`ShuffledBatches` (fast, reshuffled each pass), or by
+    a torch ``DataLoader`` when ``data_loader_kwargs`` are given. Any other
+    iterable (e.g. a user's ``DataLoader``) is assumed to yield batches of size
+    ``batch_size`` and is returned as is.
+
+    Args:
+        transitions: The demonstrations.
+        batch_size: Samples per batch.
+        data_loader_kwargs: Arguments for a torch ``DataLoader`` (``shuffle``,
+            ``drop_last``, ...); they select the ``DataLoader`` path.
+        rng: Generator for shuffling (default: seeded from fresh entropy).
+
+    Returns:
+        A re-iterable of batches (dicts of tensors).
+
+    Raises:
+        ValueError: If ``batch_size`` is not positive, the demonstrations are
+            empty, or there are fewer transitions than ``batch_size``.
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch_size={batch_size} must be positive.")
+    if isinstance(transitions, Iterable) and not isinstance(
+        transitions,
+        types.TransitionsMinimal | th_data.DataLoader,
+    ):
+        first, transitions = util.get_first_iter_element(transitions)
+        if isinstance(first, types.Trajectory):
+            transitions = rollout.flatten_trajectories(list(transitions))  # type: ignore[arg-type]
+    if isinstance(transitions, types.TransitionsMinimal):
+        if len(transitions) == 0:
+            raise ValueError("The demonstrations are empty: no transitions.")
+        if data_loader_kwargs is not None:
+            kwargs = {"shuffle": True, "drop_last": True, **data_loader_kwargs}
+            return th_data.DataLoader(
+                transitions,  # type: ignore[arg-type]
+                batch_size=batch_size,
+                collate_fn=types.transitions_collate_fn,
+                **kwargs,
+            )
+        return ShuffledBatches(transitions, batch_size, rng or np.random.default_rng())
+    return transitions  # type: ignore[return-value]

@@ -1,0 +1,440 @@
+"""Behavioral Cloning (BC): supervised learning of a policy from expert actions."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+import tqdm
+from stable_baselines3.common import policies, preprocessing, utils, vec_env
+
+from imitation.algorithms import base as algo_base
+from imitation.data import rollout, types
+from imitation.policies import base as policy_base
+from imitation.util import logger as imit_logger
+from imitation.util import safe_pickle, util
+
+
+def reconstruct_policy(
+    policy_path: str,
+    device: th.device | str = "auto",
+) -> policies.ActorCriticPolicy:
+    """Load a policy saved with ``imitation.util.util.save_policy``.
+
+    Only library classes are unpickled (see ``imitation.util.safe_pickle``).
+
+    Args:
+        policy_path: Path of the saved policy.
+        device: Device to load it on.
+
+    Returns:
+        The policy.
+    """
+    device = utils.get_device(device)
+    saved = safe_pickle.safe_torch_load(policy_path, map_location=device)
+    policy = saved["policy_class"](**saved["data"])
+    policy.load_state_dict(saved["state_dict"])
+    return policy.to(device)
+
+
+@dataclasses.dataclass(frozen=True)
+class BCTrainingMetrics:
+    """The loss of one batch and its parts."""
+
+    neglogp: th.Tensor
+    entropy: th.Tensor | None
+    ent_loss: th.Tensor
+    prob_true_act: th.Tensor
+    l2_norm: th.Tensor
+    l2_loss: th.Tensor
+    loss: th.Tensor
+
+
+@contextlib.contextmanager
+def _no_distribution_validation() -> Iterator[None]:
+    previous = th.distributions.Distribution._validate_args
+    th.distributions.Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        th.distributions.Distribution.set_default_validate_args(previous)
+
+
+def _squared_norm(params: Iterable[th.Tensor]) -> th.Tensor:
+    return th.stack([p.square().sum() for p in params]).sum()
+
+
+@dataclasses.dataclass(frozen=True)
+class BehaviorCloningLossCalculator:
+    """Negative log-likelihood of the expert's actions, with entropy and L2 terms.
+
+    ``loss = neglogp + ent_weight * (-entropy) + l2_weight * l2_norm / 2``.
+    """
+
+    ent_weight: float
+    l2_weight: float
+
+    def __call__(
+        self,
+        policy: policies.ActorCriticPolicy,
+        obs: th.Tensor | dict[str, th.Tensor],
+        acts: th.Tensor,
+    ) -> BCTrainingMetrics:
+        """Compute the loss of ``policy`` on a batch.
+
+        Args:
+            policy: The policy being trained.
+            obs: Observations (tensors on the policy's device).
+            acts: The expert's actions.
+
+        Returns:
+            The loss and its parts.
+        """
+        # Only the action distribution is needed: skip the value head. The
+        # batch comes from validated demonstrations, so torch's per-call
+        # argument validation of the distribution is skipped.
+        with _no_distribution_validation():
+            dist = policy.get_distribution(obs)
+            log_prob = dist.log_prob(acts)
+            entropy = dist.entropy()
+        neglogp = -log_prob.mean()
+        ent_loss = (
+            -self.ent_weight * entropy.mean()
+            if entropy is not None
+            else th.zeros((), device=neglogp.device)
+        )
+        if self.l2_weight > 0:
+            l2_norm = _squared_norm(policy.parameters())
+            l2_loss = self.l2_weight * l2_norm / 2
+        else:
+            # Not part of the loss: keep it out of the autograd graph.
+            with th.no_grad():
+                l2_norm = _squared_norm(policy.parameters())
+            l2_loss = th.zeros((), device=neglogp.device)
+        return BCTrainingMetrics(
+            neglogp=neglogp,
+            entropy=entropy.mean() if entropy is not None else None,
+            ent_loss=ent_loss,
+            prob_true_act=log_prob.detach().exp().mean(),
+            l2_norm=l2_norm,
+            l2_loss=l2_loss,
+            loss=neglogp + ent_loss + l2_loss,
+        )
+
+
+def _check_space_match(
+    demos: types.TransitionsMinimal,
+    observation_space: gym.Space,
+    action_space: gym.Space,
+) -> None:
+    """Raise ``ValueError`` if the demonstrations do not fit the spaces."""
+    obs = demos.obs
+    if isinstance(observation_space, gym.spaces.Dict) != isinstance(obs, types.DictObs):
+        raise ValueError(
+            "Demonstration observations do not match the observation space "
+            f"{observation_space}: one is a dict and the other is not.",
+        )
+    if isinstance(obs, types.DictObs):
+        shapes = {k: v.shape[1:] for k, v in obs.items()}
+        expected = {
+            k: preprocessing.get_obs_shape(s)
+            for k, s in observation_space.spaces.items()  # type: ignore[attr-defined]
+        }
+    else:
+        shapes = obs.shape[1:]
+        expected = preprocessing.get_obs_shape(observation_space)  # type: ignore[assignment]
+    if shapes != expected:
+        raise ValueError(
+            f"Demonstration observations have shape {shapes} but the observation "
+            f"space {observation_space} needs {expected}: the demonstrations are "
+            "from a different environment.",
+        )
+    acts = demos.acts
+    if isinstance(action_space, gym.spaces.Discrete):
+        bad = acts.ndim != 1 or acts.dtype.kind not in "iu"
+        if not bad and len(acts):
+            bad = acts.min() < action_space.start or acts.max() >= (
+                action_space.start + action_space.n
+            )
+    else:
+        bad = acts.shape[1:] != (action_space.shape or ())
+    if bad:
+        raise ValueError(
+            f"Demonstration actions (shape {acts.shape}, dtype {acts.dtype}) do not "
+            f"fit the action space {action_space}: the demonstrations are from a "
+            "different environment.",
+        )
+
+
+class BC(algo_base.DemonstrationAlgorithm):
+    """Behavioral cloning: maximise the likelihood of the expert's actions."""
+
+    def __init__(
+        self,
+        *,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        rng: np.random.Generator,
+        policy: policies.ActorCriticPolicy | None = None,
+        demonstrations: algo_base.AnyTransitions | None = None,
+        batch_size: int = 32,
+        minibatch_size: int | None = None,
+        optimizer_cls: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: Mapping[str, Any] | None = None,
+        ent_weight: float = 1e-3,
+        l2_weight: float = 0.0,
+        device: str | th.device = "auto",
+        custom_logger: imit_logger.HierarchicalLogger | None = None,
+    ) -> None:
+        """Build BC.
+
+        Args:
+            observation_space: The environment's observation space.
+            action_space: The environment's action space.
+            rng: Generator for shuffling the demonstrations.
+            policy: An SB3 policy to train; defaults to ``FeedForward32Policy``.
+            demonstrations: Expert demonstrations (optional; see
+                ``set_demonstrations``).
+            batch_size: Samples per optimisation step.
+            minibatch_size: Samples per gradient computation; gradients are
+                accumulated over ``batch_size // minibatch_size`` minibatches.
+                Must divide ``batch_size``. Defaults to ``batch_size``.
+            optimizer_cls: Optimiser class.
+            optimizer_kwargs: Optimiser arguments other than the parameters and
+                weight decay (use ``l2_weight`` instead).
+            ent_weight: Weight of the entropy bonus.
+            l2_weight: Weight of the L2 penalty on the policy's parameters.
+            device: Device for the policy.
+            custom_logger: Where to log to; if None, a new logger is created.
+
+        Raises:
+            ValueError: If ``weight_decay`` is in ``optimizer_kwargs``, the batch
+                size is not a positive multiple of the minibatch size, or the
+                policy's spaces differ from the given spaces.
+        """
+        self._demo_data_loader: Iterable[algo_base.TransitionMapping] | None = None
+        self.batch_size = batch_size
+        self.minibatch_size = minibatch_size or batch_size
+        if batch_size <= 0 or self.minibatch_size <= 0:
+            raise ValueError("batch_size and minibatch_size must be positive.")
+        if batch_size % self.minibatch_size != 0:
+            raise ValueError(
+                f"batch_size={batch_size} must be a multiple of "
+                f"minibatch_size={self.minibatch_size}.",
+            )
+        optimizer_kwargs = dict(optimizer_kwargs or {})
+        if "weight_decay" in optimizer_kwargs:
+            raise ValueError(
+                "Use the parameter l2_weight instead of weight_decay in "
+                "optimizer_kwargs.",
+            )
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.rng = rng
+        super().__init__(demonstrations=demonstrations, custom_logger=custom_logger)
+        if policy is None:
+            policy = policy_base.FeedForward32Policy(
+                observation_space=observation_space,
+                action_space=action_space,
+                # The policy's own optimiser is unused: BC builds its own.
+                lr_schedule=lambda _: th.finfo(th.float32).max,
+            )
+        if policy.observation_space != observation_space:
+            raise ValueError(
+                f"The policy's observation space {policy.observation_space} differs "
+                f"from observation_space={observation_space}.",
+            )
+        if policy.action_space != action_space:
+            raise ValueError(
+                f"The policy's action space {policy.action_space} differs from "
+                f"action_space={action_space}.",
+            )
+        self._policy = policy.to(utils.get_device(device))
+        self.optimizer = optimizer_cls(self._policy.parameters(), **optimizer_kwargs)
+        self.loss_calculator = BehaviorCloningLossCalculator(ent_weight, l2_weight)
+        self._tensorboard_step = 0
+
+    @property
+    def policy(self) -> policies.ActorCriticPolicy:
+        """The policy being trained."""
+        return self._policy
+
+    def set_demonstrations(self, demonstrations: algo_base.AnyTransitions) -> None:
+        """Set the demonstrations to clone.
+
+        Args:
+            demonstrations: A torch ``DataLoader`` or other iterable of batches
+                (dicts with ``obs`` and ``acts``), a ``TransitionsMinimal``, or a
+                sequence of trajectories.
+
+        Raises:
+            ValueError: If the demonstrations are empty or do not fit the spaces.
+        """
+        if isinstance(demonstrations, Iterable) and not isinstance(
+            demonstrations,
+            types.TransitionsMinimal,
+        ):
+            try:
+                first, demonstrations = util.get_first_iter_element(demonstrations)
+            except ValueError as exc:
+                raise ValueError("The demonstrations are empty.") from exc
+            if isinstance(first, types.Trajectory):
+                demonstrations = rollout.flatten_trajectories(list(demonstrations))  # type: ignore[arg-type]
+        if isinstance(demonstrations, types.TransitionsMinimal):
+            _check_space_match(
+                demonstrations, self.observation_space, self.action_space
+            )
+        self._demo_data_loader = algo_base.make_data_loader(
+            demonstrations,
+            self.minibatch_size,
+            rng=self.rng,
+        )
+
+    def _to_device(self, value: Any, device: th.device) -> Any:
+        if isinstance(value, Mapping):
+            return {k: self._to_device(v, device) for k, v in value.items()}
+        return util.safe_to_tensor(value, device=device)
+
+    def _batches(
+        self,
+        on_epoch_end: Callable[[], None] | None,
+    ) -> Iterable[tuple[int, Mapping[str, Any]]]:
+        """Yield ``(epoch, minibatch)`` forever, calling ``on_epoch_end`` between."""
+        assert self._demo_data_loader is not None
+        for epoch in itertools.count():
+            empty = True
+            for batch in self._demo_data_loader:
+                empty = False
+                yield epoch, batch
+            if empty:
+                raise ValueError("The demonstration data loader yielded no batches.")
+            if on_epoch_end is not None:
+                on_epoch_end()
+
+    def train(
+        self,
+        *,
+        n_epochs: int | None = None,
+        n_batches: int | None = None,
+        on_epoch_end: Callable[[], None] | None = None,
+        on_batch_end: Callable[[], None] | None = None,
+        log_interval: int = 500,
+        log_rollouts_venv: vec_env.VecEnv | None = None,
+        log_rollouts_n_episodes: int = 5,
+        progress_bar: bool = True,
+        reset_tensorboard: bool = False,
+    ) -> None:
+        """Train for ``n_epochs`` passes over the data or ``n_batches`` batches.
+
+        Args:
+            n_epochs: Number of complete passes over the demonstrations.
+            n_batches: Number of batches (optimisation steps). Give exactly one
+                of ``n_epochs`` and ``n_batches``.
+            on_epoch_end: Called after each complete pass.
+            on_batch_end: Called after each optimisation step.
+            log_interval: Log statistics every this many batches.
+            log_rollouts_venv: If given, roll out the policy in it at each log
+                and record return and length statistics.
+            log_rollouts_n_episodes: Episodes per such rollout (<= 0 disables).
+            progress_bar: Show a progress bar.
+            reset_tensorboard: Restart the logged step count from zero.
+
+        Raises:
+            ValueError: If not exactly one of ``n_epochs``/``n_batches`` is given,
+                or no demonstrations were set.
+        """
+        if (n_epochs is None) == (n_batches is None):
+            raise ValueError("Give exactly one of n_epochs and n_batches.")
+        if self._demo_data_loader is None:
+            raise ValueError("No demonstrations: call set_demonstrations() first.")
+        if reset_tensorboard:
+            self._tensorboard_step = 0
+        accumulate = self.batch_size // self.minibatch_size
+        scale = self.minibatch_size / self.batch_size
+        total = n_batches
+        if total is None:
+            assert n_epochs is not None
+            total = (
+                None
+                if not hasattr(self._demo_data_loader, "__len__")
+                else (
+                    n_epochs * len(self._demo_data_loader) // accumulate  # type: ignore[arg-type]
+                )
+            )
+        device = self._policy.device  # a property that scans the parameters
+        self._policy.set_training_mode(True)
+        progress = tqdm.tqdm(total=total, unit="batch", disable=not progress_bar)
+        batch_num = 0
+        n_mini = 0
+        metrics: BCTrainingMetrics | None = None
+        self.optimizer.zero_grad(set_to_none=True)
+        epoch = 0
+        for batch_epoch, minibatch in self._batches(on_epoch_end):
+            if n_epochs is not None and batch_epoch >= n_epochs:
+                break
+            epoch = batch_epoch
+            obs = self._to_device(minibatch["obs"], device)
+            acts = self._to_device(minibatch["acts"], device)
+            metrics = self.loss_calculator(self._policy, obs, acts)
+            (metrics.loss * scale).backward()
+            n_mini += 1
+            if n_mini % accumulate:
+                continue
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            batch_num += 1
+            self._tensorboard_step += 1
+            progress.update(1)
+            if batch_num % log_interval == 0:
+                self._log(
+                    metrics,
+                    epoch,
+                    batch_num,
+                    log_rollouts_venv,
+                    log_rollouts_n_episodes,
+                )
+            if on_batch_end is not None:
+                on_batch_end()
+            if n_batches is not None and batch_num >= n_batches:
+                break
+        progress.close()
+        if metrics is not None and batch_num % log_interval != 0:
+            self._log(
+                metrics, epoch, batch_num, log_rollouts_venv, log_rollouts_n_episodes
+            )
+        self._policy.set_training_mode(False)
+
+    def _log(
+        self,
+        metrics: BCTrainingMetrics,
+        epoch: int,
+        batch_num: int,
+        venv: vec_env.VecEnv | None,
+        n_episodes: int,
+    ) -> None:
+        self.logger.record("batch_size", self.batch_size)
+        self.logger.record("bc/epoch", epoch)
+        self.logger.record("bc/batch", batch_num)
+        self.logger.record("bc/samples_so_far", batch_num * self.batch_size)
+        for field in dataclasses.fields(metrics):
+            value = getattr(metrics, field.name)
+            if value is not None:
+                self.logger.record(f"bc/{field.name}", float(value.item()))
+        if venv is not None and n_episodes > 0:
+            self._policy.set_training_mode(False)
+            trajs = rollout.generate_trajectories(
+                self._policy,
+                venv,
+                rollout.make_min_episodes(n_episodes),
+                rng=self.rng,
+            )
+            for key, value in rollout.rollout_stats(trajs).items():
+                self.logger.record(f"rollout/{key}", value)
+            self._policy.set_training_mode(True)
+        self.logger.dump(self._tensorboard_step)

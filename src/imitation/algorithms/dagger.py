@@ -1,0 +1,541 @@
+"""DAgger: BC on a dataset aggregated from the learner's own state distribution.
+
+Training proceeds in rounds. In each round a demonstrator labels the states
+that a mix of itself and the current learner visits (the learner acts with
+probability ``1 - beta``), and BC then trains on every demonstration gathered
+so far. All state lives in a scratch directory::
+
+    scratch_dir/
+        checkpoint-001.pt ... checkpoint-latest.pt   (trainer snapshots)
+        policy-001.pt ... policy-latest.pt           (the policy alone)
+        demos/
+            round-000/demos_round_000_000.npz, demos_round_000_001.npz, ...
+            round-001/...
+
+Every file is written atomically, so a run killed at any point resumes with
+:func:`reconstruct_trainer` without losing a saved demonstration.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import pathlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common import policies, utils, vec_env
+
+from imitation.algorithms import base, bc
+from imitation.data import rollout, serialize, types
+from imitation.util import logger as imit_logger
+from imitation.util import safe_pickle, util
+
+
+class BetaSchedule(abc.ABC):
+    """Maps the round number to beta, the probability of the expert's action."""
+
+    @abc.abstractmethod
+    def __call__(self, round_num: int) -> float:
+        """Beta for round ``round_num`` (0-based)."""
+
+
+class LinearBetaSchedule(BetaSchedule):
+    """Beta falls linearly from 1 to 0 over ``rampdown_rounds`` rounds, then stays 0."""
+
+    def __init__(self, rampdown_rounds: int) -> None:
+        """Make the schedule.
+
+        Raises:
+            ValueError: If ``rampdown_rounds`` is not positive.
+        """
+        if rampdown_rounds <= 0:
+            raise ValueError(f"rampdown_rounds={rampdown_rounds} must be positive.")
+        self.rampdown_rounds = rampdown_rounds
+
+    def __call__(self, round_num: int) -> float:
+        """Beta for round ``round_num``."""
+        return min(
+            1.0, max(0.0, (self.rampdown_rounds - round_num) / self.rampdown_rounds)
+        )
+
+
+class ExponentialBetaSchedule(BetaSchedule):
+    """Beta is ``decay_probability ** round_num``."""
+
+    def __init__(self, decay_probability: float) -> None:
+        """Make the schedule.
+
+        Raises:
+            ValueError: If ``decay_probability`` is outside (0, 1].
+        """
+        if not 0 < decay_probability <= 1:
+            raise ValueError(
+                f"decay_probability={decay_probability} must be in (0, 1].",
+            )
+        self.decay_probability = decay_probability
+
+    def __call__(self, round_num: int) -> float:
+        """Beta for round ``round_num``."""
+        return float(self.decay_probability**round_num)
+
+
+class NeedsDemosException(Exception):
+    """The current round has no demonstrations yet: collect some first."""
+
+
+_DEMO_FILE = re.compile(r"demos_round_(\d{3})_(\d{3,})\.npz$")
+
+
+def _demo_files(round_dir: pathlib.Path) -> list[pathlib.Path]:
+    if not round_dir.is_dir():
+        return []
+    return sorted(p for p in round_dir.iterdir() if _DEMO_FILE.match(p.name))
+
+
+def _save_demo(
+    round_dir: pathlib.Path, round_num: int, traj: types.Trajectory
+) -> pathlib.Path:
+    """Save one demonstration as the next numbered file of its round, atomically."""
+    index = len(_demo_files(round_dir))
+    path = round_dir / f"demos_round_{round_num:03d}_{index:03d}.npz"
+    serialize.save_npz(path, [traj])
+    return path
+
+
+class InteractiveTrajectoryCollector(vec_env.VecEnvWrapper):
+    """Records the demonstrator's actions while mixing in the learner's.
+
+    ``step(actions)`` takes the demonstrator's actions. Each env, independently
+    at every step, executes that action with probability ``beta`` and the
+    learner's action (from ``get_robot_acts``) otherwise. The demonstrator's
+    actions are what is recorded: every completed episode is saved to
+    ``save_dir`` as a ``TrajectoryWithRew``.
+    """
+
+    def __init__(
+        self,
+        venv: vec_env.VecEnv,
+        get_robot_acts: Callable[[np.ndarray], np.ndarray],
+        beta: float,
+        save_dir: types.AnyPath,
+        rng: np.random.Generator,
+    ) -> None:
+        """Build the collector.
+
+        Args:
+            venv: The environment to collect in.
+            get_robot_acts: The learner: batch of observations to actions.
+            beta: Probability of executing the demonstrator's action.
+            save_dir: Where completed episodes are saved.
+            rng: Generator for the choice of whose action is executed.
+
+        Raises:
+            ValueError: If ``beta`` is outside [0, 1].
+        """
+        super().__init__(venv)
+        if not 0 <= beta <= 1:
+            raise ValueError(f"beta={beta} must be in [0, 1].")
+        self.get_robot_acts = get_robot_acts
+        self.beta = beta
+        self.save_dir = util.parse_path(save_dir)
+        self.rng = rng
+        match = re.search(r"round-(\d+)$", self.save_dir.name)
+        self._round_num = int(match.group(1)) if match else 0
+        self.traj_accum: rollout.TrajectoryAccumulator | None = None
+        self._last_obs: Any = None
+        self._expert_acts: np.ndarray | None = None
+        self._is_reset = False
+
+    def seed(self, seed: int | None = None) -> list[int | None]:
+        """Seed the choice of actions and the wrapped env."""
+        self.rng = np.random.default_rng(seed)
+        return self.venv.seed(seed)
+
+    def reset(self) -> Any:
+        """Reset the env and start recording new episodes."""
+        obs = self.venv.reset()
+        self.traj_accum = rollout.TrajectoryAccumulator(self.num_envs)
+        self.traj_accum.reset(types.maybe_wrap_in_dictobs(obs))
+        self._last_obs = obs
+        self._is_reset = True
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        """Execute the demonstrator's ``actions`` or, with prob. ``1 - beta``, the learner's.
+
+        Raises:
+            RuntimeError: If ``reset`` has not been called.
+        """
+        if not self._is_reset:
+            raise RuntimeError("Call reset() before step().")
+        actions = np.asarray(actions)
+        self._expert_acts = actions
+        use_robot = self.rng.uniform(size=self.num_envs) > self.beta
+        if use_robot.any():
+            robot = np.asarray(self.get_robot_acts(self._last_obs))
+            mask = use_robot.reshape((-1,) + (1,) * (actions.ndim - 1))
+            actions = np.where(mask, robot, actions)
+        self.venv.step_async(actions)
+
+    def step_wait(self) -> Any:
+        """Step, and save every episode that ended."""
+        assert self.traj_accum is not None and self._expert_acts is not None
+        obs, rews, dones, infos = self.venv.step_wait()
+        finished = self.traj_accum.add_step(
+            self._expert_acts,
+            types.maybe_wrap_in_dictobs(obs),
+            rews,
+            dones,
+            infos,
+        )
+        for traj in finished:
+            _save_demo(self.save_dir, self._round_num, _without_infos(traj))
+        self._last_obs = obs
+        return obs, rews, dones, infos
+
+
+def _without_infos(traj: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
+    return types.TrajectoryWithRew(
+        obs=traj.obs, acts=traj.acts, infos=None, terminal=traj.terminal, rews=traj.rews
+    )
+
+
+class DAggerTrainer(base.BaseImitationAlgorithm):
+    """DAgger with a low-level, resumable API (suited to human demonstrators)."""
+
+    DEFAULT_N_EPOCHS: int = 4
+    """The default number of BC training epochs in ``extend_and_update``."""
+
+    def __init__(
+        self,
+        *,
+        venv: vec_env.VecEnv,
+        scratch_dir: types.AnyPath,
+        rng: np.random.Generator,
+        beta_schedule: Callable[[int], float] | None = None,
+        bc_trainer: bc.BC,
+        custom_logger: imit_logger.HierarchicalLogger | None = None,
+    ) -> None:
+        """Build the trainer.
+
+        Args:
+            venv: Vectorised training environment.
+            scratch_dir: Directory for checkpoints and demonstrations.
+            rng: Generator for the collectors' choice of actions.
+            beta_schedule: Round number to beta; defaults to
+                ``LinearBetaSchedule(15)``.
+            bc_trainer: The BC instance that trains the policy.
+            custom_logger: Where to log to; if None, a new logger is created.
+
+        Raises:
+            ValueError: If ``venv``'s spaces differ from the BC trainer's.
+        """
+        super().__init__(custom_logger=custom_logger)
+        for name in ("observation_space", "action_space"):
+            if getattr(venv, name) != getattr(bc_trainer, name):
+                raise ValueError(
+                    f"venv.{name} {getattr(venv, name)} differs from the BC "
+                    f"trainer's {getattr(bc_trainer, name)}.",
+                )
+        self.venv = venv
+        self.scratch_dir = util.parse_path(scratch_dir)
+        self.rng = rng
+        self.beta_schedule = beta_schedule or LinearBetaSchedule(15)
+        self.bc_trainer = bc_trainer
+        self.bc_trainer.logger = self.logger
+        self.round_num = 0
+        self._last_loaded_round = -1
+        self._all_demos: list[types.Trajectory] = []
+        self._robot_policy: rollout.PolicyCallable | None = None
+
+    @property
+    def logger(self) -> imit_logger.HierarchicalLogger:
+        """The logger (shared with the BC trainer)."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
+        self._logger = value
+        if hasattr(self, "bc_trainer"):
+            self.bc_trainer.logger = value
+
+    @property
+    def policy(self) -> policies.BasePolicy:
+        """The policy being trained."""
+        return self.bc_trainer.policy
+
+    @property
+    def batch_size(self) -> int:
+        """The BC batch size."""
+        return self.bc_trainer.batch_size
+
+    def _demo_dir(self, round_num: int) -> pathlib.Path:
+        return self.scratch_dir / "demos" / f"round-{round_num:03d}"
+
+    def _load_demos(self) -> None:
+        """Load every demonstration on disk up to the current round; train BC on them.
+
+        Raises:
+            NeedsDemosException: If the current round has no demonstrations.
+        """
+        if not _demo_files(self._demo_dir(self.round_num)):
+            raise NeedsDemosException(
+                f"No demonstrations in {self._demo_dir(self.round_num)}: collect "
+                "some with create_trajectory_collector() first.",
+            )
+        demos: list[types.Trajectory] = []
+        for round_num in range(self.round_num + 1):
+            for path in _demo_files(self._demo_dir(round_num)):
+                demos.extend(serialize.load(path))
+        self._check_fixed_horizon(len(t) for t in demos)
+        self._all_demos = demos
+        self.bc_trainer.set_demonstrations(demos)
+        self._last_loaded_round = self.round_num
+
+    def extend_and_update(
+        self, bc_train_kwargs: Mapping[str, Any] | None = None
+    ) -> int:
+        """Load this round's demonstrations, train BC on all data, start the next round.
+
+        Args:
+            bc_train_kwargs: Arguments for ``BC.train``. ``log_rollouts_venv``
+                defaults to this trainer's venv; without ``n_epochs`` and
+                ``n_batches``, ``n_epochs`` is ``DEFAULT_N_EPOCHS``.
+
+        Returns:
+            The new round number.
+
+        Raises:
+            NeedsDemosException: If the current round has no demonstrations.
+        """
+        kwargs = dict(bc_train_kwargs or {})
+        kwargs.setdefault("log_rollouts_venv", self.venv)
+        if "n_epochs" not in kwargs and "n_batches" not in kwargs:
+            kwargs["n_epochs"] = self.DEFAULT_N_EPOCHS
+        self._load_demos()
+        logging.info(
+            "DAgger round %d: training BC on %d demonstrations",
+            self.round_num,
+            len(self._all_demos),
+        )
+        self.bc_trainer.train(**kwargs)
+        self.round_num += 1
+        return self.round_num
+
+    def _robot_acts(self, obs: np.ndarray) -> np.ndarray:
+        if self._robot_policy is None:
+            self._robot_policy = rollout.policy_to_callable(self.policy, self.venv)
+        acts, _ = self._robot_policy(obs, None, np.zeros(self.venv.num_envs, bool))
+        return acts
+
+    def create_trajectory_collector(self) -> InteractiveTrajectoryCollector:
+        """A collector for the current round, with its beta and the current learner."""
+        beta = self.beta_schedule(self.round_num)
+        self.logger.record("dagger/beta", beta)
+        self._robot_policy = None
+        return InteractiveTrajectoryCollector(
+            venv=self.venv,
+            get_robot_acts=self._robot_acts,
+            beta=beta,
+            save_dir=self._demo_dir(self.round_num),
+            rng=self.rng,
+        )
+
+    def save_trainer(self) -> tuple[pathlib.Path, pathlib.Path]:
+        """Snapshot the trainer (and, separately, the policy) in the scratch dir.
+
+        Returns:
+            The paths of the trainer checkpoint and of the policy file.
+        """
+        bc_trainer = self.bc_trainer
+        state = {
+            "format": "imitation.dagger.checkpoint/1",
+            "round_num": self.round_num,
+            "beta_schedule": self.beta_schedule,
+            "policy_class": type(self.policy),
+            "policy_data": self.policy._get_constructor_parameters(),
+            "policy_state": self.policy.state_dict(),
+            "optimizer_class": type(bc_trainer.optimizer),
+            "optimizer_state": bc_trainer.optimizer.state_dict(),
+            "bc": {
+                "batch_size": bc_trainer.batch_size,
+                "minibatch_size": bc_trainer.minibatch_size,
+                "ent_weight": bc_trainer.loss_calculator.ent_weight,
+                "l2_weight": bc_trainer.loss_calculator.l2_weight,
+            },
+        }
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint = self.scratch_dir / f"checkpoint-{self.round_num:03d}.pt"
+        policy_path = self.scratch_dir / f"policy-{self.round_num:03d}.pt"
+        for path in (checkpoint, self.scratch_dir / "checkpoint-latest.pt"):
+            with util.atomic_write_path(path) as tmp:
+                th.save(state, tmp)
+        for path in (policy_path, self.scratch_dir / "policy-latest.pt"):
+            util.save_policy(self.policy, path)
+        return checkpoint, policy_path
+
+
+def reconstruct_trainer(
+    scratch_dir: types.AnyPath,
+    venv: vec_env.VecEnv,
+    custom_logger: imit_logger.HierarchicalLogger | None = None,
+    device: th.device | str = "auto",
+    rng: np.random.Generator | None = None,
+) -> DAggerTrainer:
+    """Resume DAgger from the latest checkpoint in ``scratch_dir``.
+
+    The trainer continues in the round it had reached; demonstrations already
+    saved for that round (e.g. by a run that was killed mid-round) are kept and
+    used by the next ``extend_and_update``.
+
+    Args:
+        scratch_dir: The scratch directory of the run to resume.
+        venv: The training environment.
+        custom_logger: Where to log to; if None, a new logger is created.
+        device: Device for the policy.
+        rng: Generator for the collectors (default: fresh entropy).
+
+    Returns:
+        The trainer.
+
+    Raises:
+        FileNotFoundError: If there is no checkpoint in ``scratch_dir``.
+        ValueError: If the checkpoint is not a DAgger checkpoint.
+    """
+    scratch = util.parse_path(scratch_dir)
+    path = scratch / "checkpoint-latest.pt"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No DAgger checkpoint at {path}: nothing to resume (save_trainer() "
+            "writes it at the end of each round).",
+        )
+    device = utils.get_device(device)
+    state = safe_pickle.safe_torch_load(path, map_location=device)
+    if (
+        not isinstance(state, dict)
+        or state.get("format") != "imitation.dagger.checkpoint/1"
+    ):
+        raise ValueError(f"{path} is not a DAgger checkpoint.")
+    policy = state["policy_class"](**state["policy_data"])
+    policy.load_state_dict(state["policy_state"])
+    bc_trainer = bc.BC(
+        observation_space=venv.observation_space,
+        action_space=venv.action_space,
+        rng=rng or np.random.default_rng(),
+        policy=policy,
+        optimizer_cls=state["optimizer_class"],
+        device=device,
+        custom_logger=custom_logger,
+        **state["bc"],
+    )
+    bc_trainer.optimizer.load_state_dict(state["optimizer_state"])
+    trainer = DAggerTrainer(
+        venv=venv,
+        scratch_dir=scratch,
+        rng=rng or np.random.default_rng(),
+        beta_schedule=state["beta_schedule"],
+        bc_trainer=bc_trainer,
+        custom_logger=custom_logger,
+    )
+    trainer.round_num = state["round_num"]
+    return trainer
+
+
+class SimpleDAggerTrainer(DAggerTrainer):
+    """DAgger with a synthetic demonstrator: an expert policy labels the states."""
+
+    def __init__(
+        self,
+        *,
+        venv: vec_env.VecEnv,
+        scratch_dir: types.AnyPath,
+        expert_policy: rollout.AnyPolicy,
+        rng: np.random.Generator,
+        expert_trajs: Sequence[types.Trajectory] | None = None,
+        **dagger_trainer_kwargs: Any,
+    ) -> None:
+        """Build the trainer.
+
+        Args:
+            venv: Vectorised training environment.
+            scratch_dir: Directory for checkpoints and demonstrations.
+            expert_policy: The expert that labels states.
+            rng: Generator for the collectors.
+            expert_trajs: Optional demonstrations added to round 0's data.
+            dagger_trainer_kwargs: Passed to :class:`DAggerTrainer`.
+
+        Raises:
+            ValueError: If the expert's spaces differ from ``venv``'s.
+        """
+        super().__init__(
+            venv=venv, scratch_dir=scratch_dir, rng=rng, **dagger_trainer_kwargs
+        )
+        for name in ("observation_space", "action_space"):
+            expected = getattr(venv, name)
+            got = getattr(expert_policy, name, expected)
+            if got != expected:
+                raise ValueError(
+                    f"The expert's {name} {got} differs from the venv's {expected}.",
+                )
+        self.expert_policy = expert_policy
+        if expert_trajs is not None:
+            if len(expert_trajs) == 0:
+                raise ValueError(
+                    "expert_trajs is empty: pass None or some trajectories."
+                )
+            for traj in expert_trajs:
+                _save_demo(self._demo_dir(0), 0, traj)
+
+    def train(
+        self,
+        total_timesteps: int,
+        *,
+        rollout_round_min_episodes: int = 3,
+        rollout_round_min_timesteps: int = 500,
+        bc_train_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Run rounds of collection and BC until ``total_timesteps`` env steps.
+
+        Each round the expert acts (mixed with the learner by beta) until at
+        least ``rollout_round_min_episodes`` episodes and
+        ``max(rollout_round_min_timesteps, batch_size)`` steps are collected,
+        then BC trains on all data so far and the trainer is checkpointed.
+
+        Args:
+            total_timesteps: Lower bound on the number of environment steps.
+            rollout_round_min_episodes: Minimum episodes per round.
+            rollout_round_min_timesteps: Minimum steps per round.
+            bc_train_kwargs: See :meth:`extend_and_update`.
+        """
+        total = 0
+        while total < total_timesteps:
+            collector = self.create_trajectory_collector()
+            sample_until = rollout.make_sample_until(
+                min_timesteps=max(rollout_round_min_timesteps, self.batch_size),
+                min_episodes=rollout_round_min_episodes,
+            )
+            trajs = rollout.generate_trajectories(
+                self.expert_policy,
+                collector,
+                sample_until,
+                rng=collector.rng,
+                # A plain callable expert decides for itself.
+                deterministic_policy=not callable(self.expert_policy)
+                or isinstance(self.expert_policy, policies.BasePolicy),
+            )
+            round_steps = sum(len(t) for t in trajs)
+            total += round_steps
+            for traj in trajs:
+                self.logger.record_mean(
+                    "dagger/mean_episode_reward", float(np.sum(traj.rews))
+                )
+            self.logger.record("dagger/total_timesteps", total)
+            self.logger.record("dagger/round_num", self.round_num)
+            self.logger.record("dagger/round_episode_count", len(trajs))
+            self.logger.record("dagger/round_timestep_count", round_steps)
+            self.extend_and_update(bc_train_kwargs)
+            self.save_trainer()

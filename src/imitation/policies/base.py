@@ -1,0 +1,141 @@
+"""Policies used across the library: small feed-forward nets and hard-coded ones."""
+
+from __future__ import annotations
+
+import abc
+import copy
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+from stable_baselines3.common import policies, torch_layers
+from stable_baselines3.sac import policies as sac_policies
+from torch import nn
+
+from imitation.util import networks
+
+
+class HardCodedPolicy(policies.BasePolicy, abc.ABC):
+    """A policy whose actions come from code rather than a trained network.
+
+    Subclasses implement :meth:`_choose_actions` on a numpy batch; the class
+    makes it usable wherever SB3 expects a policy (``predict``,
+    ``evaluate_policy``, the rollout functions).
+    """
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space) -> None:
+        """Build the policy for the given spaces."""
+        super().__init__(observation_space=observation_space, action_space=action_space)
+
+    @abc.abstractmethod
+    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        """Actions for a batch of observations, shape ``(n,) + action_shape``."""
+
+    def _predict(self, observation: Any, deterministic: bool = False) -> th.Tensor:
+        if isinstance(observation, dict):
+            obs_np: Any = {k: v.cpu().numpy() for k, v in observation.items()}
+        else:
+            obs_np = observation.cpu().numpy()
+        return th.as_tensor(self._choose_actions(obs_np), device=self.device)
+
+    def forward(self, *args: Any) -> th.Tensor:
+        """Hard-coded policies have no differentiable forward pass."""
+        raise TypeError(f"{type(self).__name__} has no differentiable forward pass.")
+
+    @property
+    def device(self) -> th.device:
+        """Hard-coded policies live on the CPU."""
+        return th.device("cpu")
+
+
+def _batch_size(obs: np.ndarray | dict[str, np.ndarray]) -> int:
+    if isinstance(obs, dict):
+        return len(next(iter(obs.values())))
+    return len(obs)
+
+
+class RandomPolicy(HardCodedPolicy):
+    """Samples actions uniformly from the action space."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        """Build the policy.
+
+        Args:
+            observation_space: Observation space.
+            action_space: Action space to sample from.
+            rng: Seeds this policy's own copy of the action space, so sampling is
+                reproducible and does not disturb the env's space.
+        """
+        super().__init__(observation_space, action_space)
+        self._space = copy.deepcopy(action_space)
+        if rng is not None:
+            self._space.seed(int(rng.integers(0, 2**31 - 1)))
+
+    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        return np.stack([self._space.sample() for _ in range(_batch_size(obs))])
+
+
+class ZeroPolicy(HardCodedPolicy):
+    """Always takes the all-zeros action."""
+
+    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        shape = self.action_space.shape or ()
+        dtype = self.action_space.dtype or np.float32
+        return np.zeros((_batch_size(obs), *shape), dtype=dtype)
+
+
+class FeedForward32Policy(policies.ActorCriticPolicy):
+    """An actor-critic policy with two hidden layers of 32 units for both heads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build the policy (``net_arch`` defaults to ``[32, 32]``).
+
+        A saved policy records ``net_arch`` among its constructor arguments, so
+        it is accepted here too; SB3 passes it back when loading.
+        """
+        kwargs.setdefault("net_arch", [32, 32])
+        super().__init__(*args, **kwargs)
+
+
+class SAC1024Policy(sac_policies.SACPolicy):
+    """A SAC policy with two hidden layers of 1024 units for actor and critics."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build the policy (``net_arch`` defaults to ``[1024, 1024]``)."""
+        kwargs.setdefault("net_arch", [1024, 1024])
+        super().__init__(*args, **kwargs)
+
+
+class NormalizeFeaturesExtractor(torch_layers.FlattenExtractor):
+    """Flatten the observation, then normalise it with a running-statistics layer.
+
+    Use as ``policy_kwargs=dict(features_extractor_class=NormalizeFeaturesExtractor,
+    features_extractor_kwargs=dict(normalize_class=RunningNorm))``. The
+    statistics update in training mode only, and are saved with the policy, so
+    a saved policy carries its own normalisation.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        normalize_class: type[nn.Module] = networks.RunningNorm,
+    ) -> None:
+        """Build the extractor.
+
+        Args:
+            observation_space: The (flattenable) observation space.
+            normalize_class: Normalisation layer constructed with the flattened
+                feature size, e.g. ``RunningNorm`` or ``EMANorm``.
+        """
+        super().__init__(observation_space)
+        self.normalize = normalize_class(self.features_dim)  # type: ignore[call-arg]
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        """Flatten and normalise ``observations``."""
+        return self.normalize(super().forward(observations))

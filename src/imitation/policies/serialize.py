@@ -1,0 +1,422 @@
+"""Load and save policies: local SB3 files, the HuggingFace Hub, bundled experts.
+
+``load_policy(policy_type, venv, **loader_kwargs)`` looks ``policy_type`` up in
+``policy_registry`` and calls the loader with ``venv`` and the keyword
+arguments. Registered types:
+
+* ``"ppo"``, ``"sac"`` (and ``"a2c"``, ``"dqn"``, ``"td3"``): an SB3 zip file,
+  ``path=`` a ``.zip`` or a directory holding ``model.zip``.
+* ``"ppo-huggingface"``, ``"sac-huggingface"``: ``env_name=`` and optionally
+  ``organization=`` (default ``"HumanCompatibleAI"``), downloaded from the Hub
+  repository ``{organization}/{algo}-{env_name}`` (``/`` in the env name
+  becomes ``-``), or read from the local Hub cache.
+* ``"bundled"``: ``env_name=``; an expert shipped inside this package (see
+  :func:`bundled_expert_env_names`), for use offline.
+* ``"random"``, ``"zero"``: hard-coded policies (``"random"`` takes ``rng=``).
+
+Loading never unpickles arbitrary code: SB3 zips keep some entries (policy
+class, spaces, schedules) as pickles, and they are decoded here with an
+allow-list of library classes; anything else (for example a training
+schedule, which is not needed to act) is replaced by a placeholder. Pass
+``allow_unsafe_pickle=True`` to a file loader to fall back on SB3's own loading
+for a file you trust that needs other classes.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.resources
+import json
+import os
+import pathlib
+import socket
+import urllib.parse
+import zipfile
+from typing import Any, Protocol
+
+import numpy as np
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+from stable_baselines3.common import base_class, callbacks, policies, vec_env
+
+from imitation.policies.base import RandomPolicy, ZeroPolicy
+from imitation.util import registry, safe_pickle, util
+
+HF_DEFAULT_ORGANIZATION = "HumanCompatibleAI"
+
+
+class PolicyLoaderFn(Protocol):
+    """A policy loader: ``(venv, **kwargs) -> policy``."""
+
+    def __call__(self, venv: vec_env.VecEnv, **kwargs: Any) -> policies.BasePolicy:
+        """Load a policy that acts in ``venv``."""
+
+
+class PolicyLoadError(ValueError):
+    """A file could not be loaded as a policy (missing, corrupt or foreign)."""
+
+
+policy_registry: registry.Registry[PolicyLoaderFn] = registry.Registry()
+"""Loaders by policy type; add your own with ``policy_registry.register(name, fn)``."""
+
+
+# --- Safe decoding of the pickled entries in SB3 zip files -------------------
+
+
+class _NotLoaded:
+    """Placeholder for a pickled entry that is not needed to act (e.g. a schedule)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            f"'{self.key}' was not loaded ({self.reason}); load the model with "
+            "allow_unsafe_pickle=True to continue training it.",
+        )
+
+    def __repr__(self) -> str:
+        return f"<not loaded: {self.key}>"
+
+
+# Entries SB3 needs to rebuild the networks; refusing one of these is an error.
+_REQUIRED_ENTRIES = (
+    "policy_class",
+    "observation_space",
+    "action_space",
+    "policy_kwargs",
+)
+
+
+def _safe_custom_objects(data: dict[str, Any], path: pathlib.Path) -> dict[str, Any]:
+    """Decode every pickled top-level entry of SB3 ``data`` without running code."""
+    decoded: dict[str, Any] = {}
+    for key, value in data.items():
+        if not (isinstance(value, dict) and ":serialized:" in value):
+            continue
+        try:
+            raw = base64.b64decode(value[":serialized:"].encode())
+            decoded[key] = safe_pickle.safe_loads(raw)
+        except safe_pickle.UnsafePickleError as exc:
+            if key in _REQUIRED_ENTRIES:
+                raise PolicyLoadError(
+                    f"{path}: entry '{key}': {exc}. If you trust the file, pass "
+                    "allow_unsafe_pickle=True.",
+                ) from exc
+            decoded[key] = _NotLoaded(key, str(exc))
+        except Exception as exc:  # corrupt base64 or pickle stream
+            if key in _REQUIRED_ENTRIES:
+                raise PolicyLoadError(
+                    f"{path}: entry '{key}' is corrupt: {exc}"
+                ) from exc
+            decoded[key] = _NotLoaded(key, "it is corrupt")
+    return decoded
+
+
+def _resolve_zip_path(path: str | os.PathLike) -> pathlib.Path:
+    p = pathlib.Path(path)
+    if p.is_dir():
+        p = p / "model.zip"
+    if not p.exists():
+        raise FileNotFoundError(
+            f"No policy file at {p}: pass path= a SB3 .zip file or a directory "
+            "containing model.zip.",
+        )
+    return p
+
+
+def _read_sb3_data(path: pathlib.Path) -> dict[str, Any]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "data" not in names or "policy.pth" not in names:
+                raise PolicyLoadError(
+                    f"{path} is a zip file but not a Stable-Baselines3 model (it "
+                    "has no 'data' and 'policy.pth' entries). Save models with "
+                    "model.save(...) or imitation.policies.serialize.save_stable_model.",
+                )
+            return json.loads(archive.read("data"))
+    except zipfile.BadZipFile as exc:
+        raise PolicyLoadError(
+            f"{path} is not a valid zip file (truncated or corrupt): {exc}",
+        ) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyLoadError(f"{path}: the model's 'data' entry is corrupt.") from exc
+
+
+def _check_spaces(
+    policy: policies.BasePolicy, venv: vec_env.VecEnv, where: str
+) -> None:
+    for name in ("observation_space", "action_space"):
+        got, want = getattr(policy, name), getattr(venv, name)
+        if got != want:
+            raise ValueError(
+                f"The policy from {where} has {name} {got}, but the environment "
+                f"has {want}: load a policy trained on this environment.",
+            )
+
+
+def load_stable_baselines_model(
+    cls: type[base_class.BaseAlgorithm],
+    path: str | os.PathLike,
+    venv: vec_env.VecEnv | None = None,
+    *,
+    allow_unsafe_pickle: bool = False,
+    **kwargs: Any,
+) -> base_class.BaseAlgorithm:
+    """Load an SB3 algorithm from a zip file, without unpickling arbitrary code.
+
+    Args:
+        cls: The SB3 algorithm class (``PPO``, ``SAC``, ...).
+        path: A ``.zip`` file, or a directory containing ``model.zip``.
+        venv: Environment the policy will act in (its spaces must match the
+            model's); it is not attached to the model.
+        allow_unsafe_pickle: Let SB3 unpickle every entry (runs code from the
+            file: only for files you trust).
+        kwargs: Passed to ``cls.load``.
+
+    Returns:
+        The loaded algorithm.
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        PolicyLoadError: If the file is corrupt, not an SB3 model, or needs
+            classes outside the allow-list.
+        ValueError: If the model's spaces differ from ``venv``'s.
+    """
+    zip_path = _resolve_zip_path(path)
+    data = _read_sb3_data(zip_path)
+    if not allow_unsafe_pickle:
+        custom = _safe_custom_objects(data, zip_path)
+        kwargs["custom_objects"] = {**custom, **kwargs.get("custom_objects", {})}
+    try:
+        model = cls.load(zip_path, device=kwargs.pop("device", "cpu"), **kwargs)
+    except (RuntimeError, KeyError) as exc:
+        raise PolicyLoadError(
+            f"{zip_path} could not be loaded as {cls.__name__}: {exc}",
+        ) from exc
+    if venv is not None:
+        _check_spaces(model.policy, venv, str(zip_path))
+    return model
+
+
+def _file_loader(cls: type[base_class.BaseAlgorithm]) -> PolicyLoaderFn:
+    def load(
+        venv: vec_env.VecEnv,
+        path: str | os.PathLike,
+        allow_unsafe_pickle: bool = False,
+    ) -> policies.BasePolicy:
+        model = load_stable_baselines_model(
+            cls, path, venv, allow_unsafe_pickle=allow_unsafe_pickle
+        )
+        return model.policy
+
+    load.__doc__ = f"Load a {cls.__name__} policy from ``path`` (zip or directory)."
+    return load
+
+
+# --- HuggingFace Hub ----------------------------------------------------------
+
+
+def hub_repo_and_filename(
+    algo: str, env_name: str, organization: str
+) -> tuple[str, str]:
+    """Hub repository id and file name of an SB3 model, by the Hub's convention.
+
+    ``("ppo", "seals/CartPole-v0", "HumanCompatibleAI")`` gives
+    ``("HumanCompatibleAI/ppo-seals-CartPole-v0", "ppo-seals-CartPole-v0.zip")``.
+    """
+    model_name = f"{algo}-{env_name.replace('/', '-')}"
+    return f"{organization}/{model_name}", f"{model_name}.zip"
+
+
+class HubUnavailableError(OSError):
+    """A model is neither in the local Hub cache nor downloadable."""
+
+
+def _hub_download(repo_id: str, filename: str) -> str:
+    """Download (or find in the cache) one file of a Hub model repository."""
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    advice = (
+        "Without network access, use an expert bundled with imitation, "
+        "load_policy('bundled', venv, env_name=...), or a local file, "
+        "load_policy('ppo', venv, path='path/to/model.zip')."
+    )
+    try:
+        return huggingface_hub.hf_hub_download(
+            repo_id=repo_id, filename=filename, local_files_only=True
+        )
+    except huggingface_hub.errors.LocalEntryNotFoundError:
+        pass
+    if constants.HF_HUB_OFFLINE:
+        raise HubUnavailableError(
+            f"{repo_id}/{filename} is not in the local Hub cache and HF_HUB_OFFLINE "
+            f"is set. {advice}",
+        )
+    host = urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError as exc:
+        raise HubUnavailableError(
+            f"Cannot reach the HuggingFace Hub ({host}: {exc}) and {repo_id}/"
+            f"{filename} is not in the local cache. {advice}",
+        ) from exc
+    try:
+        return huggingface_hub.hf_hub_download(repo_id=repo_id, filename=filename)
+    except (huggingface_hub.errors.HfHubHTTPError, OSError) as exc:
+        raise HubUnavailableError(
+            f"Could not download {repo_id}/{filename}: {exc}. {advice}",
+        ) from exc
+
+
+def _hub_loader(cls: type[base_class.BaseAlgorithm], algo: str) -> PolicyLoaderFn:
+    def load(
+        venv: vec_env.VecEnv,
+        env_name: str,
+        organization: str = HF_DEFAULT_ORGANIZATION,
+        allow_unsafe_pickle: bool = False,
+    ) -> policies.BasePolicy:
+        repo_id, filename = hub_repo_and_filename(algo, env_name, organization)
+        path = _hub_download(repo_id, filename)
+        model = load_stable_baselines_model(
+            cls, path, venv, allow_unsafe_pickle=allow_unsafe_pickle
+        )
+        return model.policy
+
+    load.__doc__ = f"Load a {cls.__name__} policy from the HuggingFace Hub."
+    return load
+
+
+# --- Bundled experts ------------------------------------------------------------
+
+_ALGOS: dict[str, type[base_class.BaseAlgorithm]] = {
+    "a2c": A2C,
+    "dqn": DQN,
+    "ppo": PPO,
+    "sac": SAC,
+    "td3": TD3,
+}
+
+
+def bundled_expert_filename(env_id: str) -> str:
+    """File stem of the bundled expert for ``env_id`` (``/`` becomes ``-``)."""
+    return env_id.replace("/", "-")
+
+
+def _bundled_dir() -> importlib.resources.abc.Traversable:
+    return importlib.resources.files("imitation.policies") / "bundled"
+
+
+def bundled_expert_env_names() -> list[str]:
+    """Environment ids that have an expert bundled with the package."""
+    records = [f for f in _bundled_dir().iterdir() if f.name.endswith(".json")]
+    return sorted(json.loads(f.read_text())["env_id"] for f in records)
+
+
+def bundled_expert_record(env_name: str) -> dict[str, Any]:
+    """The training record (algorithm, seed, hyperparameters, evaluation) of an expert.
+
+    Raises:
+        KeyError: If no expert is bundled for ``env_name``.
+    """
+    stem = bundled_expert_filename(env_name.removeprefix("seals:"))
+    record_file = _bundled_dir() / f"{stem}.json"
+    if not record_file.is_file():
+        raise KeyError(
+            f"No bundled expert for {env_name!r}; bundled: {bundled_expert_env_names()}.",
+        )
+    return json.loads(record_file.read_text())
+
+
+def load_bundled_expert(venv: vec_env.VecEnv, env_name: str) -> policies.BasePolicy:
+    """Load the expert bundled for ``env_name`` (e.g. ``"seals/CartPole-v0"``).
+
+    Args:
+        venv: The environment the expert will act in.
+        env_name: Environment id, with or without a ``seals:`` prefix;
+            ``seals-CartPole-v0`` (Hub style) is accepted too.
+
+    Returns:
+        The expert policy.
+
+    Raises:
+        KeyError: If no expert is bundled for ``env_name``.
+        ValueError: If ``venv``'s spaces differ from the expert's.
+    """
+    record = bundled_expert_record(env_name)
+    stem = bundled_expert_filename(record["env_id"])
+    with importlib.resources.as_file(_bundled_dir() / f"{stem}.zip") as path:
+        model = load_stable_baselines_model(_ALGOS[record["algo"]], path, venv)
+    return model.policy
+
+
+def _load_random(
+    venv: vec_env.VecEnv,
+    rng: np.random.Generator | None = None,
+) -> policies.BasePolicy:
+    return RandomPolicy(venv.observation_space, venv.action_space, rng=rng)
+
+
+def _load_zero(venv: vec_env.VecEnv) -> policies.BasePolicy:
+    return ZeroPolicy(venv.observation_space, venv.action_space)
+
+
+for _name, _cls in _ALGOS.items():
+    policy_registry.register(_name, _file_loader(_cls))
+policy_registry.register("ppo-huggingface", _hub_loader(PPO, "ppo"))
+policy_registry.register("sac-huggingface", _hub_loader(SAC, "sac"))
+policy_registry.register("bundled", load_bundled_expert)
+policy_registry.register("random", _load_random)
+policy_registry.register("zero", _load_zero)
+
+
+def load_policy(
+    policy_type: str,
+    venv: vec_env.VecEnv,
+    **loader_kwargs: Any,
+) -> policies.BasePolicy:
+    """Load a policy of a registered type (see the module docstring).
+
+    Args:
+        policy_type: A key of ``policy_registry``.
+        venv: The environment the policy will act in.
+        loader_kwargs: Passed to the loader (e.g. ``path=``, ``env_name=``).
+
+    Returns:
+        The policy.
+
+    Raises:
+        KeyError: If ``policy_type`` is not registered.
+    """
+    loader = policy_registry.get(policy_type)
+    return loader(venv, **loader_kwargs)
+
+
+def save_stable_model(
+    output_dir: str | os.PathLike,
+    model: base_class.BaseAlgorithm,
+    filename: str = "model.zip",
+) -> None:
+    """Save ``model`` to ``output_dir/filename`` atomically (SB3 zip format)."""
+    os.makedirs(output_dir, exist_ok=True)
+    with util.atomic_write_path(pathlib.Path(output_dir) / filename) as tmp:
+        model.save(tmp)
+
+
+class SavePolicyCallback(callbacks.EventCallback):
+    """Save the model to ``policy_dir/<num_timesteps, 12 digits>/model.zip``.
+
+    Use with an ``EveryNTimesteps`` callback to checkpoint during training.
+    """
+
+    def __init__(
+        self, policy_dir: str | os.PathLike, *args: Any, **kwargs: Any
+    ) -> None:
+        """Make the callback; extra arguments go to ``EventCallback``."""
+        super().__init__(*args, **kwargs)
+        self.policy_dir = pathlib.Path(policy_dir)
+
+    def _on_step(self) -> bool:
+        save_stable_model(self.policy_dir / f"{self.num_timesteps:012d}", self.model)
+        return True
