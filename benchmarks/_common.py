@@ -20,7 +20,9 @@ def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
     return min(times)
 
 
-def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def print_table(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
     """Print a plain-text (Markdown-compatible) table."""
     print(f"\n## {title}\n")
     print("| " + " | ".join(header) + " |")

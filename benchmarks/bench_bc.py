@@ -43,13 +43,16 @@ def make_data(rng: np.random.Generator) -> types.Transitions:
     )
 
 
-def floor_loop(data: types.Transitions, batch_size: int) -> None:
+def floor_loop(
+    data: types.Transitions, batch_size: int, n_batches: int = N_BATCHES
+) -> None:
+    """The bare PyTorch loop: same network, loss and optimiser as BC."""
     net = nn.Sequential(
         nn.Linear(4, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2)
     )
     opt = th.optim.Adam(net.parameters())
     obs, acts = th.as_tensor(data.obs), th.as_tensor(data.acts)
-    for _ in range(N_BATCHES):
+    for _ in range(n_batches):
         idx = th.randint(0, N, (batch_size,))
         logp = th.log_softmax(net(obs[idx]), dim=-1)
         nll = -logp.gather(1, acts[idx, None]).mean()
@@ -82,7 +85,14 @@ def main() -> None:
         t_floor = best_time(lambda b=batch_size: floor_loop(data, b))
         samples = N_BATCHES * batch_size
         rows.append(
-            [batch_size, t_lib, samples / t_lib, t_floor, samples / t_floor, t_lib / t_floor]
+            [
+                batch_size,
+                t_lib,
+                samples / t_lib,
+                t_floor,
+                samples / t_floor,
+                t_lib / t_floor,
+            ]
         )
     print_table(
         f"BC training: {N_BATCHES} batches over {N} transitions",

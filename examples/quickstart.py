@@ -1,8 +1,9 @@
 """Quickstart: imitation's main job, offline, on the expert bundled for CartPole.
 
 It loads the bundled ``seals/CartPole-v0`` expert, samples demonstrations from
-it, saves them to disk and loads them back, then prints a table of returns.
-Each algorithm added to the library adds its row to this table.
+it, saves them to disk and loads them back, trains each algorithm, and prints
+a table of mean returns with normalised scores
+``(return - random) / (expert - random)``.
 
 Run: ``bash scripts/quickstart.sh`` (or ``python examples/quickstart.py --fast``).
 """
@@ -14,10 +15,14 @@ import tempfile
 import time
 
 import numpy as np
+import torch as th
 
+from imitation.algorithms import bc
+from imitation.algorithms.dagger import SimpleDAggerTrainer
 from imitation.data import rollout, serialize
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import load_policy
+from imitation.util import logger
 from imitation.util.util import make_vec_env
 
 ENV_ID = "seals/CartPole-v0"
@@ -42,6 +47,8 @@ def main() -> None:
     n_demos = 10 if args.fast else 50
     n_eval = 4 if args.fast else 20
 
+    th.set_num_threads(1)
+    th.manual_seed(0)
     rng = np.random.default_rng(0)
     venv = make_vec_env(
         f"seals:{ENV_ID}",
@@ -59,21 +66,62 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         serialize.save(f"{tmp}/demos", demos)
-        loaded = serialize.load(f"{tmp}/demos")
-        n_loaded = sum(len(t) for t in loaded)
+        loaded_demos = list(serialize.load(f"{tmp}/demos"))
         io_s = time.perf_counter() - start
+    n_loaded = sum(len(t) for t in loaded_demos)
     assert n_loaded == sum(len(t) for t in demos)
 
+    quiet = logger.configure(format_strs=[])
     rows = [
         ("random policy", evaluate(None, venv, n_eval, seed=1)),
         ("bundled expert", evaluate(expert, venv, n_eval, seed=1)),
     ]
+
+    start = time.perf_counter()
+    bc_trainer = bc.BC(
+        observation_space=venv.observation_space,
+        action_space=venv.action_space,
+        demonstrations=loaded_demos,
+        rng=rng,
+        custom_logger=quiet,
+    )
+    bc_trainer.train(n_epochs=1 if args.fast else 4, progress_bar=False)
+    rows.append(("BC", evaluate(bc_trainer.policy, venv, n_eval, seed=1)))
+    times = {"BC": time.perf_counter() - start}
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        dagger = SimpleDAggerTrainer(
+            venv=venv,
+            scratch_dir=scratch,
+            expert_policy=expert,
+            bc_trainer=bc.BC(
+                observation_space=venv.observation_space,
+                action_space=venv.action_space,
+                rng=rng,
+                custom_logger=quiet,
+            ),
+            rng=rng,
+            custom_logger=quiet,
+        )
+        dagger.train(
+            2_000 if args.fast else 6_000, bc_train_kwargs={"progress_bar": False}
+        )
+    rows.append(("DAgger", evaluate(dagger.policy, venv, n_eval, seed=1)))
+    times["DAgger"] = time.perf_counter() - start
+
+    random_ret, expert_ret = rows[0][1], rows[1][1]
     print(f"\n{ENV_ID}: {len(demos)} expert demonstrations ({n_loaded} transitions)")
     print(f"collected in {collect_s:.2f} s; saved and loaded back in {io_s:.2f} s\n")
-    print(f"| {'policy':<16} | mean return ({n_eval} episodes) |")
-    print(f"|{'-' * 18}|{'-' * 30}|")
+    print(
+        f"| {'policy':<16} | {'mean return':>11} | {'normalised':>10} | {'train s':>7} |"
+    )
+    print(f"|{'-' * 18}|{'-' * 13}|{'-' * 12}|{'-' * 9}|")
     for name, ret in rows:
-        print(f"| {name:<16} | {ret:>28.1f} |")
+        score = (ret - random_ret) / (expert_ret - random_ret)
+        seconds = f"{times[name]:.1f}" if name in times else ""
+        print(f"| {name:<16} | {ret:>11.1f} | {score:>10.2f} | {seconds:>7} |")
+    print(f"\n(mean return over {n_eval} episodes each)")
 
 
 if __name__ == "__main__":

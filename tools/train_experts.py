@@ -30,7 +30,9 @@ from imitation.policies.serialize import bundled_expert_filename
 from imitation.testing.expert_trajectories import gym_id
 from imitation.util import util
 
-OUT_DIR = pathlib.Path(__file__).parents[1] / "src" / "imitation" / "policies" / "bundled"
+OUT_DIR = (
+    pathlib.Path(__file__).parents[1] / "src" / "imitation" / "policies" / "bundled"
+)
 
 CARTPOLE_PPO: dict[str, Any] = dict(
     n_steps=32,
@@ -64,7 +66,8 @@ EXPERTS: dict[str, dict[str, Any]] = {
         bar=-110.0,
         # DQN on MountainCar oscillates late in training: evaluate every 20k
         # steps and keep the best parameters (RL Zoo's EvalCallback practice).
-        keep_best_every=20_000,
+        keep_best_every=10_000,
+        seed=2,
         kwargs=dict(
             learning_rate=4e-3,
             batch_size=128,
@@ -100,7 +103,7 @@ def evaluate(
 
 
 class KeepBest(BaseCallback):
-    """Every ``every`` steps, evaluate on 20 episodes (own seed); keep the best weights.
+    """Every ``every`` steps, evaluate on 50 episodes (own seed); keep the best weights.
 
     Selection uses a different env seed from the final 50-episode check, so
     the reported quality is not the selection score.
@@ -114,7 +117,7 @@ class KeepBest(BaseCallback):
 
     def _on_step(self) -> bool:
         if self.num_timesteps % self.every == 0:
-            mean, _ = evaluate(self.model, self.env_id, n_episodes=20, seed=SEED + 100)
+            mean, _ = evaluate(self.model, self.env_id, n_episodes=50, seed=SEED + 100)
             print(f"  {self.num_timesteps} steps: selection return {mean:.1f}")
             if mean > self.best_mean:
                 self.best_mean = mean
@@ -122,14 +125,17 @@ class KeepBest(BaseCallback):
         return True
 
 
-def train(env_id: str) -> None:
+def train(
+    env_id: str, seed_override: int | None = None, out_dir: pathlib.Path = OUT_DIR
+) -> None:
     """Train, check and (if it passes) save the expert for ``env_id``."""
     cfg = EXPERTS[env_id]
-    th.manual_seed(SEED)
+    seed = seed_override if seed_override is not None else cfg.get("seed", SEED)
+    th.manual_seed(seed)
     venv = util.make_vec_env(
-        gym_id(env_id), rng=np.random.default_rng(SEED), n_envs=cfg["n_envs"]
+        gym_id(env_id), rng=np.random.default_rng(seed), n_envs=cfg["n_envs"]
     )
-    model = cfg["algo"]("MlpPolicy", venv, seed=SEED, device="cpu", **cfg["kwargs"])
+    model = cfg["algo"]("MlpPolicy", venv, seed=seed, device="cpu", **cfg["kwargs"])
     start = time.perf_counter()
     callback = None
     if "keep_best_every" in cfg:
@@ -139,18 +145,20 @@ def train(env_id: str) -> None:
         model.policy.load_state_dict(callback.best_state)
     seconds = time.perf_counter() - start
     mean, std = evaluate(model, env_id)
-    print(f"{env_id}: mean return {mean:.1f} +- {std:.1f} (bar {cfg['bar']}), "
-          f"trained {cfg['timesteps']} steps in {seconds:.0f} s")
+    print(
+        f"{env_id}: mean return {mean:.1f} +- {std:.1f} (bar {cfg['bar']}), "
+        f"trained {cfg['timesteps']} steps in {seconds:.0f} s"
+    )
     if mean < cfg["bar"]:
         raise SystemExit(f"{env_id}: expert below its quality bar; not saved.")
     name = bundled_expert_filename(env_id)
-    with util.atomic_write_path(OUT_DIR / f"{name}.zip") as tmp:
+    with util.atomic_write_path(out_dir / f"{name}.zip") as tmp:
         # Save without the optimizer state: the file is for inference only.
         model.save(tmp, exclude=["replay_buffer"])
     record = {
         "env_id": env_id,
         "algo": cfg["algo"].__name__.lower(),
-        "seed": SEED,
+        "seed": seed,
         "timesteps": cfg["timesteps"],
         "n_envs": cfg["n_envs"],
         "hyperparameters": {k: repr(v) for k, v in cfg["kwargs"].items()},
@@ -159,7 +167,7 @@ def train(env_id: str) -> None:
         "eval_return_std": std,
         "quality_bar": cfg["bar"],
     }
-    with util.atomic_write_path(OUT_DIR / f"{name}.json") as tmp:
+    with util.atomic_write_path(out_dir / f"{name}.json") as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n")
 
 
@@ -167,10 +175,12 @@ def main() -> None:
     """Parse arguments and train the requested experts."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("env_ids", nargs="*", default=list(EXPERTS))
+    parser.add_argument("--seed", type=int, help="override the recorded seed")
+    parser.add_argument("--out-dir", type=pathlib.Path, default=OUT_DIR)
     args = parser.parse_args()
     th.set_num_threads(1)
     for env_id in args.env_ids:
-        train(env_id)
+        train(env_id, args.seed, args.out_dir)
 
 
 if __name__ == "__main__":

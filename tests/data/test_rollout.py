@@ -44,9 +44,7 @@ def test_sample_until_conditions():
 
 
 def test_random_rollout_seals_fixed_horizon(cartpole_venv, rng):
-    trajs = rollout.rollout(
-        None, cartpole_venv, rollout.make_min_episodes(3), rng=rng
-    )
+    trajs = rollout.rollout(None, cartpole_venv, rollout.make_min_episodes(3), rng=rng)
     assert len(trajs) >= 3
     for t in trajs:
         assert isinstance(t, types.TrajectoryWithRew)

@@ -81,7 +81,9 @@ def test_foreign_zip(tmp_path, cartpole):
     path = tmp_path / "other.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "hello")
-    with pytest.raises(serialize.PolicyLoadError, match="not a Stable-Baselines3 model"):
+    with pytest.raises(
+        serialize.PolicyLoadError, match="not a Stable-Baselines3 model"
+    ):
         serialize.load_policy("ppo", cartpole, path=path)
 
 
@@ -165,7 +167,9 @@ def test_hub_loader_reads_local_cache(saved_ppo, cartpole, tmp_path, monkeypatch
     (repo_dir / "refs" / "main").write_text(commit)
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
-    monkeypatch.setattr("huggingface_hub.file_download.constants.HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(
+        "huggingface_hub.file_download.constants.HF_HUB_CACHE", str(cache)
+    )
     policy = serialize.load_policy(
         "ppo-huggingface", cartpole, organization="my-org", env_name="seals/CartPole-v0"
     )
@@ -174,7 +178,9 @@ def test_hub_loader_reads_local_cache(saved_ppo, cartpole, tmp_path, monkeypatch
 
 def test_hub_loader_fails_fast_offline(cartpole, tmp_path, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr("huggingface_hub.file_download.constants.HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(
+        "huggingface_hub.file_download.constants.HF_HUB_CACHE", str(tmp_path)
+    )
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     with pytest.raises(serialize.HubUnavailableError, match="bundled"):
         serialize.load_policy("sac-huggingface", cartpole, env_name="Pendulum-v1")
@@ -182,7 +188,9 @@ def test_hub_loader_fails_fast_offline(cartpole, tmp_path, monkeypatch):
 
 def test_hub_loader_no_network(cartpole, tmp_path, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setattr("huggingface_hub.file_download.constants.HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(
+        "huggingface_hub.file_download.constants.HF_HUB_CACHE", str(tmp_path)
+    )
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
 
     def no_dns(*args, **kwargs):
@@ -232,7 +240,9 @@ def test_bundled_names():
 def test_save_policy_callback(tmp_path, cartpole):
     from stable_baselines3.common.callbacks import EveryNTimesteps
 
-    model = PPO("MlpPolicy", cartpole, n_steps=32, batch_size=32, n_epochs=1, device="cpu")
+    model = PPO(
+        "MlpPolicy", cartpole, n_steps=32, batch_size=32, n_epochs=1, device="cpu"
+    )
     callback = EveryNTimesteps(64, serialize.SavePolicyCallback(tmp_path))
     model.learn(128, callback=callback)
     saved = sorted(p.name for p in tmp_path.iterdir())

@@ -21,6 +21,20 @@ from imitation.util import logger as imit_logger
 from imitation.util import safe_pickle, util
 
 
+def _unused_lr(_: float) -> float:
+    """Learning-rate schedule for rebuilt policies, whose own optimiser is unused."""
+    return float(th.finfo(th.float32).max)
+
+
+def policy_from_dict(
+    saved: Mapping[str, Any], device: th.device | str = "auto"
+) -> policies.BasePolicy:
+    """Rebuild a policy from ``imitation.util.util.policy_to_dict`` output."""
+    policy = saved["policy_class"](**saved["data"], lr_schedule=_unused_lr)
+    policy.load_state_dict(saved["state_dict"])
+    return policy.to(utils.get_device(device))
+
+
 def reconstruct_policy(
     policy_path: str,
     device: th.device | str = "auto",
@@ -36,11 +50,10 @@ def reconstruct_policy(
     Returns:
         The policy.
     """
-    device = utils.get_device(device)
-    saved = safe_pickle.safe_torch_load(policy_path, map_location=device)
-    policy = saved["policy_class"](**saved["data"])
-    policy.load_state_dict(saved["state_dict"])
-    return policy.to(device)
+    saved = safe_pickle.safe_torch_load(
+        policy_path, map_location=utils.get_device(device)
+    )
+    return policy_from_dict(saved, device)  # type: ignore[return-value]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,7 +256,7 @@ class BC(algo_base.DemonstrationAlgorithm):
                 observation_space=observation_space,
                 action_space=action_space,
                 # The policy's own optimiser is unused: BC builds its own.
-                lr_schedule=lambda _: th.finfo(th.float32).max,
+                lr_schedule=_unused_lr,
             )
         if policy.observation_space != observation_space:
             raise ValueError(
@@ -338,7 +351,8 @@ class BC(algo_base.DemonstrationAlgorithm):
                 of ``n_epochs`` and ``n_batches``.
             on_epoch_end: Called after each complete pass.
             on_batch_end: Called after each optimisation step.
-            log_interval: Log statistics every this many batches.
+            log_interval: Log statistics after the first batch and then every
+                this many batches.
             log_rollouts_venv: If given, roll out the policy in it at each log
                 and record return and length statistics.
             log_rollouts_n_episodes: Episodes per such rollout (<= 0 disables).
@@ -372,7 +386,6 @@ class BC(algo_base.DemonstrationAlgorithm):
         progress = tqdm.tqdm(total=total, unit="batch", disable=not progress_bar)
         batch_num = 0
         n_mini = 0
-        metrics: BCTrainingMetrics | None = None
         self.optimizer.zero_grad(set_to_none=True)
         epoch = 0
         for batch_epoch, minibatch in self._batches(on_epoch_end):
@@ -391,7 +404,7 @@ class BC(algo_base.DemonstrationAlgorithm):
             batch_num += 1
             self._tensorboard_step += 1
             progress.update(1)
-            if batch_num % log_interval == 0:
+            if (batch_num - 1) % log_interval == 0:
                 self._log(
                     metrics,
                     epoch,
@@ -404,10 +417,6 @@ class BC(algo_base.DemonstrationAlgorithm):
             if n_batches is not None and batch_num >= n_batches:
                 break
         progress.close()
-        if metrics is not None and batch_num % log_interval != 0:
-            self._log(
-                metrics, epoch, batch_num, log_rollouts_venv, log_rollouts_n_episodes
-            )
         self._policy.set_training_mode(False)
 
     def _log(
@@ -420,7 +429,8 @@ class BC(algo_base.DemonstrationAlgorithm):
     ) -> None:
         self.logger.record("batch_size", self.batch_size)
         self.logger.record("bc/epoch", epoch)
-        self.logger.record("bc/batch", batch_num)
+        # Batches are counted from 0 in the log; samples include this batch.
+        self.logger.record("bc/batch", batch_num - 1)
         self.logger.record("bc/samples_so_far", batch_num * self.batch_size)
         for field in dataclasses.fields(metrics):
             value = getattr(metrics, field.name)

@@ -291,7 +291,6 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
         for round_num in range(self.round_num + 1):
             for path in _demo_files(self._demo_dir(round_num)):
                 demos.extend(serialize.load(path))
-        self._check_fixed_horizon(len(t) for t in demos)
         self._all_demos = demos
         self.bc_trainer.set_demonstrations(demos)
         self._last_loaded_round = self.round_num
@@ -356,9 +355,7 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
             "format": "imitation.dagger.checkpoint/1",
             "round_num": self.round_num,
             "beta_schedule": self.beta_schedule,
-            "policy_class": type(self.policy),
-            "policy_data": self.policy._get_constructor_parameters(),
-            "policy_state": self.policy.state_dict(),
+            "policy": util.policy_to_dict(self.policy),
             "optimizer_class": type(bc_trainer.optimizer),
             "optimizer_state": bc_trainer.optimizer.state_dict(),
             "bc": {
@@ -420,13 +417,12 @@ def reconstruct_trainer(
         or state.get("format") != "imitation.dagger.checkpoint/1"
     ):
         raise ValueError(f"{path} is not a DAgger checkpoint.")
-    policy = state["policy_class"](**state["policy_data"])
-    policy.load_state_dict(state["policy_state"])
+    policy = bc.policy_from_dict(state["policy"], device)
     bc_trainer = bc.BC(
         observation_space=venv.observation_space,
         action_space=venv.action_space,
         rng=rng or np.random.default_rng(),
-        policy=policy,
+        policy=policy,  # type: ignore[arg-type]
         optimizer_cls=state["optimizer_class"],
         device=device,
         custom_logger=custom_logger,
@@ -482,6 +478,8 @@ class SimpleDAggerTrainer(DAggerTrainer):
                     f"The expert's {name} {got} differs from the venv's {expected}.",
                 )
         self.expert_policy = expert_policy
+        self.total_timesteps = 0
+        """Environment steps collected by :meth:`train` so far (over all calls)."""
         if expert_trajs is not None:
             if len(expert_trajs) == 0:
                 raise ValueError(
@@ -529,11 +527,12 @@ class SimpleDAggerTrainer(DAggerTrainer):
             )
             round_steps = sum(len(t) for t in trajs)
             total += round_steps
+            self.total_timesteps += round_steps
             for traj in trajs:
                 self.logger.record_mean(
                     "dagger/mean_episode_reward", float(np.sum(traj.rews))
                 )
-            self.logger.record("dagger/total_timesteps", total)
+            self.logger.record("dagger/total_timesteps", self.total_timesteps)
             self.logger.record("dagger/round_num", self.round_num)
             self.logger.record("dagger/round_episode_count", len(trajs))
             self.logger.record("dagger/round_timestep_count", round_steps)

@@ -127,6 +127,11 @@ def _resolve_zip_path(path: str | os.PathLike) -> pathlib.Path:
 def _read_sb3_data(path: pathlib.Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            if infos and min(i.header_offset for i in infos) > 0:
+                # The only intact archive found starts mid-file: the outer
+                # archive was cut short and this is an entry stored inside it.
+                raise zipfile.BadZipFile("the archive does not start at the file start")
             names = archive.namelist()
             if "data" not in names or "policy.pth" not in names:
                 raise PolicyLoadError(

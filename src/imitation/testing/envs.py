@@ -67,4 +67,10 @@ class CountingEnv(gym.Env):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Advance ``t``; terminate when it reaches ``episode_len``."""
         self._t += 1
-        return self._obs(int(action)), float(self._t), self._t >= self.episode_len, False, {}
+        return (
+            self._obs(int(action)),
+            float(self._t),
+            self._t >= self.episode_len,
+            False,
+            {},
+        )

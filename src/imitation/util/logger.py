@@ -51,7 +51,9 @@ class WandbOutputFormat(sb_logger.KVWriter):
         values = {
             k: v
             for k, v in key_values.items()
-            if not (k in key_excluded and key_excluded[k] and "wandb" in key_excluded[k])
+            if not (
+                k in key_excluded and key_excluded[k] and "wandb" in key_excluded[k]
+            )
         }
         self._wandb.log(values, step=step)
 
@@ -60,7 +62,9 @@ class WandbOutputFormat(sb_logger.KVWriter):
         self._wandb.finish()
 
 
-def make_output_format(fmt: str, log_dir: str, log_suffix: str = "") -> sb_logger.KVWriter:
+def make_output_format(
+    fmt: str, log_dir: str, log_suffix: str = ""
+) -> sb_logger.KVWriter:
     """SB3's output formats plus ``"wandb"``."""
     if fmt == "wandb":
         return WandbOutputFormat()
@@ -70,7 +74,11 @@ def make_output_format(fmt: str, log_dir: str, log_suffix: str = "") -> sb_logge
 class HierarchicalLogger(sb_logger.Logger):
     """An SB3 ``Logger`` with accumulated means and key prefixes."""
 
-    def __init__(self, default_logger: sb_logger.Logger, format_strs: Sequence[str] = ("stdout", "log", "csv")) -> None:
+    def __init__(
+        self,
+        default_logger: sb_logger.Logger,
+        format_strs: Sequence[str] = ("stdout", "log", "csv"),
+    ) -> None:
         """Wrap ``default_logger``.
 
         Args:
@@ -115,7 +123,9 @@ class HierarchicalLogger(sb_logger.Logger):
         if subdir not in self._cached_loggers:
             folder = os.path.join(self.default_logger.get_dir() or ".", subdir)
             os.makedirs(folder, exist_ok=True)
-            formats = [make_output_format(f, folder) for f in self.format_strs if f != "wandb"]
+            formats = [
+                make_output_format(f, folder) for f in self.format_strs if f != "wandb"
+            ]
             self._cached_loggers[subdir] = sb_logger.Logger(folder, formats)
         self.current_logger = self._cached_loggers[subdir]
         self._subdir = subdir
@@ -125,21 +135,27 @@ class HierarchicalLogger(sb_logger.Logger):
             self.current_logger = None
             self._subdir = None
 
-    def record(self, key: str, val: Any, exclude: str | tuple[str, ...] | None = None) -> None:
+    def record(
+        self, key: str, val: Any, exclude: str | tuple[str, ...] | None = None
+    ) -> None:
         """Record ``val``; inside ``accumulate_means`` also add it to the mean."""
         key = self._key(key)
         if self.current_logger is not None:
             assert self._subdir is not None
             self.current_logger.record(key, val, exclude)
             self.default_logger.record_mean(
-                os.path.join(self._subdir.replace(os.sep, "/"), key).replace("raw/", "mean/", 1),
+                os.path.join(self._subdir.replace(os.sep, "/"), key).replace(
+                    "raw/", "mean/", 1
+                ),
                 val,
                 exclude,
             )
         else:
             self.default_logger.record(key, val, exclude)
 
-    def record_mean(self, key: str, val: Any, exclude: str | tuple[str, ...] | None = None) -> None:
+    def record_mean(
+        self, key: str, val: Any, exclude: str | tuple[str, ...] | None = None
+    ) -> None:
         """Record the running mean of ``val`` under ``key``."""
         self._logger().record_mean(self._key(key), val, exclude)
 

@@ -42,7 +42,9 @@ class SqueezeLayer(nn.Module):
             ValueError: If the last dimension is not of size 1.
         """
         if x.shape[-1] != 1:
-            raise ValueError(f"SqueezeLayer needs a last dimension of 1, got {tuple(x.shape)}.")
+            raise ValueError(
+                f"SqueezeLayer needs a last dimension of 1, got {tuple(x.shape)}."
+            )
         return x.squeeze(-1)
 
 
@@ -109,7 +111,9 @@ class RunningNorm(BaseNorm):
 class EMANorm(BaseNorm):
     """Exponential moving averages of mean and variance."""
 
-    def __init__(self, num_features: int, decay: float = 0.99, eps: float = 1e-5) -> None:
+    def __init__(
+        self, num_features: int, decay: float = 0.99, eps: float = 1e-5
+    ) -> None:
         """Make the layer.
 
         Args:
@@ -139,7 +143,9 @@ class EMANorm(BaseNorm):
             w = 1 - self.decay
             delta = batch_mean - self.running_mean
             self.running_mean += w * delta
-            self.running_var = self.decay * (self.running_var + w * delta.square()) + w * batch_var
+            self.running_var = (
+                self.decay * (self.running_var + w * delta.square()) + w * batch_var
+            )
         self.count += batch.shape[0]
 
 
@@ -233,7 +239,9 @@ def build_cnn(
     layers: dict[str, nn.Module] = {}
     prev = in_channels
     for i, channels in enumerate(hid_channels):
-        layers[f"{prefix}conv{i}"] = nn.Conv2d(prev, channels, kernel_size, stride, padding)
+        layers[f"{prefix}conv{i}"] = nn.Conv2d(
+            prev, channels, kernel_size, stride, padding
+        )
         layers[f"{prefix}act{i}"] = activation()
         if dropout_prob > 0:
             layers[f"{prefix}dropout{i}"] = nn.Dropout(dropout_prob)

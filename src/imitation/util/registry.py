@@ -40,11 +40,15 @@ class Registry(Generic[T]):
         """
         if key not in self._values:
             if key not in self._indirect:
-                raise KeyError(f"{key!r} is not registered; known: {sorted(self.keys())}.")
+                raise KeyError(
+                    f"{key!r} is not registered; known: {sorted(self.keys())}."
+                )
             self._values[key] = self._indirect.pop(key)()
         return self._values[key]
 
-    def register(self, key: str, value: T | None = None, *, indirect: str | None = None) -> None:
+    def register(
+        self, key: str, value: T | None = None, *, indirect: str | None = None
+    ) -> None:
         """Register ``value`` (or a lazy ``module:attr`` string) under ``key``.
 
         Raises:

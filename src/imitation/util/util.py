@@ -33,6 +33,7 @@ __all__ = [
     "oric",
     "parse_optional_path",
     "parse_path",
+    "policy_to_dict",
     "safe_to_numpy",
     "safe_to_tensor",
     "save_policy",
@@ -310,18 +311,27 @@ def _remove_tree(path: pathlib.Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def policy_to_dict(policy: policies.BasePolicy) -> dict[str, Any]:
+    """The class, constructor arguments and weights of an SB3 policy.
+
+    The learning-rate schedule is left out: it is often a lambda (which cannot
+    be loaded safely) and a policy acting or trained by imitation does not use
+    its own optimiser's schedule.
+    """
+    data = dict(policy._get_constructor_parameters())
+    data.pop("lr_schedule", None)
+    return {
+        "policy_class": type(policy),
+        "data": data,
+        "state_dict": policy.state_dict(),
+    }
+
+
 def save_policy(policy: policies.BasePolicy, policy_path: AnyPath) -> None:
-    """Save an SB3 policy atomically: its class, constructor arguments and weights.
+    """Save an SB3 policy atomically (see :func:`policy_to_dict`).
 
     ``imitation.algorithms.bc.reconstruct_policy`` loads it back, unpickling
     only library classes.
     """
     with atomic_write_path(policy_path) as tmp:
-        th.save(
-            {
-                "policy_class": type(policy),
-                "data": policy._get_constructor_parameters(),
-                "state_dict": policy.state_dict(),
-            },
-            tmp,
-        )
+        th.save(policy_to_dict(policy), tmp)

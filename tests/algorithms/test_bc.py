@@ -1,0 +1,288 @@
+"""Tests for imitation.algorithms.bc."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+import torch.utils.data as th_data
+from stable_baselines3.common.policies import ActorCriticPolicy
+
+from imitation.algorithms import base, bc
+from imitation.data import rollout, types
+from imitation.util import logger, safe_pickle, util
+from imitation.util.util import make_vec_env
+
+
+def _quiet_logger(tmp_path=None):
+    return logger.configure(tmp_path, format_strs=["csv"] if tmp_path else [])
+
+
+def _mean_return(policy, venv, n, seed):
+    trajs = rollout.generate_trajectories(
+        policy, venv, rollout.make_min_episodes(n), rng=np.random.default_rng(seed)
+    )
+    return float(np.mean([t.rews.sum() for t in trajs[:n]]))
+
+
+@pytest.fixture
+def cartpole(rng):
+    venv = make_vec_env("seals:seals/CartPole-v0", rng=rng, n_envs=4)
+    yield venv
+    venv.close()
+
+
+def _bc(venv, rng, **kwargs):
+    return bc.BC(
+        observation_space=venv.observation_space,
+        action_space=venv.action_space,
+        rng=rng,
+        custom_logger=_quiet_logger(),
+        **kwargs,
+    )
+
+
+def test_bc_learns_cartpole(cartpole, cartpole_expert_trajectories, rng):
+    """BC on 50 expert episodes reaches >= 0.9 normalised score."""
+    trainer = _bc(cartpole, rng, demonstrations=cartpole_expert_trajectories)
+    random_return = _mean_return(None, cartpole, 20, seed=1)
+    untrained = _mean_return(trainer.policy, cartpole, 20, seed=1)
+    expert_return = float(np.mean([t.rews.sum() for t in cartpole_expert_trajectories]))
+    trainer.train(n_epochs=4, progress_bar=False)
+    score = _mean_return(trainer.policy, cartpole, 20, seed=1)
+    normalized = (score - random_return) / (expert_return - random_return)
+    assert untrained < 0.5 * expert_return
+    assert normalized >= 0.9, (score, random_return, expert_return)
+
+
+def test_weight_decay_refused(cartpole, rng):
+    with pytest.raises(ValueError, match="l2_weight"):
+        _bc(cartpole, rng, optimizer_kwargs={"weight_decay": 1e-3})
+
+
+def test_batch_not_multiple_of_minibatch(cartpole, rng):
+    with pytest.raises(ValueError, match="multiple of minibatch_size"):
+        _bc(cartpole, rng, batch_size=30, minibatch_size=8)
+
+
+def test_empty_demonstrations(cartpole, rng):
+    with pytest.raises(ValueError, match="empty"):
+        _bc(cartpole, rng, demonstrations=[])
+
+
+def test_demonstrations_from_other_env(cartpole, rng):
+    pendulum = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    demos = rollout.generate_trajectories(
+        None, pendulum, rollout.make_min_episodes(1), rng=rng
+    )
+    with pytest.raises(ValueError, match="different environment"):
+        _bc(cartpole, rng, demonstrations=demos)
+
+
+def test_policy_space_mismatch(cartpole, rng):
+    pendulum = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    policy = ActorCriticPolicy(
+        pendulum.observation_space, pendulum.action_space, lambda _: 1e-3
+    )
+    with pytest.raises(ValueError, match="observation space"):
+        _bc(cartpole, rng, policy=policy)
+
+
+def test_train_arguments(cartpole, cartpole_expert_trajectories, rng):
+    trainer = _bc(cartpole, rng, demonstrations=cartpole_expert_trajectories[:2])
+    with pytest.raises(ValueError, match="exactly one"):
+        trainer.train(progress_bar=False)
+    with pytest.raises(ValueError, match="exactly one"):
+        trainer.train(n_epochs=1, n_batches=1, progress_bar=False)
+    no_demos = _bc(cartpole, rng)
+    with pytest.raises(ValueError, match="set_demonstrations"):
+        no_demos.train(n_batches=1, progress_bar=False)
+
+
+def test_callbacks_and_counts(cartpole, cartpole_expert_trajectories, rng):
+    demos = cartpole_expert_trajectories[:2]  # 1000 transitions = 31 batches of 32
+    trainer = _bc(cartpole, rng, demonstrations=demos)
+    counts = {"epoch": 0, "batch": 0}
+
+    def on_epoch_end():
+        counts["epoch"] += 1
+
+    def on_batch_end():
+        counts["batch"] += 1
+
+    trainer.train(
+        n_epochs=3,
+        on_epoch_end=on_epoch_end,
+        on_batch_end=on_batch_end,
+        progress_bar=False,
+    )
+    assert counts == {"epoch": 3, "batch": 3 * (1000 // 32)}
+    counts.update(epoch=0, batch=0)
+    trainer.train(n_batches=5, on_batch_end=on_batch_end, progress_bar=False)
+    assert counts["batch"] == 5
+
+
+def test_minibatch_accumulation_matches_full_batch(
+    cartpole, cartpole_expert_trajectories
+):
+    def train(minibatch_size):
+        th.manual_seed(0)
+        trainer = _bc(
+            cartpole,
+            np.random.default_rng(0),
+            demonstrations=cartpole_expert_trajectories[:2],
+            batch_size=32,
+            minibatch_size=minibatch_size,
+        )
+        trainer.train(n_batches=3, progress_bar=False)
+        return th.cat([p.detach().flatten() for p in trainer.policy.parameters()])
+
+    th.testing.assert_close(train(8), train(32), rtol=1e-4, atol=1e-5)
+
+
+def test_logged_metrics(tmp_path, cartpole, cartpole_expert_trajectories, rng):
+    custom = logger.configure(tmp_path, format_strs=["csv"])
+    trainer = bc.BC(
+        observation_space=cartpole.observation_space,
+        action_space=cartpole.action_space,
+        rng=rng,
+        demonstrations=cartpole_expert_trajectories[:2],
+        custom_logger=custom,
+    )
+    trainer.train(
+        n_batches=4,
+        log_interval=2,
+        log_rollouts_venv=cartpole,
+        log_rollouts_n_episodes=2,
+        progress_bar=False,
+    )
+    custom.close()
+    header = (tmp_path / "progress.csv").read_text().splitlines()[0].split(",")
+    for name in (
+        "neglogp",
+        "entropy",
+        "ent_loss",
+        "prob_true_act",
+        "l2_norm",
+        "l2_loss",
+        "loss",
+    ):
+        assert f"bc/{name}" in header
+    assert "rollout/return_mean" in header
+
+
+@pytest.mark.parametrize(
+    "form", ["trajectories", "transitions", "batches", "dataloader"]
+)
+def test_demonstration_forms(form, cartpole, cartpole_expert_trajectories, rng):
+    trajs = list(cartpole_expert_trajectories[:2])
+    flat = rollout.flatten_trajectories(trajs)
+    demos = {
+        "trajectories": trajs,
+        "transitions": flat,
+        "batches": [
+            {"obs": flat.obs[i : i + 32], "acts": flat.acts[i : i + 32]}
+            for i in range(0, 960, 32)
+        ],
+        "dataloader": base.make_data_loader(flat, 32, data_loader_kwargs={}),
+    }[form]
+    trainer = _bc(cartpole, rng, demonstrations=demos)
+    trainer.train(n_batches=5, progress_bar=False)
+
+
+def test_dict_observations(make_counting_venv, rng):
+    venv = make_counting_venv([5, 5], dict_obs=True)
+    demos = rollout.generate_trajectories(
+        None, venv, rollout.make_min_episodes(20), rng=rng
+    )
+    policy = ActorCriticPolicy(
+        venv.observation_space,
+        venv.action_space,
+        lambda _: 1e-3,
+        features_extractor_class=__import__(
+            "stable_baselines3"
+        ).common.torch_layers.CombinedExtractor,
+    )
+    trainer = _bc(venv, rng, policy=policy, demonstrations=demos, batch_size=16)
+    trainer.train(n_epochs=2, progress_bar=False)
+
+
+@pytest.mark.parametrize(
+    "action_space",
+    [gym.spaces.MultiDiscrete([3, 4]), gym.spaces.Box(-1, 1, shape=(2,))],
+)
+def test_other_action_spaces(action_space, rng):
+    obs_space = gym.spaces.Box(-1, 1, shape=(3,))
+    n = 64
+    acts = np.stack([action_space.sample() for _ in range(n)])
+    demos = types.TransitionsMinimal(
+        obs=rng.uniform(-1, 1, size=(n, 3)).astype(np.float32),
+        acts=acts,
+        infos=np.array([{}] * n),
+    )
+    trainer = bc.BC(
+        observation_space=obs_space,
+        action_space=action_space,
+        rng=rng,
+        demonstrations=demos,
+        custom_logger=_quiet_logger(),
+    )
+    before = trainer.loss_calculator(
+        trainer.policy, th.as_tensor(demos.obs), th.as_tensor(acts)
+    ).loss
+    trainer.train(n_epochs=30, progress_bar=False)
+    after = trainer.loss_calculator(
+        trainer.policy, th.as_tensor(demos.obs), th.as_tensor(acts)
+    ).loss
+    assert after < before
+
+
+def test_reconstruct_policy_round_trip(tmp_path, cartpole, rng):
+    trainer = _bc(cartpole, rng)
+    path = tmp_path / "policy.pt"
+    util.save_policy(trainer.policy, path)
+    loaded = bc.reconstruct_policy(str(path))
+    for (k1, v1), (k2, v2) in zip(
+        trainer.policy.state_dict().items(), loaded.state_dict().items()
+    ):
+        assert k1 == k2 and th.equal(v1, v2)
+    obs = np.zeros((3, 4), dtype=np.float32)
+    np.testing.assert_array_equal(
+        trainer.policy.predict(obs, deterministic=True)[0],
+        loaded.predict(obs, deterministic=True)[0],
+    )
+
+
+def test_reconstruct_policy_refuses_code(tmp_path):
+    import os
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    path = tmp_path / "evil.pt"
+    th.save({"policy_class": Evil(), "data": {}, "state_dict": {}}, path)
+    with pytest.raises(safe_pickle.UnsafePickleError):
+        bc.reconstruct_policy(str(path))
+
+
+def test_make_data_loader_batches(rng):
+    n = 100
+    trans = types.TransitionsMinimal(
+        obs=np.arange(n, dtype=np.float32)[:, None],
+        acts=np.arange(n),
+        infos=np.array([{}] * n),
+    )
+    loader = base.make_data_loader(trans, 32, rng=rng)
+    batches = list(loader)
+    assert len(batches) == 3
+    seen = np.concatenate([b["acts"].numpy() for b in batches])
+    assert len(set(seen.tolist())) == 96
+    second = np.concatenate([b["acts"].numpy() for b in loader])
+    assert not np.array_equal(seen, second)  # reshuffled each pass
+    with pytest.raises(ValueError, match="at least batch_size"):
+        base.make_data_loader(trans[:10], 32)
+    assert isinstance(
+        base.make_data_loader(trans, 8, data_loader_kwargs={}), th_data.DataLoader
+    )

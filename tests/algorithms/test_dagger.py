@@ -1,0 +1,235 @@
+"""Tests for imitation.algorithms.dagger."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import torch as th
+
+from imitation.algorithms import bc, dagger
+from imitation.data import rollout, serialize
+from imitation.policies.serialize import load_policy
+from imitation.util import logger
+from imitation.util.util import make_vec_env
+
+
+@pytest.fixture
+def cartpole(rng):
+    venv = make_vec_env("seals:seals/CartPole-v0", rng=rng, n_envs=4)
+    yield venv
+    venv.close()
+
+
+@pytest.fixture
+def expert(cartpole):
+    return load_policy("bundled", cartpole, env_name="seals/CartPole-v0")
+
+
+def _bc(venv, rng):
+    return bc.BC(
+        observation_space=venv.observation_space,
+        action_space=venv.action_space,
+        rng=rng,
+        custom_logger=logger.configure(format_strs=[]),
+    )
+
+
+def _simple(venv, expert, tmp_path, rng, **kwargs):
+    return dagger.SimpleDAggerTrainer(
+        venv=venv,
+        scratch_dir=tmp_path,
+        expert_policy=expert,
+        bc_trainer=_bc(venv, rng),
+        rng=rng,
+        custom_logger=logger.configure(format_strs=[]),
+        **kwargs,
+    )
+
+
+def _mean_return(policy, venv, n=20, seed=1):
+    trajs = rollout.generate_trajectories(
+        policy, venv, rollout.make_min_episodes(n), rng=np.random.default_rng(seed)
+    )
+    return float(np.mean([t.rews.sum() for t in trajs[:n]]))
+
+
+def test_dagger_learns_cartpole_within_4000_steps(cartpole, expert, tmp_path, rng):
+    trainer = _simple(cartpole, expert, tmp_path, rng)
+    random_return = _mean_return(None, cartpole)
+    expert_return = _mean_return(expert, cartpole)
+    assert _mean_return(trainer.policy, cartpole) < 0.5 * expert_return
+    trainer.train(4000, bc_train_kwargs={"progress_bar": False})
+    score = _mean_return(trainer.policy, cartpole)
+    normalized = (score - random_return) / (expert_return - random_return)
+    assert normalized >= 0.9, (score, random_return, expert_return)
+
+
+def test_beta_schedules():
+    linear = dagger.LinearBetaSchedule(4)
+    assert [linear(i) for i in range(6)] == [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    expo = dagger.ExponentialBetaSchedule(0.5)
+    assert [expo(i) for i in range(3)] == [1.0, 0.5, 0.25]
+    with pytest.raises(ValueError):
+        dagger.LinearBetaSchedule(0)
+    with pytest.raises(ValueError):
+        dagger.ExponentialBetaSchedule(1.5)
+
+
+def test_needs_demos(cartpole, tmp_path, rng):
+    trainer = dagger.DAggerTrainer(
+        venv=cartpole, scratch_dir=tmp_path, rng=rng, bc_trainer=_bc(cartpole, rng)
+    )
+    with pytest.raises(dagger.NeedsDemosException):
+        trainer.extend_and_update()
+
+
+def test_collector_records_expert_actions(cartpole, tmp_path, rng):
+    """With beta=0 the robot always acts, yet the expert's actions are saved."""
+    collector = dagger.InteractiveTrajectoryCollector(
+        venv=cartpole,
+        get_robot_acts=lambda obs: np.zeros(len(obs), dtype=np.int64),
+        beta=0.0,
+        save_dir=tmp_path / "round-002",
+        rng=rng,
+    )
+    trajs = rollout.generate_trajectories(
+        lambda obs, state, ep: (np.ones(len(obs), dtype=np.int64), state),
+        collector,
+        rollout.make_min_episodes(4),
+        rng=rng,
+    )
+    assert all(np.all(t.acts == 1) for t in trajs)
+    files = sorted(p.name for p in (tmp_path / "round-002").iterdir())
+    assert files[0] == "demos_round_002_000.npz"
+    assert len(files) == 4
+    saved = serialize.load(tmp_path / "round-002" / files[0])
+    assert np.all(saved[0].acts == 1)
+    # The robot (always action 0) pushes the cart off balance: low returns.
+    assert np.mean([t.rews.sum() for t in trajs]) < 100
+
+
+def test_collector_validates(cartpole, tmp_path, rng):
+    with pytest.raises(ValueError, match="beta"):
+        dagger.InteractiveTrajectoryCollector(
+            cartpole, lambda o: o, beta=1.5, save_dir=tmp_path, rng=rng
+        )
+    collector = dagger.InteractiveTrajectoryCollector(
+        cartpole, lambda o: o, beta=0.5, save_dir=tmp_path, rng=rng
+    )
+    with pytest.raises(RuntimeError, match="reset"):
+        collector.step(np.zeros(4, dtype=np.int64))
+
+
+def test_expert_space_mismatch(cartpole, tmp_path, rng):
+    pendulum = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    other = load_policy("bundled", pendulum, env_name="Pendulum-v1")
+    with pytest.raises(ValueError, match="observation_space"):
+        _simple(cartpole, other, tmp_path, rng)
+
+
+def test_expert_trajs_seed_round_zero(
+    cartpole, expert, tmp_path, cartpole_expert_trajectories, rng
+):
+    trainer = _simple(
+        cartpole, expert, tmp_path, rng, expert_trajs=cartpole_expert_trajectories[:3]
+    )
+    files = list((tmp_path / "demos" / "round-000").iterdir())
+    assert len(files) == 3
+    trainer.extend_and_update({"n_batches": 2, "progress_bar": False})
+    assert trainer.round_num == 1
+
+
+def test_save_and_reconstruct(cartpole, expert, tmp_path, rng):
+    trainer = _simple(cartpole, expert, tmp_path, rng)
+    trainer.train(2000, bc_train_kwargs={"n_batches": 20, "progress_bar": False})
+    checkpoint, policy_path = trainer.save_trainer()
+    assert checkpoint.exists() and policy_path.exists()
+    assert (tmp_path / "checkpoint-latest.pt").exists()
+    restored = dagger.reconstruct_trainer(tmp_path, cartpole)
+    assert restored.round_num == trainer.round_num
+    for a, b in zip(trainer.policy.parameters(), restored.policy.parameters()):
+        assert th.equal(a, b)
+    policy = bc.reconstruct_policy(str(policy_path))
+    obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    np.testing.assert_array_equal(
+        policy.predict(obs, deterministic=True)[0],
+        trainer.policy.predict(obs, deterministic=True)[0],
+    )
+
+
+def test_reconstruct_without_checkpoint(cartpole, tmp_path):
+    with pytest.raises(FileNotFoundError, match="checkpoint"):
+        dagger.reconstruct_trainer(tmp_path, cartpole)
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import torch as th
+    from imitation.algorithms import bc, dagger
+    from imitation.policies.serialize import load_policy
+    from imitation.util import logger
+    from imitation.util.util import make_vec_env
+
+    th.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    venv = make_vec_env("seals:seals/CartPole-v0", rng=rng, n_envs=4)
+    expert = load_policy("bundled", venv, env_name="seals/CartPole-v0")
+    trainer = dagger.SimpleDAggerTrainer(
+        venv=venv,
+        scratch_dir=sys.argv[1],
+        expert_policy=expert,
+        bc_trainer=bc.BC(
+            observation_space=venv.observation_space,
+            action_space=venv.action_space,
+            rng=rng,
+            custom_logger=logger.configure(format_strs=[]),
+        ),
+        rng=rng,
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    trainer.train(10**9, bc_train_kwargs={"n_epochs": 200, "progress_bar": False})
+    """
+)
+
+
+def test_killed_run_resumes_without_losing_demos(cartpole, tmp_path):
+    """Kill a run mid-round (during BC training); every saved demo survives."""
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path)])
+    try:
+        deadline = time.time() + 120
+        # Wait until round 1 has started collecting: a checkpoint exists and
+        # round-001 has demonstrations, so the kill lands mid-run.
+        while time.time() < deadline:
+            if (tmp_path / "checkpoint-latest.pt").exists() and any(
+                (tmp_path / "demos" / "round-001").glob("*.npz")
+            ):
+                break
+            assert proc.poll() is None, "training process exited early"
+            time.sleep(0.05)
+        else:
+            pytest.fail("training made no progress")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    demo_files = sorted((tmp_path / "demos").rglob("demos_round_*.npz"))
+    for path in demo_files:
+        assert len(serialize.load(path)) == 1  # every file is complete
+    trainer = dagger.reconstruct_trainer(tmp_path, cartpole)
+    assert trainer.round_num >= 1
+    trainer.extend_and_update({"n_batches": 1, "progress_bar": False})
+    # All demonstrations of the finished and the interrupted round were used.
+    n_used = sum(
+        1 for p in demo_files if int(p.parent.name.split("-")[1]) < trainer.round_num
+    )
+    assert len(trainer._all_demos) == n_used == len(demo_files)
+    assert not [
+        p for p in tmp_path.rglob("*") if p.name.endswith(".tmp") and p.is_file()
+    ]
