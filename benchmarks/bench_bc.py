@@ -20,7 +20,6 @@ from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import best_time, print_table  # noqa: E402
-
 from imitation.algorithms import bc  # noqa: E402
 from imitation.data import types  # noqa: E402
 from imitation.util import logger  # noqa: E402

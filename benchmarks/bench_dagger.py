@@ -23,7 +23,6 @@ import torch as th
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import print_table  # noqa: E402
 from bench_bc import floor_loop, make_data  # noqa: E402
-
 from imitation.algorithms import bc, dagger  # noqa: E402
 from imitation.data import rollout  # noqa: E402
 from imitation.policies.serialize import load_policy  # noqa: E402

@@ -13,8 +13,8 @@ Run: ``.venv/bin/python benchmarks/bench_rollout.py``.
 
 from __future__ import annotations
 
-import sys
 import pathlib
+import sys
 
 import numpy as np
 import torch as th
@@ -22,7 +22,6 @@ from stable_baselines3 import PPO
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import best_time, print_table  # noqa: E402
-
 from imitation.data import rollout  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
 

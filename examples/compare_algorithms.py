@@ -144,5 +144,6 @@ significant = is_significant_reward_improvement(bc_rewards, dagger_rewards, 0.05
 print(f"BC rewards: {bc_rewards}")
 print(f"DAgger rewards: {dagger_rewards}")
 print(
-    f"Our DAgger agent is {'NOT ' if not significant else ''}significantly better than BC."
+    f"Our DAgger agent is {'NOT ' if not significant else ''}significantly "
+    "better than BC."
 )

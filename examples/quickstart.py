@@ -114,7 +114,8 @@ def main() -> None:
     print(f"\n{ENV_ID}: {len(demos)} expert demonstrations ({n_loaded} transitions)")
     print(f"collected in {collect_s:.2f} s; saved and loaded back in {io_s:.2f} s\n")
     print(
-        f"| {'policy':<16} | {'mean return':>11} | {'normalised':>10} | {'train s':>7} |"
+        f"| {'policy':<16} | {'mean return':>11} | {'normalised':>10} "
+        f"| {'train s':>7} |"
     )
     print(f"|{'-' * 18}|{'-' * 13}|{'-' * 12}|{'-' * 9}|")
     for name, ret in rows:

@@ -1,4 +1,4 @@
-"""Every script under examples/ runs, in its fast mode, so documented usage never rots."""
+"""Every script under examples/ runs in its fast mode: documented usage never rots."""
 
 from __future__ import annotations
 

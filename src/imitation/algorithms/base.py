@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch as th
@@ -16,16 +16,14 @@ from imitation.data import rollout, types
 from imitation.util import logger as imit_logger
 from imitation.util import util
 
-TransitionMapping = Mapping[str, Union[np.ndarray, th.Tensor]]
+TransitionMapping = Mapping[str, np.ndarray | th.Tensor]
 """A batch of transitions: field name (``obs``, ``acts``, ...) to array or tensor."""
 
 TransitionKind = TypeVar("TransitionKind", bound=types.TransitionsMinimal)
 
-AnyTransitions = Union[
-    Iterable[types.Trajectory],
-    Iterable[TransitionMapping],
-    types.TransitionsMinimal,
-]
+AnyTransitions = (
+    Iterable[types.Trajectory] | Iterable[TransitionMapping] | types.TransitionsMinimal
+)
 """Demonstrations in any accepted form: trajectories, transitions or batches."""
 
 VARIABLE_HORIZON_HELP = (
@@ -238,9 +236,11 @@ def make_data_loader(
         transitions,
         types.TransitionsMinimal | th_data.DataLoader,
     ):
-        first, transitions = util.get_first_iter_element(transitions)
+        first, items = util.get_first_iter_element(transitions)
         if isinstance(first, types.Trajectory):
-            transitions = rollout.flatten_trajectories(list(transitions))  # type: ignore[arg-type]
+            transitions = rollout.flatten_trajectories(list(items))  # type: ignore[arg-type]
+        else:
+            transitions = items  # type: ignore[assignment]
     if isinstance(transitions, types.TransitionsMinimal):
         if len(transitions) == 0:
             raise ValueError("The demonstrations are empty: no transitions.")

@@ -160,7 +160,7 @@ def _check_space_match(
             for k, s in observation_space.spaces.items()  # type: ignore[attr-defined]
         }
     else:
-        shapes = obs.shape[1:]
+        shapes = obs.shape[1:]  # type: ignore[assignment]
         expected = preprocessing.get_obs_shape(observation_space)  # type: ignore[assignment]
     if shapes != expected:
         raise ValueError(
@@ -294,9 +294,10 @@ class BC(algo_base.DemonstrationAlgorithm):
             types.TransitionsMinimal,
         ):
             try:
-                first, demonstrations = util.get_first_iter_element(demonstrations)
+                first, items = util.get_first_iter_element(demonstrations)
             except ValueError as exc:
                 raise ValueError("The demonstrations are empty.") from exc
+            demonstrations = items  # type: ignore[assignment]
             if isinstance(first, types.Trajectory):
                 demonstrations = rollout.flatten_trajectories(list(demonstrations))  # type: ignore[arg-type]
         if isinstance(demonstrations, types.TransitionsMinimal):

@@ -83,7 +83,7 @@ class ExponentialBetaSchedule(BetaSchedule):
         return float(self.decay_probability**round_num)
 
 
-class NeedsDemosException(Exception):
+class NeedsDemosException(Exception):  # noqa: N818 - documented name
     """The current round has no demonstrations yet: collect some first."""
 
 
@@ -150,7 +150,7 @@ class InteractiveTrajectoryCollector(vec_env.VecEnvWrapper):
         self._expert_acts: np.ndarray | None = None
         self._is_reset = False
 
-    def seed(self, seed: int | None = None) -> list[int | None]:
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:  # type: ignore[override]
         """Seed the choice of actions and the wrapped env."""
         self.rng = np.random.default_rng(seed)
         return self.venv.seed(seed)
@@ -165,7 +165,7 @@ class InteractiveTrajectoryCollector(vec_env.VecEnvWrapper):
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
-        """Execute the demonstrator's ``actions`` or, with prob. ``1 - beta``, the learner's.
+        """Execute ``actions`` (the expert's) or, w.p. ``1 - beta``, the learner's.
 
         Raises:
             RuntimeError: If ``reset`` has not been called.

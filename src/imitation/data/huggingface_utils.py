@@ -62,7 +62,7 @@ def trajectories_to_dict(trajectories: Sequence[types.Trajectory]) -> dict[str, 
 
 
 def _column_array(values: list[Any]) -> pa.Array:
-    """An Arrow list array of per-trajectory numpy arrays, built without Python loops."""
+    """An Arrow list array of per-trajectory arrays, built without Python loops."""
     if isinstance(values[0], Mapping):
         keys = list(values[0].keys())
         return pa.StructArray.from_arrays(
@@ -121,7 +121,7 @@ def _to_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def _decode_obs(cell: pa.Scalar) -> types.Observation:
     if isinstance(cell, pa.StructScalar):
         return types.DictObs(
-            {name: _decode_obs(cell[name]) for name in cell.type.names}
+            {name: _to_numpy(cell[name].values) for name in cell.type.names}
         )
     return _to_numpy(cell.values)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch as th
@@ -17,13 +17,10 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from imitation.data import types
 
-PolicyCallable = Callable[
-    [Union[np.ndarray, dict[str, np.ndarray]], Any, np.ndarray],
-    tuple[np.ndarray, Any],
-]
+PolicyCallable = Callable[[Any, Any, Any], tuple[np.ndarray, Any]]
 """``(observations, state, episode_start) -> (actions, state)``, batched over envs."""
 
-AnyPolicy = Union[BaseAlgorithm, BasePolicy, PolicyCallable, None]
+AnyPolicy = BaseAlgorithm | BasePolicy | PolicyCallable | None
 """What the rollout functions accept as a policy (None: uniformly random)."""
 
 GenTrajTerminationFn = Callable[[Sequence[types.TrajectoryWithRew]], bool]
@@ -142,9 +139,9 @@ class TrajectoryAccumulator:
         end = self._t + 1
         for buf in self._obs.values():
             buf.shift(offset, end)
-        for buf in (self._acts, self._rews, self._infos):
-            if buf is not None:
-                buf.shift(offset, end - 1)
+        for maybe_buf in (self._acts, self._rews, self._infos):
+            if maybe_buf is not None:
+                maybe_buf.shift(offset, end - 1)
         self._start -= offset
         self._t -= offset
 
@@ -203,7 +200,7 @@ class TrajectoryAccumulator:
         self._t = t + 1
 
         finished: list[types.TrajectoryWithRew] = []
-        for i in np.flatnonzero(dones):
+        for i in np.flatnonzero(dones).tolist():
             lo = int(self._start[i])
             self._start[i] = t + 1
             if emit is not None and not emit[i]:

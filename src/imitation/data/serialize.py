@@ -76,9 +76,8 @@ def save_npz(path: types.AnyPath, trajectories: Sequence[types.Trajectory]) -> N
         arrays["obs"] = obs
     if all(isinstance(t, types.TrajectoryWithRew) for t in trajectories):
         arrays["rews"] = np.concatenate([t.rews for t in trajectories])  # type: ignore[attr-defined]
-    with util.atomic_write_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+    with util.atomic_write_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)  # type: ignore[arg-type]
 
 
 def _load_npz(path: pathlib.Path, allow_pickle: bool) -> list[types.Trajectory]:
@@ -98,7 +97,7 @@ def _load_npz(path: pathlib.Path, allow_pickle: bool) -> list[types.Trajectory]:
         ) from exc
     obs_keys = sorted(k for k in arrays if k.startswith("obs/"))
     present = set(arrays) | ({"obs"} if obs_keys else set())
-    if not _NPZ_KEYS <= present:
+    if not present >= _NPZ_KEYS:
         raise TrajectoryFormatError(
             f"{path} is not a trajectory file: it has arrays {sorted(arrays)}, but "
             f"needs {sorted(_NPZ_KEYS)} (and optionally rews, infos).",
@@ -211,5 +210,5 @@ def load_with_rewards(
     """
     trajs = load(path, allow_pickle=allow_pickle)
     if len(trajs) and not isinstance(trajs[0], types.TrajectoryWithRew):
-        raise TrajectoryFormatError(f"The trajectories in {path} have no rewards.")
+        raise TrajectoryFormatError(f"The trajectories in {path!r} have no rewards.")
     return trajs  # type: ignore[return-value]

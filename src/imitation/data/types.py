@@ -17,12 +17,12 @@ import dataclasses
 import os
 import pathlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeVar, Union, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import torch as th
 
-AnyPath = Union[str, bytes, os.PathLike]
+AnyPath = str | bytes | os.PathLike
 """Anything that can be turned into a filesystem path."""
 
 T = TypeVar("T")
@@ -180,7 +180,7 @@ def _as_mapping(x: DictObs | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarra
     return x.unwrap() if isinstance(x, DictObs) else x
 
 
-Observation = Union[np.ndarray, DictObs]
+Observation = np.ndarray | DictObs
 """An observation batch: a plain array, or a DictObs for dict spaces."""
 
 
@@ -201,11 +201,20 @@ def maybe_unwrap_dictobs(
 
 
 def maybe_wrap_in_dictobs(
-    x: np.ndarray | Mapping[str, np.ndarray],
+    x: np.ndarray | Mapping[str, np.ndarray] | tuple[np.ndarray, ...],
 ) -> Observation:
-    """Wrap a dict of arrays in ``DictObs``; pass arrays through."""
+    """Wrap a dict of arrays in ``DictObs``; pass arrays through.
+
+    Raises:
+        TypeError: For tuple observations (``spaces.Tuple``), which are not
+            supported.
+    """
     if isinstance(x, Mapping):
         return DictObs(x)
+    if isinstance(x, tuple):
+        raise TypeError(
+            "Tuple observation spaces are not supported; use a Dict space instead.",
+        )
     return x
 
 
@@ -442,7 +451,7 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
         _check_numeric("obs", self.obs)
         _check_numeric("acts", self.acts)
 
-    @overload
+    @overload  # type: ignore[override]
     def __getitem__(self: TransitionsT, key: slice | np.ndarray) -> TransitionsT: ...
 
     @overload

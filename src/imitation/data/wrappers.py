@@ -37,7 +37,7 @@ class RolloutInfoWrapper(gym.Wrapper):
         self._rews = []
         return obs, info
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
         """Step the env; at the episode's end, attach the recorded episode."""
         obs, rew, terminated, truncated, info = self.env.step(action)
         self._obs.append(obs)

@@ -32,7 +32,8 @@ import pathlib
 import socket
 import urllib.parse
 import zipfile
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
@@ -44,11 +45,8 @@ from imitation.util import registry, safe_pickle, util
 HF_DEFAULT_ORGANIZATION = "HumanCompatibleAI"
 
 
-class PolicyLoaderFn(Protocol):
-    """A policy loader: ``(venv, **kwargs) -> policy``."""
-
-    def __call__(self, venv: vec_env.VecEnv, **kwargs: Any) -> policies.BasePolicy:
-        """Load a policy that acts in ``venv``."""
+PolicyLoaderFn = Callable[..., policies.BasePolicy]
+"""A policy loader: called as ``loader(venv, **loader_kwargs)``, returns a policy."""
 
 
 class PolicyLoadError(ValueError):
@@ -137,7 +135,7 @@ def _read_sb3_data(path: pathlib.Path) -> dict[str, Any]:
                 raise PolicyLoadError(
                     f"{path} is a zip file but not a Stable-Baselines3 model (it "
                     "has no 'data' and 'policy.pth' entries). Save models with "
-                    "model.save(...) or imitation.policies.serialize.save_stable_model.",
+                    "model.save(...) or serialize.save_stable_model(...).",
                 )
             return json.loads(archive.read("data"))
     except zipfile.BadZipFile as exc:
@@ -329,7 +327,8 @@ def bundled_expert_record(env_name: str) -> dict[str, Any]:
     record_file = _bundled_dir() / f"{stem}.json"
     if not record_file.is_file():
         raise KeyError(
-            f"No bundled expert for {env_name!r}; bundled: {bundled_expert_env_names()}.",
+            f"No bundled expert for {env_name!r}; bundled experts: "
+            f"{bundled_expert_env_names()}.",
         )
     return json.loads(record_file.read_text())
 

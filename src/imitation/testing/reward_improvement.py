@@ -60,7 +60,7 @@ def mean_reward_improved_by(
     new_rews: Iterable[float],
     min_improvement: float,
 ) -> bool:
-    """Whether the mean of ``new_rews`` exceeds that of ``old_rews`` by ``min_improvement``.
+    """Whether ``mean(new_rews) - mean(old_rews) >= min_improvement``.
 
     Raises:
         ValueError: If an input is empty.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from collections.abc import Iterable
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ class Registry(Generic[T]):
     def __init__(self) -> None:
         """Make an empty registry."""
         self._values: dict[str, T] = {}
-        self._indirect: dict[str, Callable[[], T]] = {}
+        self._indirect: dict[str, str] = {}
 
     def get(self, key: str) -> T:
         """The value registered under ``key`` (importing it if registered lazily).
@@ -43,7 +43,7 @@ class Registry(Generic[T]):
                 raise KeyError(
                     f"{key!r} is not registered; known: {sorted(self.keys())}."
                 )
-            self._values[key] = self._indirect.pop(key)()
+            self._values[key] = cast(T, load_attr(self._indirect.pop(key)))
         return self._values[key]
 
     def register(
@@ -60,7 +60,7 @@ class Registry(Generic[T]):
         if (value is None) == (indirect is None):
             raise ValueError("Give exactly one of value and indirect.")
         if indirect is not None:
-            self._indirect[key] = lambda: load_attr(indirect)  # type: ignore[return-value]
+            self._indirect[key] = indirect
         else:
             self._values[key] = value  # type: ignore[assignment]
 

@@ -4,7 +4,8 @@ A pickle can name any importable callable and have it called on load. The
 :class:`AllowListUnpickler` resolves only classes from an allow-list of
 modules (Stable-Baselines3, imitation, torch layers and optimisers, Gymnasium
 spaces, numpy generators) plus a few named functions that rebuild tensors and
-arrays, and raises :class:`UnsafePickleError` for anything else. :func:`safe_torch_load` applies it to ``torch.load``.
+arrays, and raises :class:`UnsafePickleError` for anything else.
+:func:`safe_torch_load` applies it to ``torch.load``.
 """
 
 from __future__ import annotations

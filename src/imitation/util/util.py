@@ -140,7 +140,7 @@ def make_vec_env(
         raise ValueError(f"n_envs must be at least 1, got {n_envs}.")
     seeds = make_seeds(rng, n_envs)
     assert isinstance(seeds, list)
-    env_fns = [
+    env_fns: list[Callable[[], gym.Env]] = [
         functools.partial(
             _make_one_env,
             env_name,
