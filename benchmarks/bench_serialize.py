@@ -1,0 +1,78 @@
+"""Trajectory save + load round trip against a numpy floor from the same run.
+
+Workload: 400 ``TrajectoryWithRew`` of 500 steps, 4-float32 observations,
+int64 discrete actions, float64 rewards, no infos. The library's round trip is
+``serialize.save`` (a HuggingFace dataset directory) then ``serialize.load``
+and reading every trajectory's obs, acts and rews. The floor is ``np.savez``
+plus ``np.load`` of the same data as flat arrays with split indices, read back
+into memory.
+
+Run: ``.venv/bin/python benchmarks/bench_serialize.py``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _common import best_time, print_table  # noqa: E402
+from imitation.data import serialize, types  # noqa: E402
+
+N_TRAJ, LENGTH = 400, 500
+
+
+def make_trajectories(rng: np.random.Generator) -> list[types.TrajectoryWithRew]:
+    return [
+        types.TrajectoryWithRew(
+            obs=rng.normal(size=(LENGTH + 1, 4)).astype(np.float32),
+            acts=rng.integers(0, 2, size=LENGTH),
+            infos=None,
+            terminal=True,
+            rews=rng.normal(size=LENGTH),
+        )
+        for _ in range(N_TRAJ)
+    ]
+
+
+def main() -> None:
+    trajs = make_trajectories(np.random.default_rng(0))
+    flat = {
+        "obs": np.concatenate([t.obs for t in trajs]),
+        "acts": np.concatenate([t.acts for t in trajs]),
+        "rews": np.concatenate([t.rews for t in trajs]),
+        "indices": np.cumsum([len(t) for t in trajs[:-1]]),
+        "terminal": np.ones(N_TRAJ, dtype=bool),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def library() -> None:
+            serialize.save(f"{tmp}/demos", trajs)
+            total = 0.0
+            for t in serialize.load(f"{tmp}/demos"):
+                total += float(t.obs.sum() + t.acts.sum() + t.rews.sum())
+
+        def floor() -> None:
+            np.savez(f"{tmp}/flat.npz", **flat)
+            with np.load(f"{tmp}/flat.npz") as data:
+                loaded = {k: data[k] for k in data.files}
+            assert len(loaded["obs"]) == N_TRAJ * (LENGTH + 1)
+
+        library()  # warm-up
+        t_lib = best_time(library)
+        t_floor = best_time(floor)
+    print_table(
+        f"Save + load round trip: {N_TRAJ} trajectories x {LENGTH} steps",
+        ["measurement", "seconds", "ratio to floor"],
+        [
+            ["serialize.save + serialize.load + read all", t_lib, t_lib / t_floor],
+            ["floor: np.savez + np.load of flat arrays", t_floor, 1.0],
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
