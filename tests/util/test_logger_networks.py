@@ -20,9 +20,11 @@ def test_hierarchical_logger(tmp_path):
         log.dump(1)
         log.record("loss", 3.0)
         log.dump(2)
-        with pytest.raises(RuntimeError, match="nested"):
-            with log.accumulate_means("other"):
-                pass
+        with (
+            pytest.raises(RuntimeError, match="nested"),
+            log.accumulate_means("other"),
+        ):
+            pass
     log.dump(3)
     log.close()
     main = (tmp_path / "progress.csv").read_text()

@@ -261,7 +261,7 @@ class ReplayBuffer:
         return data
 
     def store(self, transitions: types.Transitions, truncate_ok: bool = True) -> None:
-        """Append transitions, overwriting the oldest when full (see ``Buffer.store``)."""
+        """Append transitions, overwriting the oldest when full (``Buffer.store``)."""
         self._buffer.store(self._flatten(transitions), truncate_ok=truncate_ok)
 
     def sample(self, n_samples: int) -> types.Transitions:

@@ -64,11 +64,13 @@ class VideoWrapper(gym.Wrapper):
             return
         import imageio.v2 as imageio
 
-        with util.atomic_write_path(self.video_path) as tmp:
-            # The suffix tells imageio the format; the rename keeps the name.
-            with imageio.get_writer(str(tmp), format="FFMPEG", fps=self._fps()) as w:
-                for frame in self._frames:
-                    w.append_data(frame)
+        # The temporary file keeps the .mp4 name, which tells imageio the format.
+        with (
+            util.atomic_write_path(self.video_path) as tmp,
+            imageio.get_writer(str(tmp), format="FFMPEG", fps=self._fps()) as writer,
+        ):
+            for frame in self._frames:
+                writer.append_data(frame)  # type: ignore[attr-defined]
 
     def _fps(self) -> int:
         return int(self.env.metadata.get("render_fps", 30))
