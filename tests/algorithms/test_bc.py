@@ -286,3 +286,25 @@ def test_make_data_loader_batches(rng):
     assert isinstance(
         base.make_data_loader(trans, 8, data_loader_kwargs={}), th_data.DataLoader
     )
+
+
+@pytest.mark.parametrize(
+    "obs_space",
+    [gym.spaces.Discrete(5), gym.spaces.MultiDiscrete([3, 4])],
+)
+def test_discrete_observation_spaces(obs_space, rng):
+    """BC learns act = f(obs) on discrete observations (one-hot encoded by SB3)."""
+    n = 256
+    obs = np.stack([obs_space.sample() for _ in range(n)])
+    acts = (np.atleast_2d(obs.T).T.sum(axis=1) % 2).astype(np.int64)
+    demos = types.TransitionsMinimal(obs=obs, acts=acts, infos=np.array([{}] * n))
+    trainer = bc.BC(
+        observation_space=obs_space,
+        action_space=gym.spaces.Discrete(2),
+        rng=rng,
+        demonstrations=demos,
+        custom_logger=_quiet_logger(),
+    )
+    trainer.train(n_epochs=40, progress_bar=False)
+    predicted, _ = trainer.policy.predict(obs, deterministic=True)
+    assert np.mean(predicted == acts) > 0.95

@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 import torch as th
 import tqdm
-from stable_baselines3.common import policies, preprocessing, utils, vec_env
+from stable_baselines3.common import policies, utils, vec_env
 
 from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
@@ -156,12 +156,12 @@ def _check_space_match(
     if isinstance(obs, types.DictObs):
         shapes = {k: v.shape[1:] for k, v in obs.items()}
         expected = {
-            k: preprocessing.get_obs_shape(s)
+            k: s.shape
             for k, s in observation_space.spaces.items()  # type: ignore[attr-defined]
         }
     else:
         shapes = obs.shape[1:]  # type: ignore[assignment]
-        expected = preprocessing.get_obs_shape(observation_space)  # type: ignore[assignment]
+        expected = observation_space.shape  # type: ignore[assignment]
     if shapes != expected:
         raise ValueError(
             f"Demonstration observations have shape {shapes} but the observation "

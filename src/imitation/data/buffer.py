@@ -7,7 +7,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.preprocessing import get_obs_shape
 from stable_baselines3.common.vec_env import VecEnv
 
 from imitation.data import types
@@ -181,7 +180,11 @@ class ReplayBuffer:
         if obs_space is not None or act_space is not None:
             if obs_space is None or act_space is None:
                 raise ValueError("Give both obs_space and act_space.")
-            obs_shape = get_obs_shape(obs_space)
+            obs_shape = (
+                {k: s.shape for k, s in obs_space.spaces.items()}  # type: ignore[attr-defined]
+                if isinstance(obs_space, gym.spaces.Dict)
+                else obs_space.shape
+            )
             obs_dtype = (
                 {k: s.dtype for k, s in obs_space.spaces.items()}  # type: ignore[attr-defined]
                 if isinstance(obs_space, gym.spaces.Dict)
