@@ -181,7 +181,7 @@ class ReplayBuffer:
             if obs_space is None or act_space is None:
                 raise ValueError("Give both obs_space and act_space.")
             obs_shape = (
-                {k: s.shape for k, s in obs_space.spaces.items()}  # type: ignore[attr-defined]
+                {k: s.shape for k, s in obs_space.spaces.items()}  # type: ignore[attr-defined, misc]
                 if isinstance(obs_space, gym.spaces.Dict)
                 else obs_space.shape
             )
