@@ -6,18 +6,21 @@ import time
 from collections.abc import Callable, Sequence
 
 
-def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
-    """Run ``fn`` ``repeats`` times; return the fastest wall-clock time in seconds.
+def best_times_interleaved(
+    fns: Sequence[Callable[[], object]], repeats: int = 5
+) -> list[float]:
+    """Fastest time of each function, running them in turn ``repeats`` times.
 
-    The minimum is the least noisy estimate on a shared machine: noise only ever
-    adds time.
+    Interleaving exposes every function to the same drift in machine load, so
+    ratios between them stay meaningful on a busy machine.
     """
-    times = []
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def print_table(

@@ -19,7 +19,7 @@ import torch as th
 from torch import nn
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _common import best_time, print_table  # noqa: E402
+from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.algorithms import bc  # noqa: E402
 from imitation.data import types  # noqa: E402
 from imitation.util import logger  # noqa: E402
@@ -80,8 +80,13 @@ def main() -> None:
     rows = []
     for batch_size in (32, 256):
         library_loop(data, batch_size)  # warm-up
-        t_lib = best_time(lambda b=batch_size: library_loop(data, b))
-        t_floor = best_time(lambda b=batch_size: floor_loop(data, b))
+        t_lib, t_floor = best_times_interleaved(
+            [
+                lambda b=batch_size: library_loop(data, b),
+                lambda b=batch_size: floor_loop(data, b),
+            ],
+            repeats=3,
+        )
         samples = N_BATCHES * batch_size
         rows.append(
             [

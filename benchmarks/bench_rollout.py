@@ -21,7 +21,7 @@ import torch as th
 from stable_baselines3 import PPO
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _common import best_time, print_table  # noqa: E402
+from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.data import rollout  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
 
@@ -61,9 +61,7 @@ def main() -> None:
             obs, _, _, _ = venv.step(acts)
 
     library()  # warm-up
-    t_lib = best_time(library)
-    t_pred = best_time(predict_loop)
-    t_fwd = best_time(forward_loop)
+    t_lib, t_pred, t_fwd = best_times_interleaved([library, predict_loop, forward_loop])
     print_table(
         f"Rollout collection: {MIN_STEPS} steps, {N_ENVS} seals/CartPole-v0 envs",
         ["measurement", "seconds", "ratio to forward floor"],

@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _common import best_time, print_table  # noqa: E402
+from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.data import serialize, types  # noqa: E402
 
 N_TRAJ, LENGTH = 400, 500
@@ -62,8 +62,7 @@ def main() -> None:
             assert len(loaded["obs"]) == N_TRAJ * (LENGTH + 1)
 
         library()  # warm-up
-        t_lib = best_time(library)
-        t_floor = best_time(floor)
+        t_lib, t_floor = best_times_interleaved([library, floor])
     print_table(
         f"Save + load round trip: {N_TRAJ} trajectories x {LENGTH} steps",
         ["measurement", "seconds", "ratio to floor"],

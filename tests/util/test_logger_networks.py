@@ -91,3 +91,12 @@ def test_training_mode_restores():
     with networks.training(m):
         assert m.training
     assert not m.training
+
+
+def test_tensorboard_and_json_formats(tmp_path):
+    log = logger.configure(tmp_path, format_strs=["tensorboard", "json"])
+    log.record("value", 1.5)
+    log.dump(0)
+    log.close()
+    assert list(tmp_path.glob("events.out.tfevents.*"))
+    assert '"value": 1.5' in (tmp_path / "progress.json").read_text()

@@ -74,42 +74,24 @@ def make_min_timesteps(n: int) -> GenTrajTerminationFn:
     return make_sample_until(min_timesteps=n)
 
 
-class _Growable:
-    """A time-major array ``(capacity, n_envs, *shape)`` that grows by doubling."""
-
-    def __init__(self, n_envs: int, shape: tuple[int, ...], dtype: Any) -> None:
-        self.data = np.empty((64, n_envs, *shape), dtype=dtype)
-
-    def ensure(self, rows: int) -> None:
-        if rows > len(self.data):
-            bigger = np.empty(
-                (max(rows, 2 * len(self.data)), *self.data.shape[1:]),
-                dtype=self.data.dtype,
-            )
-            bigger[: len(self.data)] = self.data
-            self.data = bigger
-
-    def shift(self, offset: int, end: int) -> None:
-        """Move rows ``offset:end`` to the front."""
-        self.data[: end - offset] = self.data[offset:end]
-
-
 class TrajectoryAccumulator:
     """Assemble per-env trajectories from batched ``VecEnv`` steps.
 
-    Each step is written into time-major arrays with one assignment per field
-    (no per-env Python work); trajectories are cut out of those arrays when an
-    episode ends. Observations after a reset come from the ``VecEnv``; the true
-    final observation of an episode comes from ``info["terminal_observation"]``.
+    Each step is written into time-major arrays ``(rows, n_envs, ...)`` with one
+    assignment per field (no per-env Python work); trajectories are cut out of
+    those arrays when an episode ends. Rows no episode needs any more are
+    dropped when the arrays fill up, which grow by doubling only when every
+    row is still needed. Observations after a reset come from the ``VecEnv``;
+    the true final observation of an episode comes from
+    ``info["terminal_observation"]``.
     """
 
     def __init__(self, n_envs: int) -> None:
         """Make an accumulator for ``n_envs`` environments."""
         self.n_envs = n_envs
-        self._obs: dict[str | None, _Growable] = {}
-        self._acts: _Growable | None = None
-        self._rews: _Growable | None = None
-        self._infos: _Growable | None = None
+        self._obs: dict[str | None, np.ndarray] = {}
+        # Per-step fields: row t holds the action taken at observation row t.
+        self._steps: dict[str, np.ndarray] = {}
         self._t = 0  # index of the current observation row
         self._start = np.zeros(n_envs, dtype=np.int64)
 
@@ -121,32 +103,34 @@ class TrajectoryAccumulator:
 
     def reset(self, obs: types.Observation) -> None:
         """Start a new episode in every env, from the batch of observations ``obs``."""
-        split = self._split(obs)
-        self._obs = {
-            k: _Growable(self.n_envs, v.shape[1:], v.dtype) for k, v in split.items()
-        }
-        for k, v in split.items():
-            self._obs[k].data[0] = v
-        self._acts = self._rews = self._infos = None
+        self._obs = {}
+        for k, v in self._split(obs).items():
+            self._obs[k] = np.empty((64, *v.shape), dtype=v.dtype)
+            self._obs[k][0] = v
+        self._steps = {}
         self._t = 0
         self._start[:] = 0
 
-    def _compact(self) -> None:
-        """Drop rows that no episode in progress still needs."""
+    def _make_room(self) -> None:
+        """Ensure a row for one more step: drop unneeded rows, else double."""
+        t, rows = self._t, len(next(iter(self._obs.values())))
         offset = int(self._start.min())
-        if offset == 0:
+        if offset > 0:
+            for arr in self._obs.values():
+                arr[: t + 1 - offset] = arr[offset : t + 1]
+            for arr in self._steps.values():
+                arr[: t - offset] = arr[offset:t]
+            self._start -= offset
+            self._t -= offset
             return
-        end = self._t + 1
-        for buf in self._obs.values():
-            buf.shift(offset, end)
-        for maybe_buf in (self._acts, self._rews, self._infos):
-            if maybe_buf is not None:
-                maybe_buf.shift(offset, end - 1)
-        self._start -= offset
-        self._t -= offset
+        for group in (self._obs, self._steps):
+            for key, arr in group.items():
+                bigger = np.empty((2 * rows, *arr.shape[1:]), dtype=arr.dtype)
+                bigger[:rows] = arr
+                group[key] = bigger  # type: ignore[index]
 
     def _obs_slice(self, env: int, lo: int, hi: int) -> dict[str | None, np.ndarray]:
-        return {k: b.data[lo:hi, env] for k, b in self._obs.items()}
+        return {k: b[lo:hi, env] for k, b in self._obs.items()}
 
     @staticmethod
     def _join(parts: dict[str | None, np.ndarray]) -> types.Observation:
@@ -179,24 +163,22 @@ class TrajectoryAccumulator:
             The completed trajectories, in env order.
         """
         acts = np.asarray(acts)
-        if self._acts is None:
-            self._acts = _Growable(self.n_envs, acts.shape[1:], acts.dtype)
-            self._rews = _Growable(self.n_envs, (), np.float64)
-            self._infos = _Growable(self.n_envs, (), object)
-        assert self._rews is not None and self._infos is not None
+        if not self._steps:
+            rows = len(next(iter(self._obs.values())))
+            self._steps = {
+                "acts": np.empty((rows, *acts.shape), dtype=acts.dtype),
+                "rews": np.empty((rows, self.n_envs), dtype=np.float64),
+                "infos": np.empty((rows, self.n_envs), dtype=object),
+            }
+        if self._t + 2 > len(self._steps["acts"]):
+            self._make_room()
         t = self._t
-        if t + 2 > len(self._acts.data):
-            self._compact()
-            t = self._t
-        for buf in (self._acts, self._rews, self._infos):
-            buf.ensure(t + 1)
-        for obs_buf in self._obs.values():
-            obs_buf.ensure(t + 2)
-        self._acts.data[t] = acts
-        self._rews.data[t] = rews
-        self._infos.data[t, :] = infos
+        steps = self._steps
+        steps["acts"][t] = acts
+        steps["rews"][t] = rews
+        steps["infos"][t] = infos
         for k, v in self._split(next_obs).items():
-            self._obs[k].data[t + 1] = v
+            self._obs[k][t + 1] = v
         self._t = t + 1
 
         finished: list[types.TrajectoryWithRew] = []
@@ -218,10 +200,10 @@ class TrajectoryAccumulator:
             finished.append(
                 types.TrajectoryWithRew(
                     obs=self._join(obs),
-                    acts=self._acts.data[lo : t + 1, i].copy(),
-                    infos=self._infos.data[lo : t + 1, i].copy(),
+                    acts=steps["acts"][lo : t + 1, i].copy(),
+                    infos=steps["infos"][lo : t + 1, i].copy(),
                     terminal=not info.get("TimeLimit.truncated", False),
-                    rews=self._rews.data[lo : t + 1, i].copy(),
+                    rews=steps["rews"][lo : t + 1, i].copy(),
                 ),
             )
         return finished
@@ -239,16 +221,14 @@ class TrajectoryAccumulator:
             lo = int(self._start[i])
             if lo == t:
                 continue
-            assert self._acts is not None and self._rews is not None
-            assert self._infos is not None
             obs = {k: v.copy() for k, v in self._obs_slice(i, lo, t + 1).items()}
             out.append(
                 types.TrajectoryWithRew(
                     obs=self._join(obs),
-                    acts=self._acts.data[lo:t, i].copy(),
-                    infos=self._infos.data[lo:t, i].copy(),
+                    acts=self._steps["acts"][lo:t, i].copy(),
+                    infos=self._steps["infos"][lo:t, i].copy(),
                     terminal=False,
-                    rews=self._rews.data[lo:t, i].copy(),
+                    rews=self._steps["rews"][lo:t, i].copy(),
                 ),
             )
             self._start[i] = t

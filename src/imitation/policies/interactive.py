@@ -1,17 +1,23 @@
-"""Policies that ask a human for each action, for gathering demonstrations.
+"""Policies that ask a human for every action, e.g. to record demonstrations.
 
-The key map is an ordered mapping from keyboard key to action name, in action
-order: the i-th entry is action ``i``. For CartPole::
+The key map says which key chooses which action: it maps a key (what the user
+types, then Enter) to ``(action name, action index)``. For CartPole::
 
     policy = DiscreteInteractivePolicy(
         env.observation_space,
         env.action_space,
-        {"a": "push left", "d": "push right"},
+        {"a": ("left", 0), "d": ("right", 1)},
     )
+    trajs = rollout.generate_trajectories(policy, venv, sample_until, rng=rng)
 
-The policy acts in a single environment (``n_envs=1``): it shows the
-observation, prints the keys, and reads a line from ``input_fn`` (``input`` by
-default; inject another function to script it), asking again on an unknown key.
+Keys are matched exactly after stripping surrounding whitespace from the
+answer. Not every action needs a key, and several keys may choose the same
+action. An interactive policy acts in a single environment (``n_envs=1``): for
+each observation it shows the observation, then asks for a key with
+``input_fn`` (``input`` by default; inject another function to script it),
+asking again after an unknown key.
+:class:`ImageObsDiscreteInteractivePolicy` shows image observations as a
+picture instead of printing them.
 """
 
 from __future__ import annotations
@@ -20,18 +26,24 @@ from collections.abc import Callable, Mapping
 
 import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.preprocessing import is_image_space_channels_first
 
 from imitation.policies.base import HardCodedPolicy
 
+_CLEAR_SCREEN = "\033[2J\033[H"  # ANSI: erase the terminal, cursor to top-left.
+
 
 class DiscreteInteractivePolicy(HardCodedPolicy):
-    """Ask a human to choose a discrete action by pressing a key (then Enter)."""
+    """Ask a human to choose each discrete action by typing a key.
+
+    Subclasses change how an observation is shown by overriding :meth:`_render`.
+    """
 
     def __init__(
         self,
         observation_space: gym.Space,
-        action_space: gym.Space,
-        action_keys_names: Mapping[str, str],
+        action_space: gym.spaces.Discrete,
+        action_keys_names: Mapping[str, tuple[str, int]],
         clear_screen_on_query: bool = True,
         input_fn: Callable[[str], str] = input,
     ) -> None:
@@ -39,95 +51,135 @@ class DiscreteInteractivePolicy(HardCodedPolicy):
 
         Args:
             observation_space: Observation space.
-            action_space: A ``Discrete`` action space.
-            action_keys_names: Key to action name, one entry per action, in
-                action order.
-            clear_screen_on_query: Clear the terminal before each question.
-            input_fn: Reads the answer to a prompt.
+            action_space: The ``Discrete`` action space.
+            action_keys_names: Key to ``(action name, action index)``; indices
+                are actions of ``action_space`` (so they count from its
+                ``start``).
+            clear_screen_on_query: Clear the terminal before showing each
+                observation.
+            input_fn: Asks the user: called with a prompt listing the keys,
+                returns the answer.
 
         Raises:
-            ValueError: If the action space is not discrete or the key map does
-                not have one distinct, non-empty key per action.
+            ValueError: If the action space is not ``Discrete``, the key map is
+                empty, a key is empty or has surrounding whitespace, or an
+                index is not an action of ``action_space``.
         """
         if not isinstance(action_space, gym.spaces.Discrete):
             raise ValueError(f"Need a Discrete action space, got {action_space}.")
-        if len(action_keys_names) != action_space.n:
-            raise ValueError(
-                f"action_keys_names has {len(action_keys_names)} entries but the "
-                f"action space has {action_space.n} actions.",
-            )
-        if any(not key or key != key.strip() for key in action_keys_names):
-            raise ValueError("Keys must be non-empty and have no surrounding spaces.")
+        if not action_keys_names:
+            raise ValueError("action_keys_names must map at least one key.")
+        first, last = int(action_space.start), int(action_space.start + action_space.n)
+        for key, (name, action) in action_keys_names.items():
+            if not key or key != key.strip():
+                raise ValueError(
+                    f"Key {key!r} (for {name!r}) must be non-empty, without "
+                    "surrounding whitespace.",
+                )
+            if not first <= action < last:
+                raise ValueError(
+                    f"Key {key!r} maps to action {action} ({name!r}), which is "
+                    f"not in {action_space}.",
+                )
         super().__init__(observation_space, action_space)
         self.action_keys_names = dict(action_keys_names)
-        self._action_of_key = {
-            key: action_space.start + i for i, key in enumerate(action_keys_names)
-        }
         self.clear_screen_on_query = clear_screen_on_query
         self.input_fn = input_fn
-
-    def _prompt(self) -> str:
-        options = ", ".join(
-            f"[{k}] {name}" for k, name in self.action_keys_names.items()
+        self._prompt = (
+            "  ".join(f"[{k}] {name}" for k, (name, _) in action_keys_names.items())
+            + "\nAction key: "
         )
-        return f"Choose an action: {options}: "
 
-    def _render(self, obs: np.ndarray) -> None:
-        """Show the observation (printed; subclasses may draw it)."""
+    def _render(self, obs: np.ndarray | dict[str, np.ndarray]) -> None:
+        """Show one observation (without batch axis) to the user: print it."""
         print(f"Observation: {obs}")
 
     def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
-        batch = obs if not isinstance(obs, dict) else next(iter(obs.values()))
-        if len(batch) != 1:
+        """Show the single observation in ``obs`` and ask for its action.
+
+        Args:
+            obs: A batch holding one observation.
+
+        Returns:
+            The chosen action, shape ``(1,)``.
+
+        Raises:
+            ValueError: If the batch has more than one observation.
+        """
+        if isinstance(obs, dict):
+            batch_size = len(next(iter(obs.values())))
+            single: np.ndarray | dict[str, np.ndarray] = {
+                k: v[0] for k, v in obs.items()
+            }
+        else:
+            batch_size = len(obs)
+            single = obs[0]
+        if batch_size != 1:
             raise ValueError(
-                f"An interactive policy acts in one environment; got a batch of "
-                f"{len(batch)} observations (use n_envs=1).",
+                "An interactive policy acts in a single environment; got a batch "
+                f"of {batch_size} observations (use n_envs=1).",
             )
         if self.clear_screen_on_query:
-            print("\033[2J\033[H", end="")
-        self._render(obs[0] if not isinstance(obs, dict) else obs)  # type: ignore[arg-type]
-        prompt = self._prompt()
+            print(_CLEAR_SCREEN, end="", flush=True)
+        self._render(single)
         while True:
-            key = self.input_fn(prompt).strip()
-            if key in self._action_of_key:
-                return np.array([self._action_of_key[key]])
-            print(f"Unknown key {key!r}. Valid keys: {', '.join(self._action_of_key)}.")
+            key = self.input_fn(self._prompt).strip()
+            if key in self.action_keys_names:
+                return np.array([self.action_keys_names[key][1]], dtype=np.int64)
+            print(
+                f"Unknown key {key!r}; valid keys: {', '.join(self.action_keys_names)}."
+            )
 
 
-def _show_with_matplotlib(image: np.ndarray) -> None:
+def show_with_matplotlib(image: np.ndarray) -> None:
+    """Draw ``image`` (``(H, W)`` or ``(H, W, C)``) in a matplotlib window."""
     import matplotlib.pyplot as plt
 
     plt.figure("observation")
     plt.clf()
-    plt.imshow(image)
+    plt.imshow(image, cmap="gray" if image.ndim == 2 else None)
     plt.axis("off")
     plt.show(block=False)
-    plt.pause(0.001)
+    plt.pause(0.001)  # Lets the GUI event loop draw the window.
 
 
 class ImageObsDiscreteInteractivePolicy(DiscreteInteractivePolicy):
-    """An interactive policy for image observations: shows the image first."""
+    """An interactive policy for image observations, shown as a picture."""
 
     def __init__(
         self,
         observation_space: gym.Space,
-        action_space: gym.Space,
-        action_keys_names: Mapping[str, str],
+        action_space: gym.spaces.Discrete,
+        action_keys_names: Mapping[str, tuple[str, int]],
         clear_screen_on_query: bool = True,
         input_fn: Callable[[str], str] = input,
-        show_fn: Callable[[np.ndarray], None] = _show_with_matplotlib,
+        show_fn: Callable[[np.ndarray], None] = show_with_matplotlib,
     ) -> None:
-        """Build the policy; ``show_fn`` displays an ``(H, W, C)`` image.
+        """Build the policy.
+
+        Args:
+            observation_space: A ``Box`` of images, channels-last ``(H, W, C)``
+                or channels-first ``(C, H, W)`` (as after SB3's
+                ``VecTransposeImage``), with 1, 3 or 4 channels.
+            action_space: The ``Discrete`` action space.
+            action_keys_names: Key to ``(action name, action index)``.
+            clear_screen_on_query: Clear the terminal before each question.
+            input_fn: Asks the user (see :class:`DiscreteInteractivePolicy`).
+            show_fn: Displays an image, given channels-last ``(H, W, C)``, or
+                ``(H, W)`` for one channel; a matplotlib window by default.
 
         Raises:
-            ValueError: If the observations are not images (3-D Box).
+            ValueError: If the observations are not images, or as
+                :class:`DiscreteInteractivePolicy`.
         """
         if not (
             isinstance(observation_space, gym.spaces.Box)
             and len(observation_space.shape) == 3
+            and {1, 3, 4} & {observation_space.shape[0], observation_space.shape[-1]}
         ):
             raise ValueError(
-                f"Need image observations (a 3-D Box), got {observation_space}.",
+                "Need image observations (a Box of shape (H, W, C) or (C, H, W) "
+                f"with 1, 3 or 4 channels), got {observation_space}.",
             )
         super().__init__(
             observation_space,
@@ -137,9 +189,12 @@ class ImageObsDiscreteInteractivePolicy(DiscreteInteractivePolicy):
             input_fn,
         )
         self.show_fn = show_fn
+        self._channels_first = is_image_space_channels_first(observation_space)
 
-    def _render(self, obs: np.ndarray) -> None:
-        # Channels-first images (C, H, W) are shown channels-last.
-        if obs.shape[0] in (1, 3, 4) and obs.shape[-1] not in (1, 3, 4):
-            obs = np.transpose(obs, (1, 2, 0))
-        self.show_fn(obs)
+    def _render(self, obs: np.ndarray | dict[str, np.ndarray]) -> None:
+        """Show the image with ``show_fn``, channels-last."""
+        assert isinstance(obs, np.ndarray)  # Guaranteed by the Box check.
+        image = np.moveaxis(obs, 0, -1) if self._channels_first else obs
+        if image.shape[-1] == 1:
+            image = image[..., 0]
+        self.show_fn(image)

@@ -1,34 +1,51 @@
 """Hierarchical logging on top of Stable-Baselines3's logger.
 
-``HierarchicalLogger`` adds two context managers to SB3's ``Logger``:
+:class:`HierarchicalLogger` is an SB3 ``Logger`` with two extra context managers:
 
-* ``accumulate_means(name)``: inside it, values go to a separate raw logger
-  under ``<dir>/raw/<name>`` (dumped at every ``dump``), while their means are
-  accumulated into the main logger, dumped when the outer loop dumps;
-* ``add_key_prefix(prefix)``: keys recorded inside get ``prefix/`` prepended.
+* ``accumulate_means(name)``: values recorded inside go, under ``raw/<name>/``,
+  to a separate raw logger writing to ``<log dir>/raw/<name>`` (a ``dump``
+  inside the block writes that raw logger). At the same time their running
+  means are accumulated, under ``mean/<name>/``, into the main logger, and are
+  written by the next ``dump`` outside the block. This lets an inner loop (say
+  the generator's RL updates) log at its own pace while the outer loop logs one
+  summary row per round.
+* ``add_key_prefix(prefix)``: keys recorded inside get ``prefix/`` prepended;
+  prefixes nest.
 
-``configure`` builds one with the usual output formats.
+:func:`configure` builds one with the usual output formats.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
+import numbers
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
+import torch as th
 from stable_baselines3.common import logger as sb_logger
 
 from imitation.data import types
 
+FORMAT_STRS = ("stdout", "log", "csv", "json", "tensorboard", "wandb")
+"""Output formats understood by :func:`configure` and :func:`make_output_format`."""
+
+DEFAULT_FORMAT_STRS = ("stdout", "log", "csv")
+"""Output formats used when none are given."""
+
 
 class WandbOutputFormat(sb_logger.KVWriter):
-    """Send logged values to Weights & Biases (``wandb`` must be installed)."""
+    """Send logged values to the current Weights & Biases run.
+
+    Start the run with ``wandb.init(...)`` before logging. Keys excluded for
+    ``"wandb"`` (via the ``exclude`` argument of ``record``) are not sent.
+    """
 
     def __init__(self) -> None:
-        """Attach to the current W&B run.
+        """Import ``wandb``.
 
         Raises:
             ImportError: If ``wandb`` is not installed.
@@ -37,7 +54,8 @@ class WandbOutputFormat(sb_logger.KVWriter):
             import wandb
         except ImportError as exc:
             raise ImportError(
-                "The 'wandb' log format needs the wandb package: pip install wandb.",
+                "The 'wandb' log format needs the wandb package; install it with "
+                "`pip install wandb`, or log with other formats.",
             ) from exc
         self._wandb = wandb
 
@@ -47,14 +65,14 @@ class WandbOutputFormat(sb_logger.KVWriter):
         key_excluded: dict[str, tuple[str, ...]],
         step: int = 0,
     ) -> None:
-        """Log the values that are not excluded for ``wandb``."""
-        values = {
-            k: v
-            for k, v in key_values.items()
-            if not (
-                k in key_excluded and key_excluded[k] and "wandb" in key_excluded[k]
-            )
-        }
+        """Log the values that are not excluded for ``wandb`` at ``step``.
+
+        Args:
+            key_values: Values by key.
+            key_excluded: Formats each key is excluded from, by key.
+            step: The step to log the values at.
+        """
+        values = sb_logger.filter_excluded_keys(key_values, key_excluded, "wandb")
         self._wandb.log(values, step=step)
 
     def close(self) -> None:
@@ -62,48 +80,103 @@ class WandbOutputFormat(sb_logger.KVWriter):
         self._wandb.finish()
 
 
-def make_output_format(
-    fmt: str, log_dir: str, log_suffix: str = ""
-) -> sb_logger.KVWriter:
-    """SB3's output formats plus ``"wandb"``."""
+def _check_format_strs(format_strs: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming the first unknown format in ``format_strs``."""
+    for fmt in format_strs:
+        if fmt not in FORMAT_STRS:
+            raise ValueError(
+                f"Unknown log format {fmt!r}; choose from {', '.join(FORMAT_STRS)}.",
+            )
+
+
+def make_output_format(fmt: str, log_dir: types.AnyPath) -> sb_logger.KVWriter:
+    """Make an output format: one of SB3's, or ``"wandb"``.
+
+    Args:
+        fmt: One of :data:`FORMAT_STRS`.
+        log_dir: Directory that file-based formats write to (created if needed).
+
+    Returns:
+        The output format.
+
+    Raises:
+        ValueError: If ``fmt`` is not a known format.
+    """
+    _check_format_strs([fmt])
     if fmt == "wandb":
         return WandbOutputFormat()
-    return sb_logger.make_output_format(fmt, log_dir, log_suffix)
+    return sb_logger.make_output_format(fmt, types.path_to_str(log_dir))
+
+
+def _as_scalar(value: Any) -> float | None:
+    """``value`` as a float if it is a single real number, else None."""
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return float(value.item())
+    if isinstance(value, th.Tensor) and value.numel() == 1:
+        return float(value.item())
+    return None
 
 
 class HierarchicalLogger(sb_logger.Logger):
-    """An SB3 ``Logger`` with accumulated means and key prefixes."""
+    """An SB3 ``Logger`` that can accumulate means of inner loops and prefix keys.
+
+    Outside ``accumulate_means`` it behaves like the SB3 logger it extends:
+    ``record`` stores a value, ``dump`` writes the stored values to the output
+    formats. Inside ``accumulate_means(name)`` values are also written to a raw
+    logger per ``name`` and averaged into the main logger (see the module
+    docstring). It can be passed wherever SB3 expects a logger, e.g.
+    ``model.set_logger(logger)``.
+    """
 
     def __init__(
         self,
-        default_logger: sb_logger.Logger,
-        format_strs: Sequence[str] = ("stdout", "log", "csv"),
+        folder: types.AnyPath,
+        output_formats: list[sb_logger.KVWriter],
+        format_strs: Sequence[str] = DEFAULT_FORMAT_STRS,
     ) -> None:
-        """Wrap ``default_logger``.
+        """Make the logger.
 
         Args:
-            default_logger: Logger that receives everything outside
-                ``accumulate_means`` and the accumulated means.
+            folder: Log directory. Raw loggers write to ``<folder>/raw/<name>``.
+            output_formats: Where the main logger writes.
             format_strs: Output formats of the raw loggers made by
-                ``accumulate_means``.
+                ``accumulate_means``; ``"wandb"`` is left out of raw loggers
+                (W&B needs a single increasing step), so it only gets the means.
+
+        Raises:
+            ValueError: If a format in ``format_strs`` is unknown.
         """
-        self.default_logger = default_logger
-        self.current_logger: sb_logger.Logger | None = None
-        self._cached_loggers: dict[str, sb_logger.Logger] = {}
-        self._subdir: str | None = None
-        self._prefixes: list[str] = []
+        _check_format_strs(format_strs)
+        super().__init__(types.path_to_str(folder), output_formats)
         self.format_strs = tuple(format_strs)
-        super().__init__(folder=self.default_logger.dir, output_formats=[])
+        self._raw_loggers: dict[str, sb_logger.Logger] = {}
+        self._accumulating: str | None = None
+        self._prefixes: list[str] = []
 
-    def _logger(self) -> sb_logger.Logger:
-        return self.current_logger or self.default_logger
+    def get_dir(self) -> str:
+        """The log directory.
 
-    def _key(self, key: str) -> str:
-        return "/".join([*self._prefixes, key])
+        Returns:
+            The directory given at construction.
+        """
+        assert self.dir is not None
+        return self.dir
 
     @contextlib.contextmanager
     def add_key_prefix(self, prefix: str) -> Iterator[None]:
-        """Prepend ``prefix/`` to every key recorded inside the block (nestable)."""
+        """Prepend ``prefix/`` to every key recorded inside the block.
+
+        Prefixes nest: inside ``add_key_prefix("a")`` and ``add_key_prefix("b")``
+        the key ``"x"`` becomes ``"a/b/x"``.
+
+        Args:
+            prefix: The prefix, without a trailing slash.
+
+        Yields:
+            Nothing; the prefix applies until the block exits.
+        """
         self._prefixes.append(prefix)
         try:
             yield
@@ -112,98 +185,157 @@ class HierarchicalLogger(sb_logger.Logger):
 
     @contextlib.contextmanager
     def accumulate_means(self, name: str) -> Iterator[None]:
-        """Record into a raw logger ``raw/<name>``; accumulate means into the main one.
+        """Log into the raw logger ``name`` and accumulate means in the main logger.
+
+        Inside the block, a value recorded under ``key`` is recorded under
+        ``raw/<name>/<key>`` in the raw logger of ``name`` (which writes to
+        ``<log dir>/raw/<name>``), and its running mean under
+        ``mean/<name>/<key>`` in the main logger. ``dump`` inside the block
+        writes the raw logger; the means are written by the next ``dump``
+        outside any block. Re-entering a block of the same name continues the
+        same raw logger.
+
+        Args:
+            name: Name of the inner loop, e.g. ``"gen"`` or ``"disc"``.
+
+        Yields:
+            Nothing; values are routed as described until the block exits.
 
         Raises:
-            RuntimeError: If already inside ``accumulate_means``.
+            RuntimeError: If already inside an ``accumulate_means`` block.
         """
-        if self.current_logger is not None:
-            raise RuntimeError("accumulate_means cannot be nested.")
-        subdir = os.path.join("raw", name)
-        if subdir not in self._cached_loggers:
-            folder = os.path.join(self.default_logger.get_dir() or ".", subdir)
-            os.makedirs(folder, exist_ok=True)
+        if self._accumulating is not None:
+            raise RuntimeError(
+                f"accumulate_means({name!r}) cannot be nested inside "
+                f"accumulate_means({self._accumulating!r}); close that block first.",
+            )
+        if name not in self._raw_loggers:
+            folder = os.path.join(self.get_dir(), "raw", name)
             formats = [
-                make_output_format(f, folder) for f in self.format_strs if f != "wandb"
+                make_output_format(fmt, folder)
+                for fmt in self.format_strs
+                if fmt != "wandb"
             ]
-            self._cached_loggers[subdir] = sb_logger.Logger(folder, formats)
-        self.current_logger = self._cached_loggers[subdir]
-        self._subdir = subdir
+            raw_logger = sb_logger.Logger(folder, formats)
+            raw_logger.set_level(self.level)
+            self._raw_loggers[name] = raw_logger
+        self._accumulating = name
         try:
             yield
         finally:
-            self.current_logger = None
-            self._subdir = None
+            self._accumulating = None
+
+    def _key(self, key: str) -> str:
+        return "/".join([*self._prefixes, key])
 
     def record(
-        self, key: str, val: Any, exclude: str | tuple[str, ...] | None = None
+        self,
+        key: str,
+        value: Any,
+        exclude: str | tuple[str, ...] | None = None,
     ) -> None:
-        """Record ``val``; inside ``accumulate_means`` also add it to the mean."""
+        """Record ``value`` under ``key``; a later call with the same key wins.
+
+        Inside ``accumulate_means`` the value goes to the raw logger, and, if it
+        is a single real number, into the running mean in the main logger.
+
+        Args:
+            key: The key (prefixed by any active ``add_key_prefix``).
+            value: The value.
+            exclude: Output formats not to write this key to.
+        """
         key = self._key(key)
-        if self.current_logger is not None:
-            assert self._subdir is not None
-            self.current_logger.record(key, val, exclude)
-            self.default_logger.record_mean(
-                os.path.join(self._subdir.replace(os.sep, "/"), key).replace(
-                    "raw/", "mean/", 1
-                ),
-                val,
-                exclude,
-            )
-        else:
-            self.default_logger.record(key, val, exclude)
+        if self._accumulating is None:
+            super().record(key, value, exclude)
+            return
+        name = self._accumulating
+        self._raw_loggers[name].record(f"raw/{name}/{key}", value, exclude)
+        scalar = _as_scalar(value)
+        if scalar is not None:
+            super().record_mean(f"mean/{name}/{key}", scalar, exclude)
 
     def record_mean(
-        self, key: str, val: Any, exclude: str | tuple[str, ...] | None = None
+        self,
+        key: str,
+        value: float | None,
+        exclude: str | tuple[str, ...] | None = None,
     ) -> None:
-        """Record the running mean of ``val`` under ``key``."""
-        self._logger().record_mean(self._key(key), val, exclude)
+        """Record ``value`` under ``key``, averaging it with earlier calls.
+
+        Inside ``accumulate_means`` the raw logger averages the values since its
+        last dump, and each value also counts once in the main logger's mean.
+
+        Args:
+            key: The key (prefixed by any active ``add_key_prefix``).
+            value: The value to average in; None is ignored.
+            exclude: Output formats not to write this key to.
+        """
+        key = self._key(key)
+        if self._accumulating is None:
+            super().record_mean(key, value, exclude)
+            return
+        name = self._accumulating
+        self._raw_loggers[name].record_mean(f"raw/{name}/{key}", value, exclude)
+        super().record_mean(f"mean/{name}/{key}", value, exclude)
 
     def dump(self, step: int = 0) -> None:
-        """Write out the current logger's values."""
-        self._logger().dump(step)
+        """Write the recorded values and clear them.
 
-    def get_dir(self) -> str | None:
-        """The main logger's directory."""
-        return self.default_logger.get_dir()
+        Inside ``accumulate_means`` this writes the raw logger; otherwise the
+        main logger, including the accumulated means.
+
+        Args:
+            step: The step to log the values at.
+        """
+        if self._accumulating is None:
+            super().dump(step)
+        else:
+            self._raw_loggers[self._accumulating].dump(step)
+
+    def set_level(self, level: int) -> None:
+        """Set the logging threshold of this logger and of its raw loggers.
+
+        Args:
+            level: One of SB3's levels (``DEBUG``, ``INFO``, ..., ``DISABLED``).
+        """
+        super().set_level(level)
+        for raw_logger in self._raw_loggers.values():
+            raw_logger.set_level(level)
 
     def close(self) -> None:
-        """Close every logger."""
-        self.default_logger.close()
-        for logger in self._cached_loggers.values():
-            logger.close()
-
-    @property
-    def name_to_value(self) -> dict[str, Any]:  # type: ignore[override]
-        """Values recorded since the last dump, by key."""
-        return self._logger().name_to_value
-
-    @name_to_value.setter
-    def name_to_value(self, value: Any) -> None:
-        del value  # set by the base constructor; the wrapped loggers own these
+        """Close the output formats of this logger and of its raw loggers."""
+        for raw_logger in self._raw_loggers.values():
+            raw_logger.close()
+        super().close()
 
 
 def configure(
     folder: types.AnyPath | None = None,
     format_strs: Sequence[str] | None = None,
 ) -> HierarchicalLogger:
-    """Make a ``HierarchicalLogger``.
+    """Make a :class:`HierarchicalLogger`.
 
     Args:
-        folder: Log directory; default a new one under the temp directory.
+        folder: Log directory (created if needed). Default: a new unique
+            directory under the system's temporary directory.
         format_strs: Output formats among ``stdout``, ``log``, ``csv``,
-            ``json``, ``tensorboard`` and ``wandb``; default
-            ``stdout``, ``log``, ``csv``.
+            ``json``, ``tensorboard`` and ``wandb``. Default: ``stdout``,
+            ``log`` and ``csv``. The raw loggers use the same formats but
+            ``wandb``.
 
     Returns:
         The logger.
+
+    Raises:
+        ValueError: If a format is unknown.
+        ImportError: If ``wandb`` is asked for but not installed.
     """
+    formats = tuple(DEFAULT_FORMAT_STRS if format_strs is None else format_strs)
+    _check_format_strs(formats)
     if folder is None:
-        stamp = datetime.datetime.now().strftime("imitation-%Y-%m-%d-%H-%M-%S-%f")
-        folder = os.path.join(tempfile.gettempdir(), stamp)
-    folder = types.path_to_str(folder)
-    os.makedirs(folder, exist_ok=True)
-    formats = list(("stdout", "log", "csv") if format_strs is None else format_strs)
-    output_formats = [make_output_format(f, folder) for f in formats]
-    default = sb_logger.Logger(folder=folder, output_formats=output_formats)
-    return HierarchicalLogger(default, formats)
+        log_dir = tempfile.mkdtemp(prefix="imitation-")
+    else:
+        log_dir = types.path_to_str(folder)
+        os.makedirs(log_dir, exist_ok=True)
+    output_formats = [make_output_format(fmt, log_dir) for fmt in formats]
+    return HierarchicalLogger(log_dir, output_formats, formats)
