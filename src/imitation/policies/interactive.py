@@ -62,15 +62,22 @@ class DiscreteInteractivePolicy(HardCodedPolicy):
 
         Raises:
             ValueError: If the action space is not ``Discrete``, the key map is
-                empty, a key is empty or has surrounding whitespace, or an
-                index is not an action of ``action_space``.
+                empty, a key is empty or has surrounding whitespace, a value is
+                not a ``(name, index)`` pair, or an index is not an action of
+                ``action_space``.
         """
         if not isinstance(action_space, gym.spaces.Discrete):
             raise ValueError(f"Need a Discrete action space, got {action_space}.")
         if not action_keys_names:
             raise ValueError("action_keys_names must map at least one key.")
         first, last = int(action_space.start), int(action_space.start + action_space.n)
-        for key, (name, action) in action_keys_names.items():
+        for key, value in action_keys_names.items():
+            if isinstance(value, str) or len(value) != 2:
+                raise ValueError(
+                    f"Key {key!r} must map to (action name, action index), "
+                    f"got {value!r}.",
+                )
+            name, action = value
             if not key or key != key.strip():
                 raise ValueError(
                     f"Key {key!r} (for {name!r}) must be non-empty, without "

@@ -1,72 +1,137 @@
-"""A registry of named values, optionally loaded lazily from ``module:attr``."""
+"""A registry of named values, each given directly or lazily as ``module:attr``."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from collections.abc import Iterable
 from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
 
-def load_attr(spec: str) -> object:
-    """Import ``module.path:attr`` and return the attribute.
+def _split_spec(spec: str) -> tuple[str, str]:
+    """Split ``"module.path:attr"`` into module and attribute path.
 
     Raises:
-        ValueError: If ``spec`` is not of the form ``module:attr``.
+        ValueError: If ``spec`` is not of that form.
     """
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
         raise ValueError(f"{spec!r} is not of the form 'module.path:attr'.")
+    return module_name, attr_path
+
+
+def load_attr(spec: str) -> object:
+    """Import the attribute named by ``spec``.
+
+    Args:
+        spec: ``"module.path:attr"``; ``attr`` may be dotted
+            (``"module:Class.method"``).
+
+    Returns:
+        The attribute.
+
+    Raises:
+        ValueError: If ``spec`` is not of the form ``module.path:attr``.
+        ImportError: If the module cannot be imported.
+        AttributeError: If the module has no such attribute.
+    """
+    module_name, attr_path = _split_spec(spec)
     obj: object = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
     return obj
 
 
+@dataclasses.dataclass(frozen=True)
+class _Indirect:
+    """A value not loaded yet: the ``module:attr`` it is loaded from."""
+
+    spec: str
+
+
 class Registry(Generic[T]):
-    """Values by key; a value may be given lazily as a ``module:attr`` string."""
+    """Values by key; a value may be registered lazily as a ``module:attr`` string.
+
+    Lazy (``indirect``) registration lets a key be listed without importing
+    its implementation (say, one with heavy optional dependencies) until the
+    first ``get``.
+
+    Example::
+
+        loaders: Registry[Callable[..., Policy]] = Registry()
+        loaders.register("mine", my_loader)
+        loaders.register("heavy", indirect="my_package.heavy:load")
+        loaders.get("heavy")  # imports my_package.heavy now
+    """
 
     def __init__(self) -> None:
         """Make an empty registry."""
-        self._values: dict[str, T] = {}
-        self._indirect: dict[str, str] = {}
+        self._entries: dict[str, T | _Indirect] = {}
 
     def get(self, key: str) -> T:
-        """The value registered under ``key`` (importing it if registered lazily).
+        """The value registered under ``key``, loading it if it was lazy.
+
+        Args:
+            key: The key.
+
+        Returns:
+            The value.
 
         Raises:
             KeyError: If ``key`` is not registered; the message lists the keys.
+            ImportError: If a lazy value's module cannot be imported (the
+                entry stays, so a later ``get`` tries again).
+            AttributeError: If a lazy value's module lacks the attribute.
         """
-        if key not in self._values:
-            if key not in self._indirect:
-                raise KeyError(
-                    f"{key!r} is not registered; known: {sorted(self.keys())}."
-                )
-            self._values[key] = cast(T, load_attr(self._indirect.pop(key)))
-        return self._values[key]
+        if key not in self._entries:
+            raise KeyError(
+                f"{key!r} is not registered; known keys: {', '.join(self.keys())}.",
+            )
+        entry = self._entries[key]
+        if isinstance(entry, _Indirect):
+            value = cast(T, load_attr(entry.spec))
+            self._entries[key] = value
+            return value
+        return entry
 
     def register(
-        self, key: str, value: T | None = None, *, indirect: str | None = None
+        self,
+        key: str,
+        value: T | None = None,
+        *,
+        indirect: str | None = None,
     ) -> None:
-        """Register ``value`` (or a lazy ``module:attr`` string) under ``key``.
+        """Register ``value``, or a lazy ``indirect`` ``module:attr``, under ``key``.
+
+        Args:
+            key: The key; must not be registered yet.
+            value: The value.
+            indirect: Where to load the value from on first ``get``, as
+                ``"module.path:attr"``.
 
         Raises:
             KeyError: If ``key`` is already registered.
-            ValueError: If not exactly one of ``value`` and ``indirect`` is given.
+            ValueError: If not exactly one of ``value`` and ``indirect`` is
+                given, or ``indirect`` is not of the form ``module.path:attr``.
         """
-        if key in self:
+        if key in self._entries:
             raise KeyError(f"{key!r} is already registered.")
         if (value is None) == (indirect is None):
             raise ValueError("Give exactly one of value and indirect.")
         if indirect is not None:
-            self._indirect[key] = indirect
+            _split_spec(indirect)
+            self._entries[key] = _Indirect(indirect)
         else:
-            self._values[key] = value  # type: ignore[assignment]
+            self._entries[key] = cast(T, value)
 
-    def keys(self) -> Iterable[str]:
-        """All registered keys."""
-        return set(self._values) | set(self._indirect)
+    def keys(self) -> list[str]:
+        """The registered keys, in registration order.
+
+        Returns:
+            The keys.
+        """
+        return list(self._entries)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._values or key in self._indirect
+        return key in self._entries

@@ -1,0 +1,171 @@
+"""Load saved reward nets as reward functions: ``load_reward``.
+
+Registered reward types:
+
+* ``"RewardNet_normalized"``: the saved net with its wrappers; a
+  ``NormalizedRewardNet``'s statistics are frozen unless ``update_stats=True``.
+* ``"RewardNet_unnormalized"``: without an outer ``NormalizedRewardNet``.
+* ``"RewardNet_unshaped"``: without an outer ``ShapedRewardNet`` (potential
+  shaping removed; AIRL's ``reward_test``).
+* ``"RewardNet_std_added"``: an ensemble's ``mean + alpha * std`` (``alpha``
+  keyword, default 0).
+* ``"zero"``: zero reward (``reward_path`` is ignored).
+
+Files are read with ``torch.load(..., weights_only=True)``: no arbitrary code
+runs (see :mod:`imitation.rewards.persistence`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.vec_env import VecEnv
+
+from imitation.rewards import reward_nets
+from imitation.rewards.reward_function import RewardFn
+from imitation.util import registry
+
+RewardFnLoaderFn = Callable[..., RewardFn]
+"""``loader(reward_path, venv, **kwargs) -> reward function``."""
+
+reward_registry: registry.Registry[RewardFnLoaderFn] = registry.Registry()
+
+
+class RewardLoadError(ValueError):
+    """A file is not a saved reward net, or would need unsafe unpickling."""
+
+
+def load_reward_net(
+    path: str | os.PathLike, device: str | th.device = "cpu"
+) -> reward_nets.RewardNet:
+    """Load a reward net saved with ``th.save(net, path)``.
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        RewardLoadError: If the file is not a saved reward net, or loading it
+            would need arbitrary unpickling.
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No saved reward net at {path}.")
+    try:
+        net = th.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise RewardLoadError(
+            f"{path} is not a reward net saved by imitation, or loading it would "
+            f"run arbitrary code (refused): {exc}",
+        ) from exc
+    except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise RewardLoadError(f"{path} is not a valid saved reward net: {exc}") from exc
+    if not isinstance(net, reward_nets.RewardNet):
+        raise RewardLoadError(f"{path} holds a {type(net).__name__}, not a RewardNet.")
+    return net  # type: ignore[return-value]
+
+
+def _check_venv(net: reward_nets.RewardNet, venv: VecEnv) -> None:
+    for name in ("observation_space", "action_space"):
+        if getattr(net, name) != getattr(venv, name):
+            raise ValueError(
+                f"The reward net's {name} {getattr(net, name)} differs from the "
+                f"environment's {getattr(venv, name)}.",
+            )
+
+
+def _strip(net: reward_nets.RewardNet, wrapper: type) -> reward_nets.RewardNet:
+    if isinstance(net, wrapper) and isinstance(net, reward_nets.RewardNetWrapper):
+        return net.base
+    return net
+
+
+def _net_loader(
+    transform: Callable[[reward_nets.RewardNet], reward_nets.RewardNet],
+) -> RewardFnLoaderFn:
+    def load(
+        reward_path: str | os.PathLike,
+        venv: VecEnv,
+        update_stats: bool = False,
+        **kwargs: Any,
+    ) -> RewardFn:
+        net = transform(load_reward_net(reward_path))
+        _check_venv(net, venv)
+        net.eval()
+        if isinstance(net, reward_nets.NormalizedRewardNet):
+            return functools.partial(
+                net.predict_processed, update_stats=update_stats, **kwargs
+            )
+        return functools.partial(net.predict_processed, **kwargs)
+
+    return load
+
+
+def _load_std_added(
+    reward_path: str | os.PathLike,
+    venv: VecEnv,
+    alpha: float = 0.0,
+    **kwargs: Any,
+) -> RewardFn:
+    net = load_reward_net(reward_path)
+    if isinstance(net, reward_nets.AddSTDRewardWrapper):
+        net = net.base
+    if not isinstance(net, reward_nets.RewardEnsemble):
+        raise TypeError(
+            "RewardNet_std_added needs a saved RewardEnsemble, got "
+            f"{type(net).__name__}.",
+        )
+    _check_venv(net, venv)
+    net.eval()
+    wrapped = reward_nets.AddSTDRewardWrapper(net, default_alpha=alpha)
+    return functools.partial(wrapped.predict_processed, **kwargs)
+
+
+def _load_zero(reward_path: str | os.PathLike, venv: VecEnv) -> RewardFn:
+    del reward_path, venv
+
+    def zero(
+        state: Any, action: np.ndarray, next_state: Any, done: np.ndarray
+    ) -> np.ndarray:
+        return np.zeros(len(done), dtype=np.float32)
+
+    return zero
+
+
+reward_registry.register("RewardNet_normalized", _net_loader(lambda net: net))
+reward_registry.register(
+    "RewardNet_unnormalized",
+    _net_loader(lambda net: _strip(net, reward_nets.NormalizedRewardNet)),
+)
+reward_registry.register(
+    "RewardNet_unshaped",
+    _net_loader(lambda net: _strip(net, reward_nets.ShapedRewardNet)),
+)
+reward_registry.register("RewardNet_std_added", _load_std_added)
+reward_registry.register("zero", _load_zero)
+
+
+def load_reward(
+    reward_type: str,
+    reward_path: str | os.PathLike,
+    venv: VecEnv,
+    **kwargs: Any,
+) -> RewardFn:
+    """Load a saved reward as a reward function (see the module docstring).
+
+    Args:
+        reward_type: A key of ``reward_registry``.
+        reward_path: Path of the saved net.
+        venv: The environment the reward will be used in (spaces must match).
+        kwargs: Passed to the loader (``update_stats``, ``alpha``).
+
+    Returns:
+        The reward function.
+
+    Raises:
+        KeyError: If ``reward_type`` is not registered.
+    """
+    return reward_registry.get(reward_type)(reward_path, venv, **kwargs)
