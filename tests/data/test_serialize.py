@@ -1,7 +1,8 @@
-"""Tests for imitation.data.serialize and imitation.data.huggingface_utils."""
+"""Tests for imitation.data.serialize: saving, loading and refusing bad files."""
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import datasets
@@ -11,36 +12,43 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imitation.data import huggingface_utils, serialize, types
+from imitation.data.serialize import TrajectoryFormatError
+
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @st.composite
-def trajectories(draw):
-    n_traj = draw(st.integers(1, 4))
-    kind = draw(st.sampled_from(["box", "dict", "image"]))
+def trajectory_lists(draw) -> list[types.Trajectory]:
+    """Box or Dict observations, Discrete actions, optional infos and rewards."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    obs_shape = draw(st.sampled_from([(), (4,), (3, 2), (4, 4, 3)]))
+    obs_dtype = draw(st.sampled_from([np.float32, np.float64, np.uint8, np.int64]))
+    dict_obs = draw(st.booleans())
     with_rews = draw(st.booleans())
-    with_infos = draw(st.booleans())
-    obs_dtype = draw(st.sampled_from([np.float32, np.float64, np.int64]))
     out = []
-    rng = np.random.default_rng(draw(st.integers(0, 1000)))
-    for _ in range(n_traj):
-        n = draw(st.integers(1, 12))
-        if kind == "box":
-            obs = rng.normal(size=(n + 1, 3)).astype(obs_dtype)
-        elif kind == "image":
-            obs = rng.integers(0, 255, size=(n + 1, 4, 4, 3)).astype(np.uint8)
-        else:
-            obs = types.DictObs(
-                {
-                    "pos": rng.normal(size=(n + 1, 2)).astype(obs_dtype),
-                    "flag": rng.integers(0, 2, size=(n + 1,)),
-                }
+    for _ in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(1, 10))
+        obs: types.Observation = (rng.random((n + 1, *obs_shape)) * 50).astype(
+            obs_dtype
+        )
+        if dict_obs:
+            obs = types.DictObs({"pixels": obs, "pos": rng.normal(size=(n + 1, 2))})
+        infos = None
+        if draw(st.booleans()):
+            infos = np.array(
+                [
+                    {"step": i, "terminal_observation": rng.normal(size=2)}
+                    for i in range(n)
+                ]
             )
         fields = dict(
             obs=obs,
-            acts=rng.integers(0, 4, size=n),
-            infos=np.array([{"step": i, "x": [1.5, 2.0]} for i in range(n)])
-            if with_infos
-            else None,
+            acts=rng.integers(0, 5, size=n),
+            infos=infos,
             terminal=draw(st.booleans()),
         )
         if with_rews:
@@ -50,33 +58,28 @@ def trajectories(draw):
     return out
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(trajectories())
-def test_save_load_round_trip(tmp_path, trajs):
-    path = tmp_path / "demos"
-    serialize.save(path, trajs)
-    loaded = serialize.load(path)
-    assert len(loaded) == len(trajs)
-    for a, b in zip(loaded, trajs):
+def _dtypes(traj: types.Trajectory) -> dict[str, np.dtype]:
+    obs = (
+        traj.obs.dtype if isinstance(traj.obs, types.DictObs) else {"": traj.obs.dtype}
+    )
+    out = {f"obs{k}": v for k, v in obs.items()}
+    out["acts"] = traj.acts.dtype
+    if isinstance(traj, types.TrajectoryWithRew):
+        out["rews"] = traj.rews.dtype
+    return out
+
+
+def assert_same_trajectories(got, expected) -> None:
+    got = list(got)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
         assert type(a) is type(b)
         assert a == b
-        obs_a = a.obs.get("pos") if isinstance(a.obs, types.DictObs) else a.obs
-        obs_b = b.obs.get("pos") if isinstance(b.obs, types.DictObs) else b.obs
-        assert obs_a.dtype == obs_b.dtype
+        assert _dtypes(a) == _dtypes(b)
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(trajectories())
-def test_npz_round_trip(tmp_path, trajs):
-    trajs = [
+def _without_infos(trajs: list[types.Trajectory]) -> list[types.Trajectory]:
+    return [
         types.TrajectoryWithRew(
             obs=t.obs, acts=t.acts, infos=None, terminal=t.terminal, rews=t.rews
         )
@@ -84,105 +87,236 @@ def test_npz_round_trip(tmp_path, trajs):
         else types.Trajectory(obs=t.obs, acts=t.acts, infos=None, terminal=t.terminal)
         for t in trajs
     ]
+
+
+def _legacy_npz_arrays(trajs: list[types.Trajectory]) -> dict[str, np.ndarray]:
+    """The arrays of the legacy .npz format, built by hand."""
+    arrays = {
+        "obs": np.concatenate([t.obs for t in trajs]),
+        "acts": np.concatenate([t.acts for t in trajs]),
+        "terminal": np.array([t.terminal for t in trajs]),
+        "indices": np.cumsum([len(t) for t in trajs[:-1]], dtype=np.int64),
+    }
+    if isinstance(trajs[0], types.TrajectoryWithRew):
+        arrays["rews"] = np.concatenate([t.rews for t in trajs])
+    if trajs[0].infos is not None:
+        arrays["infos"] = np.concatenate([t.infos for t in trajs])
+    return arrays
+
+
+def _simple(n: int = 2, **kwargs) -> types.Trajectory:
+    fields = dict(obs=np.zeros((n + 1, 2)), acts=np.zeros(n), infos=None, terminal=True)
+    fields.update(kwargs)
+    return types.Trajectory(**fields)
+
+
+@SETTINGS
+@given(trajs=trajectory_lists())
+def test_save_load_round_trip(tmp_path, trajs):
+    path = tmp_path / "demos"
+    serialize.save(path, trajs)
+    loaded = serialize.load(path)
+    assert isinstance(loaded, huggingface_utils.TrajectoryDatasetSequence)
+    assert len(loaded) == len(trajs)
+    assert_same_trajectories(loaded, trajs)
+    assert loaded[-1] == trajs[-1]
+    if isinstance(trajs[0], types.TrajectoryWithRew):
+        assert_same_trajectories(serialize.load_with_rewards(path), trajs)
+
+
+@SETTINGS
+@given(trajs=trajectory_lists())
+def test_save_npz_round_trip(tmp_path, trajs):
     path = tmp_path / "demos.npz"
     serialize.save_npz(path, trajs)
-    assert list(serialize.load(path)) == trajs
+    with np.load(path) as data:  # No pickled arrays, infos included.
+        assert ("infos_json" in data.files) == any(t.infos is not None for t in trajs)
+    assert_same_trajectories(serialize.load(path), trajs)
 
 
-def test_lazy_sequence_slicing_and_stats(tmp_path):
+@SETTINGS
+@given(
+    trajs=trajectory_lists().filter(lambda ts: not isinstance(ts[0].obs, types.DictObs))
+)
+def test_legacy_npz(tmp_path, trajs):
+    trajs = _without_infos(trajs)
+    np.savez(tmp_path / "legacy.npz", **_legacy_npz_arrays(trajs))
+    assert_same_trajectories(serialize.load(tmp_path / "legacy.npz"), trajs)
+
+
+def test_legacy_npz_with_pickled_infos_needs_opt_in(tmp_path):
     trajs = [
-        types.TrajectoryWithRew(
-            obs=np.zeros((n + 1, 2)),
-            acts=np.zeros(n, dtype=np.int64),
-            infos=None,
-            terminal=True,
-            rews=np.ones(n),
-        )
-        for n in (3, 4, 5)
+        _simple(2, infos=np.array([{"a": 1}, {"b": np.arange(2)}])),
+        _simple(1, infos=np.array([{}])),
     ]
-    serialize.save(tmp_path / "d", trajs)
-    seq = serialize.load(tmp_path / "d")
-    assert isinstance(seq, huggingface_utils.TrajectoryDatasetSequence)
-    assert len(seq[1:]) == 2 and seq[-1] == trajs[-1]
-    with pytest.raises(IndexError):
-        seq[3]
-    from imitation.data import rollout
-
-    assert rollout.rollout_stats(seq)["len_mean"] == 4
+    path = tmp_path / "legacy.npz"
+    np.savez(path, **_legacy_npz_arrays(trajs))
+    with pytest.raises(TrajectoryFormatError, match="arbitrary code.*allow_pickle"):
+        serialize.load(path)
+    assert_same_trajectories(serialize.load(path, allow_pickle=True), trajs)
 
 
-def test_published_hub_layout_is_readable():
-    """Rows shaped like the Hub's published datasets (nested float lists)."""
-    dataset = datasets.Dataset.from_dict(
-        {
-            "obs": [[[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]]],
-            "acts": [[0, 1]],
-            "infos": [["{}", "{}"]],
-            "terminal": [True],
-            "rews": [[1.0, 1.0]],
-        }
-    )
-    traj = huggingface_utils.TrajectoryDatasetSequence(dataset)[0]
-    assert isinstance(traj, types.TrajectoryWithRew)
-    assert traj.obs.shape == (3, 2) and traj.infos is None
-    np.testing.assert_array_equal(traj.acts, [0, 1])
+def test_pickle_needs_opt_in(tmp_path):
+    trajs = [_simple(2), _simple(3, terminal=False)]
+    for name in ("old.pkl", "old.data"):
+        path = tmp_path / name
+        path.write_bytes(pickle.dumps(trajs))
+        with pytest.raises(TrajectoryFormatError, match="arbitrary code.*allow_pickle"):
+            serialize.load(path)
+        assert_same_trajectories(serialize.load(path, allow_pickle=True), trajs)
+
+
+def test_pickled_trajectories_are_validated(tmp_path):
+    bad = _simple(2)
+    obs = np.zeros((3, 2))
+    obs[1, 0] = np.nan
+    object.__setattr__(bad, "obs", obs)  # Sidestep validation, as unpickling does.
+    (tmp_path / "nan.pkl").write_bytes(pickle.dumps([bad]))
+    with pytest.raises(TrajectoryFormatError, match="trajectory 0 .*NaN"):
+        serialize.load(tmp_path / "nan.pkl", allow_pickle=True)
+    (tmp_path / "dict.pkl").write_bytes(pickle.dumps({"not": "trajectories"}))
+    with pytest.raises(TrajectoryFormatError, match="not a sequence of trajectories"):
+        serialize.load(tmp_path / "dict.pkl", allow_pickle=True)
+    (tmp_path / "cut.pkl").write_bytes(pickle.dumps([_simple()])[:40])
+    with pytest.raises(TrajectoryFormatError, match="could not be unpickled"):
+        serialize.load(tmp_path / "cut.pkl", allow_pickle=True)
 
 
 def test_save_refuses_empty(tmp_path):
-    with pytest.raises(ValueError, match="empty"):
-        serialize.save(tmp_path / "x", [])
-    with pytest.raises(ValueError, match="empty"):
-        serialize.save_npz(tmp_path / "x.npz", [])
+    for save in (serialize.save, serialize.save_npz):
+        with pytest.raises(ValueError, match="empty"):
+            save(tmp_path / "x", [])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_mixed_trajectories(tmp_path):
+    with_rew = types.TrajectoryWithRew(
+        obs=np.zeros((3, 2)),
+        acts=np.zeros(2),
+        infos=None,
+        terminal=True,
+        rews=np.ones(2),
+    )
+    with pytest.raises(ValueError, match="mix ones with rewards"):
+        serialize.save(tmp_path / "d", [_simple(), with_rew])
+    with pytest.raises(ValueError, match="disagree on obs"):
+        serialize.save_npz(
+            tmp_path / "d.npz", [_simple(), _simple(obs=np.zeros((3, 2), np.float32))]
+        )
 
 
 def test_missing_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No trajectories"):
-        serialize.load(tmp_path / "nothing")
+    path = tmp_path / "nothing"
+    for load in (serialize.load, serialize.load_with_rewards):
+        with pytest.raises(FileNotFoundError, match=f"{path} does not exist"):
+            load(path)
 
 
-def test_truncated_npz(tmp_path):
-    trajs = [
-        types.Trajectory(
-            obs=np.zeros((3, 2)), acts=np.zeros(2), infos=None, terminal=True
-        )
-    ]
-    serialize.save_npz(tmp_path / "a.npz", trajs)
+def test_overwrite_replaces_old_save(tmp_path):
+    serialize.save(tmp_path / "d", [_simple(2)] * 3)
+    serialize.save(tmp_path / "d", [_simple(4)])
+    assert_same_trajectories(serialize.load(tmp_path / "d"), [_simple(4)])
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.1, 0.5, 0.9, 0.99])
+def test_truncated_npz(tmp_path, fraction):
+    serialize.save_npz(tmp_path / "a.npz", [_simple(5, infos=np.array([{}] * 5))])
     data = (tmp_path / "a.npz").read_bytes()
-    (tmp_path / "b.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(serialize.TrajectoryFormatError, match="corrupt"):
+    (tmp_path / "b.npz").write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(TrajectoryFormatError, match="not a trajectory file|corrupt"):
         serialize.load(tmp_path / "b.npz")
 
 
-def test_corrupt_dataset_directory(tmp_path):
-    trajs = [
-        types.Trajectory(
-            obs=np.zeros((3, 2)), acts=np.zeros(2), infos=None, terminal=True
-        )
-    ]
-    serialize.save(tmp_path / "d", trajs)
-    for f in (tmp_path / "d").glob("*.arrow"):
-        f.write_bytes(f.read_bytes()[:50])
-    with pytest.raises(serialize.TrajectoryFormatError):
+@pytest.mark.parametrize("fraction", [0.0, 0.2, 0.5, 0.8, 0.95])
+def test_truncated_dataset_directory(tmp_path, fraction):
+    serialize.save(tmp_path / "d", [_simple(200, obs=np.ones((201, 2)))])
+    (arrow_file,) = (tmp_path / "d").glob("*.arrow")
+    data = arrow_file.read_bytes()
+    arrow_file.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(TrajectoryFormatError, match="corrupt or truncated"):
         list(serialize.load(tmp_path / "d"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["delete_state", "garble_state", "garble_info", "delete_arrow"],
+)
+def test_damaged_dataset_directory(tmp_path, damage):
+    serialize.save(tmp_path / "d", [_simple()])
+    d = tmp_path / "d"
+    if damage == "delete_state":
+        (d / "state.json").unlink()
+    elif damage == "garble_state":
+        (d / "state.json").write_text("{not json")
+    elif damage == "garble_info":
+        (d / "dataset_info.json").write_text("[1, 2")
+    else:
+        next(d.glob("*.arrow")).unlink()
+    with pytest.raises(TrajectoryFormatError, match=str(d)):
+        serialize.load(d)
 
 
 def test_foreign_files(tmp_path):
     np.savez(tmp_path / "other.npz", weights=np.zeros(3))
-    with pytest.raises(serialize.TrajectoryFormatError, match="not a trajectory file"):
+    with pytest.raises(TrajectoryFormatError, match="not a trajectory file.*weights"):
         serialize.load(tmp_path / "other.npz")
+    arrays = _legacy_npz_arrays([_simple()])
+    np.savez(tmp_path / "extra.npz", **arrays, weights=np.zeros(3))
+    with pytest.raises(TrajectoryFormatError, match="not a trajectory file"):
+        serialize.load(tmp_path / "extra.npz")
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(serialize.TrajectoryFormatError, match="not a trajectory file"):
+    with pytest.raises(TrajectoryFormatError, match="not a trajectory file"):
         serialize.load(tmp_path / "notes.txt")
-    datasets.Dataset.from_dict({"text": ["a", "b"]}).save_to_disk(str(tmp_path / "ds"))
-    with pytest.raises(serialize.TrajectoryFormatError, match="missing column"):
-        serialize.load(tmp_path / "ds")
+    (tmp_path / "empty").write_bytes(b"")
+    with pytest.raises(TrajectoryFormatError, match="not a trajectory file"):
+        serialize.load(tmp_path / "empty")
     (tmp_path / "empty_dir").mkdir()
-    with pytest.raises(serialize.TrajectoryFormatError):
+    with pytest.raises(TrajectoryFormatError, match="no state.json"):
         serialize.load(tmp_path / "empty_dir")
 
 
-def test_nan_observations_rejected_on_load(tmp_path):
-    obs = np.zeros(3 * 2).reshape(3, 2)
+def test_foreign_datasets(tmp_path):
+    datasets.Dataset.from_dict({"text": ["a", "b"]}).save_to_disk(tmp_path / "text")
+    with pytest.raises(TrajectoryFormatError, match="missing column"):
+        serialize.load(tmp_path / "text")
+    columns = huggingface_utils.trajectories_to_dict([_simple()])
+    columns["terminal"] = [1]
+    datasets.Dataset.from_dict(columns).save_to_disk(tmp_path / "int_terminal")
+    with pytest.raises(TrajectoryFormatError, match="terminal: int64"):
+        serialize.load(tmp_path / "int_terminal")
+    split = datasets.Dataset.from_dict({"text": ["a"]})
+    datasets.DatasetDict({"train": split}).save_to_disk(tmp_path / "dict")
+    with pytest.raises(TrajectoryFormatError, match="DatasetDict"):
+        serialize.load(tmp_path / "dict")
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"indices": np.array([5])}, "not strictly increasing"),
+        ({"indices": np.array([1, 1])}, "not strictly increasing"),
+        ({"indices": np.array([0.5])}, "1-D integer"),
+        ({"terminal": np.array([True, False, True])}, "terminal has shape"),
+        ({"terminal": np.array([1, 0])}, "dtype int64"),
+        ({"obs": np.zeros((4, 2))}, "obs has 4 entries"),
+        ({"rews": np.zeros(2)}, "rews has 2 entries"),
+        ({"acts": np.float64(0.0)}, "0-d"),
+        ({"infos_json": np.frombuffer(b"{}", np.uint8)}, "infos_json has 1"),
+        ({"infos_json": np.frombuffer(b"{}\n[]\n{}", np.uint8)}, "not a JSON object"),
+        ({"infos_json": np.frombuffer(b"\xff\n{}\n{}", np.uint8)}, "not UTF-8"),
+    ],
+)
+def test_inconsistent_npz(tmp_path, change, match):
+    arrays = _legacy_npz_arrays([_simple(1), _simple(2)])
+    arrays["rews"] = np.zeros(3)
+    arrays.update(change)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(TrajectoryFormatError, match=match):
+        serialize.load(tmp_path / "bad.npz")
+
+
+def test_nan_observations_rejected(tmp_path):
+    obs = np.zeros((3, 2))
     obs[2, 1] = np.nan
     np.savez(
         tmp_path / "nan.npz",
@@ -191,68 +325,48 @@ def test_nan_observations_rejected_on_load(tmp_path):
         terminal=np.array([True]),
         indices=np.array([], dtype=np.int64),
     )
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(TrajectoryFormatError, match="trajectory 0 .*NaN"):
         serialize.load(tmp_path / "nan.npz")
-
-
-def test_pickle_needs_opt_in(tmp_path):
-    trajs = [
-        types.Trajectory(
-            obs=np.zeros((3, 2)), acts=np.zeros(2), infos=None, terminal=True
-        )
-    ]
-    path = tmp_path / "old.pkl"
-    path.write_bytes(pickle.dumps(trajs))
-    with pytest.raises(serialize.TrajectoryFormatError, match="allow_pickle=True"):
-        serialize.load(path)
-    assert list(serialize.load(path, allow_pickle=True)) == trajs
-
-
-def test_npz_with_pickled_infos_needs_opt_in(tmp_path):
-    np.savez(
-        tmp_path / "infos.npz",
-        obs=np.zeros((3, 2)),
-        acts=np.zeros(2),
-        infos=np.array([{"a": 1}, {"b": 2}], dtype=object),
-        terminal=np.array([True]),
-        indices=np.array([], dtype=np.int64),
-    )
-    with pytest.raises(serialize.TrajectoryFormatError, match="allow_pickle"):
-        serialize.load(tmp_path / "infos.npz")
-    (traj,) = serialize.load(tmp_path / "infos.npz", allow_pickle=True)
-    assert traj.infos[1] == {"b": 2}
+    columns = huggingface_utils.trajectories_to_dict([_simple(2), _simple(2)])
+    columns["obs"][1] = obs
+    datasets.Dataset.from_dict(columns).save_to_disk(tmp_path / "nan_dir")
+    loaded = serialize.load(tmp_path / "nan_dir")
+    assert loaded[0] == _simple(2)
+    with pytest.raises(TrajectoryFormatError, match="Row 1 .*NaN"):
+        loaded[1]
 
 
 def test_load_with_rewards(tmp_path):
-    trajs = [
-        types.Trajectory(
-            obs=np.zeros((3, 2)), acts=np.zeros(2), infos=None, terminal=True
-        )
-    ]
-    serialize.save(tmp_path / "d", trajs)
-    with pytest.raises(serialize.TrajectoryFormatError, match="no rewards"):
-        serialize.load_with_rewards(tmp_path / "d")
+    serialize.save(tmp_path / "d", [_simple()])
+    serialize.save_npz(tmp_path / "d.npz", [_simple()])
+    for path in (tmp_path / "d", tmp_path / "d.npz"):
+        with pytest.raises(TrajectoryFormatError, match="have no rewards"):
+            serialize.load_with_rewards(path)
 
 
-def test_unserialisable_info(tmp_path):
-    trajs = [
-        types.Trajectory(
-            obs=np.zeros((2, 1)),
-            acts=np.zeros(1),
-            infos=np.array([{"f": object()}]),
-            terminal=True,
-        )
-    ]
+def test_unencodable_info_leaves_nothing_behind(tmp_path):
+    trajs = [_simple(1, infos=np.array([{"f": object()}]))]
     with pytest.raises(TypeError, match="JSON"):
         serialize.save(tmp_path / "d", trajs)
+    with pytest.raises(TypeError, match="JSON"):
+        serialize.save_npz(tmp_path / "d.npz", trajs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_infos_are_json(tmp_path):
+    infos = np.array([{"terminal_observation": np.float32([1.5, 2.0])}, {"ok": True}])
+    serialize.save(tmp_path / "d", [_simple(2, infos=infos)])
+    raw = datasets.load_from_disk(str(tmp_path / "d"))[0]["infos"]
+    assert [json.loads(s) for s in raw] == [
+        {"terminal_observation": [1.5, 2.0]},
+        {"ok": True},
+    ]
+    (loaded,) = serialize.load(tmp_path / "d")
+    assert loaded.infos[0]["terminal_observation"] == [1.5, 2.0]
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):
-    good = [
-        types.Trajectory(
-            obs=np.zeros((3, 2)), acts=np.zeros(2), infos=None, terminal=True
-        )
-    ]
+    good = [_simple()]
     serialize.save(tmp_path / "d", good)
 
     def crash(*args, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pathlib
 import shutil
 import sys
 import types
@@ -25,7 +26,7 @@ def read_csv(path) -> list[dict[str, str]]:
 
 
 def read_json_lines(path) -> list[dict]:
-    return [json.loads(line) for line in open(path).read().splitlines()]
+    return [json.loads(line) for line in pathlib.Path(path).read_text().splitlines()]
 
 
 @pytest.fixture
@@ -46,8 +47,9 @@ def test_configure_defaults_to_new_temp_dir_with_standard_formats(capsys):
         first.dump()
         assert "value" in capsys.readouterr().out
         first.close()
-        assert "value" in open(os.path.join(first.get_dir(), "log.txt")).read()
-        rows = read_csv(os.path.join(first.get_dir(), "progress.csv"))
+        folder = pathlib.Path(first.get_dir())
+        assert "value" in (folder / "log.txt").read_text()
+        rows = read_csv(folder / "progress.csv")
         assert rows == [{"value": "3.5"}]
     finally:
         second.close()

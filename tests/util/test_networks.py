@@ -38,6 +38,18 @@ def test_training_mode_restores_on_exception():
     assert not m.training and not m[1].training
 
 
+def test_training_mode_restores_each_submodules_own_mode():
+    m = nn.Sequential(nn.Linear(2, 2), nn.Dropout(), nn.Sequential(nn.Dropout()))
+    m.train()
+    m[1].eval()
+    before = [sub.training for sub in m.modules()]
+    for context in (networks.evaluating, networks.training):
+        with context(m):
+            expected = context is networks.training
+            assert all(sub.training is expected for sub in m.modules())
+        assert [sub.training for sub in m.modules()] == before
+
+
 def test_training_mode_defaults_to_eval():
     m = nn.Linear(1, 1)
     with networks.training_mode(m):

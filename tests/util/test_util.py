@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
 
-from imitation.testing.envs import CountingEnv
-from imitation.util import registry, util
-from imitation.util.video_wrapper import VideoWrapper
+from imitation.util import util
 
 
 def test_make_vec_env_seeding_and_wrappers(tmp_path):
@@ -106,48 +103,3 @@ def test_atomic_write_path(tmp_path):
         raise RuntimeError("crash")
     assert target.read_text() == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
-
-
-def test_registry():
-    reg: registry.Registry[int] = registry.Registry()
-    reg.register("one", 1)
-    reg.register("pi", indirect="math:pi")
-    assert reg.get("one") == 1 and reg.get("pi") == pytest.approx(3.14159, abs=1e-4)
-    assert "pi" in reg and set(reg.keys()) == {"one", "pi"}
-    with pytest.raises(KeyError, match="already registered"):
-        reg.register("one", 2)
-    with pytest.raises(KeyError, match="known"):
-        reg.get("two")
-    with pytest.raises(ValueError, match="exactly one"):
-        reg.register("bad")
-    with pytest.raises(ValueError, match="module.path:attr"):
-        registry.load_attr("no_colon")
-
-
-class _FrameEnv(CountingEnv):
-    """CountingEnv that renders a grey frame whose brightness is the step."""
-
-    render_mode = "rgb_array"
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
-
-    def render(self):
-        return np.full((16, 16, 3), 10 * self._t, dtype=np.uint8)
-
-
-def test_video_wrapper(tmp_path):
-    env = VideoWrapper(
-        _FrameEnv(episode_len=5),
-        tmp_path / "videos",
-        single_video=False,
-        delete_on_close=False,
-    )
-    for _ in range(2):
-        env.reset(seed=0)
-        for _ in range(5):
-            env.step(env.action_space.sample())
-    env.close()
-    files = sorted(p.name for p in (tmp_path / "videos").iterdir())
-    assert files == ["video.000000.mp4", "video.000001.mp4"]
-    assert all((tmp_path / "videos" / f).stat().st_size > 0 for f in files)
-    with pytest.raises(ValueError, match="rgb_array"):
-        VideoWrapper(gym.make("CartPole-v1"), tmp_path / "v2")

@@ -429,14 +429,16 @@ class ReplayBuffer:
                 seeded from fresh OS entropy.
 
         Raises:
+            TypeError: If ``capacity`` is not an integer.
             ValueError: If the data is described in none or several of the ways
                 above, or only partly in one of them; for spaces without a fixed
                 array shape (``Tuple``, ``Text``, nested ``Dict``); or as raised by
                 :class:`Buffer`.
         """
         spaces_given = obs_space is not None or act_space is not None
-        layout = (obs_shape, act_shape, obs_dtype, act_dtype)
-        layout_given = any(x is not None for x in layout)
+        layout_given = any(
+            x is not None for x in (obs_shape, act_shape, obs_dtype, act_dtype)
+        )
         if (venv is not None) + spaces_given + layout_given != 1:
             raise ValueError(
                 "Describe the data in exactly one way: either venv, or obs_space "
@@ -558,6 +560,7 @@ class ReplayBuffer:
             ``n_samples`` transitions, each with an empty info dict.
 
         Raises:
+            TypeError: If ``n_samples`` is not an integer.
             ValueError: If ``n_samples`` is negative or the buffer is empty.
         """
         data = self._buffer.sample(n_samples)

@@ -22,6 +22,8 @@ Python work.
 from __future__ import annotations
 
 import json
+import operator
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -167,8 +169,8 @@ def _check_uniform(arrays: Sequence[np.ndarray], name: str) -> None:
             raise ValueError(
                 f"Trajectories disagree on {name}: trajectory 0 has dtype "
                 f"{first.dtype} and per-step shape {first.shape[1:]}, trajectory "
-                f"{i} has {arr.dtype} and {arr.shape[1:]}. All trajectories must "
-                "come from the same spaces.",
+                f"{i} has {arr.dtype} and {arr.shape[1:]}. Convert them to one "
+                "dtype and shape first.",
             )
     if 0 in first.shape[1:]:
         raise ValueError(
@@ -308,7 +310,9 @@ def trajectories_to_dataset(
     }
     if "rews" in columns:
         arrays["rews"] = _list_array(columns["rews"])
-    return datasets.Dataset(pa.table(arrays), info=info)
+    # A fresh random fingerprint: by default `datasets` derives one by hashing
+    # every byte of the table, which is most of the cost of a save.
+    return datasets.Dataset(pa.table(arrays), info=info, fingerprint=uuid.uuid4().hex)
 
 
 def _is_list(t: pa.DataType) -> bool:
@@ -567,10 +571,12 @@ class TrajectoryDatasetSequence(Sequence[types.Trajectory]):
         n = len(self)
         if isinstance(index, slice):
             rows = range(n)[index]
+            # `datasets` rejects an empty range that starts past the end.
+            selection = rows if len(rows) else []
             return TrajectoryDatasetSequence(
-                self._dataset.select(rows, keep_in_memory=True),
+                self._dataset.select(selection, keep_in_memory=True),
             )
-        index = int(index)
+        index = operator.index(index)
         if not -n <= index < n:
             raise IndexError(f"Index {index} out of range for {n} trajectories.")
         index %= n

@@ -85,6 +85,12 @@ class DictObs:
         if len(obs_list) == 0:
             raise ValueError("Cannot build a DictObs from an empty list.")
         keys = obs_list[0].keys()
+        for obs in obs_list[1:]:
+            if obs.keys() != keys:
+                raise ValueError(
+                    f"Dict observations have different keys: {sorted(keys)} and "
+                    f"{sorted(obs.keys())}.",
+                )
         return cls({k: np.stack([o[k] for o in obs_list]) for k in keys})
 
     def __len__(self) -> int:
@@ -287,6 +293,14 @@ def _check_infos(infos: np.ndarray | None, n: int) -> None:
         )
 
 
+def _check_acts(value: Any) -> None:
+    if not isinstance(value, np.ndarray):
+        raise ValueError(
+            f"acts must be a numpy array, got {type(value).__name__} (dict "
+            "actions are not supported).",
+        )
+
+
 def _check_array(name: str, value: Any) -> None:
     if not isinstance(value, np.ndarray | DictObs):
         raise ValueError(
@@ -323,6 +337,7 @@ class Trajectory:
             ValueError: Naming the field at fault.
         """
         _check_array("obs", self.obs)
+        _check_acts(self.acts)
         _check_array("acts", self.acts)
         n_obs, n_acts = _obs_len(self.obs), len(self.acts)
         if n_obs != n_acts + 1:
@@ -357,7 +372,7 @@ def _fields_equal(a: Any, b: Any) -> bool:
             if x is not None and not _values_equal(list(x), list(y)):
                 return False
         elif isinstance(x, DictObs) or isinstance(y, DictObs):
-            if x != y:
+            if not (isinstance(x, DictObs) and isinstance(y, DictObs)) or x != y:
                 return False
         elif isinstance(x, np.ndarray):
             if not isinstance(y, np.ndarray) or not np.array_equal(x, y):
@@ -436,6 +451,7 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
             ValueError: Naming the field at fault and both lengths.
         """
         _check_array("obs", self.obs)
+        _check_acts(self.acts)
         _check_array("acts", self.acts)
         if len(self.obs) != len(self.acts):
             raise ValueError(
@@ -460,11 +476,13 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
     def __getitem__(self, key: Any) -> Any:
         """Index one sample (a dict) or select several (same class)."""
         values = dataclass_quick_asdict(self)
+        if isinstance(key, np.ndarray) and key.ndim == 0:
+            key = key.item()
         if isinstance(key, int | np.integer):
             return {k: v[key] for k, v in values.items()}
         if isinstance(key, slice | np.ndarray | list):
             if isinstance(key, list):
-                key = np.asarray(key)
+                key = np.asarray(key, dtype=np.intp if len(key) == 0 else None)
             selected = {k: v[key] for k, v in values.items()}
             return _replace_unchecked(self, selected)
         raise TypeError(

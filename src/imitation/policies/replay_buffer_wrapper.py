@@ -35,7 +35,6 @@ What ``reward_fn`` sees, and what the learner gets back:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -45,13 +44,7 @@ from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
-RewardFn = Callable[[Any, np.ndarray, Any, np.ndarray], np.ndarray]
-"""``(obs, acts, next_obs, dones) -> rewards``, batched numpy arrays.
-
-Observations are arrays (or dicts of arrays for ``Dict`` spaces) with a leading
-batch axis; ``dones`` is a boolean array of shape ``(batch,)``; the result must
-have shape ``(batch,)``.
-"""
+from imitation.rewards.reward_function import RewardFn
 
 
 def _to_numpy(x: th.Tensor | dict[str, th.Tensor]) -> Any:

@@ -1,1 +1,1 @@
-"""regularization subpackage."""
+"""Regularisers (``regularizers``) and rules adapting their strength (``updaters``)."""

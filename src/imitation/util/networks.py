@@ -15,6 +15,11 @@ from torch import nn
 def training_mode(m: nn.Module, mode: bool = False) -> Iterator[nn.Module]:
     """Put ``m`` in training mode ``mode`` inside the block, then restore it.
 
+    Every submodule gets ``mode`` inside the block and its own previous mode
+    afterwards, so submodules that were in a different mode than ``m`` (say, a
+    frozen part kept in evaluation mode) stay that way. The ``training`` flags
+    are set directly: overrides of ``nn.Module.train`` are not called.
+
     Args:
         m: The module.
         mode: True for training mode, False for evaluation mode.
@@ -22,12 +27,19 @@ def training_mode(m: nn.Module, mode: bool = False) -> Iterator[nn.Module]:
     Yields:
         ``m``, in the requested mode.
     """
-    previous = m.training
-    m.train(mode)
+    # Each submodule's own flag is restored afterwards (``m.train(previous)``
+    # would overwrite submodules that were in another mode). Flags are set
+    # directly: ``nn.Module.train`` is slow enough to dominate a small net's
+    # prediction, and setting ``training`` runs no hooks.
+    modules = list(m.modules())
+    previous = [mod.training for mod in modules]
+    for mod in modules:
+        object.__setattr__(mod, "training", mode)
     try:
         yield m
     finally:
-        m.train(previous)
+        for mod, flag in zip(modules, previous):
+            object.__setattr__(mod, "training", flag)
 
 
 def training(m: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:

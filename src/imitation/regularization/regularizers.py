@@ -1,0 +1,166 @@
+"""Regularisers for network training, with adaptive strength.
+
+A regulariser wraps one optimisation step: :meth:`Regularizer.regularize_and_backward`
+adds its penalty (loss regularisers) or adjusts the weights (weight
+regularisers) and back-propagates. :meth:`Regularizer.update_params` adapts the
+strength ``lambda_`` from training and validation losses through a
+``LambdaUpdater``. Algorithms take a *factory* (``Regularizer.create(...)``)
+because the optimiser they regularise is built inside them.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+import torch as th
+
+from imitation.regularization.updaters import LambdaUpdater
+from imitation.util import logger as imit_logger
+
+RegularizerFactory = Callable[..., "Regularizer"]
+"""``factory(optimizer=..., logger=...) -> Regularizer``."""
+
+
+class Regularizer(abc.ABC):
+    """Base class of regularisers: strength, its updates, and logging."""
+
+    def __init__(
+        self,
+        optimizer: th.optim.Optimizer,
+        initial_lambda: float,
+        lambda_updater: LambdaUpdater | None,
+        logger: imit_logger.HierarchicalLogger,
+        val_split: float | None = None,
+    ) -> None:
+        """Make the regulariser.
+
+        Args:
+            optimizer: The optimiser of the regularised parameters.
+            initial_lambda: Starting strength.
+            lambda_updater: Rule adapting lambda; None keeps it constant.
+            logger: Where ``regularization_lambda`` is logged.
+            val_split: Fraction of data the trainer holds out for validation
+                (needed by an updater; ignored otherwise).
+
+        Raises:
+            ValueError: If ``val_split`` is outside (0, 1), or an updater is given
+                without a validation split.
+        """
+        if val_split is not None and not 0 < val_split < 1:
+            raise ValueError(f"val_split={val_split} must be in (0, 1).")
+        if lambda_updater is not None and val_split is None:
+            raise ValueError(
+                "A lambda_updater needs val_split to get validation losses."
+            )
+        self.optimizer = optimizer
+        self.lambda_ = initial_lambda
+        self.lambda_updater = lambda_updater
+        self.logger = logger
+        self.val_split = val_split
+        self.logger.record("regularization_lambda", self.lambda_)
+
+    @classmethod
+    def create(
+        cls,
+        initial_lambda: float,
+        lambda_updater: LambdaUpdater | None = None,
+        val_split: float | None = None,
+        **kwargs: Any,
+    ) -> RegularizerFactory:
+        """A factory that builds this regulariser for a given optimiser and logger."""
+
+        def factory(
+            *,
+            optimizer: th.optim.Optimizer,
+            logger: imit_logger.HierarchicalLogger,
+        ) -> Regularizer:
+            return cls(
+                optimizer=optimizer,
+                initial_lambda=initial_lambda,
+                lambda_updater=lambda_updater,
+                logger=logger,
+                val_split=val_split,
+                **kwargs,
+            )
+
+        return factory
+
+    @abc.abstractmethod
+    def regularize_and_backward(self, loss: th.Tensor) -> th.Tensor | float:
+        """Regularise, back-propagate; return the (regularised) loss for logging."""
+
+    def update_params(self, train_loss: float, val_loss: float) -> None:
+        """Adapt ``lambda_`` from the latest training and validation losses."""
+        if self.lambda_updater is not None:
+            self.lambda_ = self.lambda_updater(self.lambda_, train_loss, val_loss)
+        self.logger.record("regularization_lambda", self.lambda_)
+
+    def _params(self) -> list[th.Tensor]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
+
+
+class LossRegularizer(Regularizer):
+    """Adds ``lambda_ * penalty`` to the loss."""
+
+    @abc.abstractmethod
+    def _loss_penalty(self, loss: th.Tensor) -> th.Tensor:
+        """The penalty term (differentiable)."""
+
+    def regularize_and_backward(self, loss: th.Tensor) -> th.Tensor:
+        """Back-propagate ``loss + lambda_ * penalty`` and return it."""
+        regularized = loss + self.lambda_ * self._loss_penalty(loss)
+        regularized.backward()
+        self.logger.record("regularized_loss", regularized.item())
+        return regularized
+
+
+class WeightRegularizer(Regularizer):
+    """Back-propagates the loss, then changes the weights directly."""
+
+    @abc.abstractmethod
+    def _weight_penalty(self, weight: th.Tensor, group: dict[str, Any]) -> th.Tensor:
+        """The amount subtracted from ``weight`` (a parameter of ``group``)."""
+
+    def regularize_and_backward(self, loss: th.Tensor) -> float:
+        """Back-propagate ``loss``, then apply the weight penalty."""
+        loss.backward()
+        with th.no_grad():
+            for group in self.optimizer.param_groups:
+                for param in group["params"]:
+                    param.sub_(self._weight_penalty(param, group))
+        return float(loss.item())
+
+
+class LpRegularizer(LossRegularizer):
+    """Penalise the p-th power of the p-norm of the parameters (``p=2``: L2)."""
+
+    def __init__(
+        self,
+        optimizer: th.optim.Optimizer,
+        initial_lambda: float,
+        lambda_updater: LambdaUpdater | None,
+        logger: imit_logger.HierarchicalLogger,
+        p: int,
+        val_split: float | None = None,
+    ) -> None:
+        """Make the regulariser; ``p`` is the norm's order (positive)."""
+        if p <= 0:
+            raise ValueError(f"p={p} must be positive.")
+        super().__init__(optimizer, initial_lambda, lambda_updater, logger, val_split)
+        self.p = p
+
+    def _loss_penalty(self, loss: th.Tensor) -> th.Tensor:
+        del loss
+        return sum(  # type: ignore[return-value]
+            th.linalg.vector_norm(param, ord=self.p).pow(self.p)
+            for param in self._params()
+        )
+
+
+class WeightDecayRegularizer(WeightRegularizer):
+    """Decoupled weight decay: ``w -= lambda_ * lr * w`` after back-propagation."""
+
+    def _weight_penalty(self, weight: th.Tensor, group: dict[str, Any]) -> th.Tensor:
+        return self.lambda_ * group["lr"] * weight.data

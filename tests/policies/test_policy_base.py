@@ -1,0 +1,70 @@
+"""Tests for imitation.policies.base."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.evaluation import evaluate_policy
+
+from imitation.policies import base
+from imitation.util import networks
+from imitation.util.util import make_vec_env
+
+
+@pytest.fixture
+def venv(rng):
+    env = make_vec_env("CartPole-v1", rng=rng, n_envs=4)
+    yield env
+    env.close()
+
+
+def test_feedforward32_and_normalize_extractor(venv):
+    model = PPO(
+        base.FeedForward32Policy,
+        venv,
+        n_steps=32,
+        batch_size=32,
+        n_epochs=1,
+        policy_kwargs=dict(
+            features_extractor_class=base.NormalizeFeaturesExtractor,
+            features_extractor_kwargs=dict(normalize_class=networks.RunningNorm),
+        ),
+        device="cpu",
+    )
+    model.learn(64)
+    sizes = [
+        m.out_features
+        for m in model.policy.mlp_extractor.policy_net
+        if hasattr(m, "out_features")
+    ]
+    assert sizes == [32, 32]
+    norm = model.policy.features_extractor.normalize
+    assert isinstance(norm, networks.RunningNorm) and norm.count.item() > 0
+
+
+def test_sac1024_policy(rng):
+    env = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    model = SAC(base.SAC1024Policy, env, learning_starts=10, device="cpu")
+    model.learn(12)
+    assert model.policy.actor.latent_pi[0].out_features == 1024
+
+
+@pytest.mark.parametrize("cls", [base.RandomPolicy, base.ZeroPolicy])
+def test_hard_coded_policies_in_sb3_tools(cls, venv):
+    policy = cls(venv.observation_space, venv.action_space)
+    mean, _ = evaluate_policy(policy, venv, n_eval_episodes=2)
+    assert mean > 0
+    acts, _ = policy.predict(np.zeros((3, 4), dtype=np.float32))
+    assert acts.shape == (3,)
+
+
+def test_random_policy_reproducible(venv):
+    def sample(seed):
+        policy = base.RandomPolicy(
+            venv.observation_space, venv.action_space, rng=np.random.default_rng(seed)
+        )
+        return policy.predict(np.zeros((50, 4), dtype=np.float32))[0]
+
+    np.testing.assert_array_equal(sample(1), sample(1))
+    assert set(sample(1).tolist()) == {0, 1}

@@ -1,0 +1,67 @@
+"""Tests for imitation.regularization."""
+
+from __future__ import annotations
+
+import pytest
+import torch as th
+
+from imitation.regularization import regularizers, updaters
+from imitation.util import logger
+
+
+def _setup(initial):
+    param = th.nn.Parameter(th.tensor([3.0, 4.0]))
+    opt = th.optim.SGD([param], lr=0.1)
+    return param, opt
+
+
+def test_interval_param_scaler():
+    scaler = updaters.IntervalParamScaler(0.5, (1.1, 1.5))
+    assert scaler(1.0, train_loss=1.0, val_loss=2.0) == 1.5  # overfitting: more
+    assert scaler(1.0, train_loss=1.0, val_loss=1.0) == 0.5  # underfitting: less
+    assert scaler(1.0, train_loss=1.0, val_loss=1.3) == 1.0
+    with pytest.raises(ValueError):
+        updaters.IntervalParamScaler(1.5, (1.0, 2.0))
+    with pytest.raises(ValueError):
+        updaters.IntervalParamScaler(0.5, (2.0, 1.0))
+    with pytest.raises(ValueError, match="positive"):
+        scaler(0.0, 1.0, 1.0)
+    assert updaters.ConstantParamScaler()(0.3, 1.0, 5.0) == 0.3
+
+
+def test_lp_regularizer_adds_penalty():
+    param, opt = _setup(0.1)
+    factory = regularizers.LpRegularizer.create(initial_lambda=0.1, p=2)
+    reg = factory(optimizer=opt, logger=logger.configure(format_strs=[]))
+    loss = (param * 0).sum()
+    total = reg.regularize_and_backward(loss)
+    assert total.item() == pytest.approx(0.1 * 25.0)
+    th.testing.assert_close(param.grad, 0.1 * 2 * param.detach())
+
+
+def test_weight_decay_regularizer_shrinks_weights():
+    param, opt = _setup(0.1)
+    reg = regularizers.WeightDecayRegularizer(
+        opt,
+        initial_lambda=0.5,
+        lambda_updater=None,
+        logger=logger.configure(format_strs=[]),
+    )
+    reg.regularize_and_backward((param * 0).sum())
+    th.testing.assert_close(param.detach(), th.tensor([3.0, 4.0]) * (1 - 0.5 * 0.1))
+
+
+def test_lambda_updates_and_validation():
+    _, opt = _setup(0.1)
+    log = logger.configure(format_strs=[])
+    with pytest.raises(ValueError, match="val_split"):
+        regularizers.LpRegularizer(
+            opt, 1.0, updaters.IntervalParamScaler(0.5, (1, 2)), log, p=2
+        )
+    reg = regularizers.LpRegularizer(
+        opt, 1.0, updaters.IntervalParamScaler(0.5, (1.1, 1.5)), log, p=1, val_split=0.2
+    )
+    reg.update_params(train_loss=1.0, val_loss=3.0)
+    assert reg.lambda_ == 1.5
+    with pytest.raises(ValueError, match="p="):
+        regularizers.LpRegularizer(opt, 1.0, None, log, p=0)

@@ -1,0 +1,172 @@
+"""Tests for imitation.rewards.reward_wrapper and imitation.rewards.serialize."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3 import PPO
+
+from imitation.rewards import reward_nets, serialize
+from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
+from imitation.util import networks
+from imitation.util.util import make_vec_env
+
+
+@pytest.fixture
+def pendulum(rng):
+    venv = make_vec_env("Pendulum-v1", n_envs=3, rng=rng)
+    yield venv
+    venv.close()
+
+
+def test_wrapped_rewards_equal_net_and_keep_original(pendulum, rng):
+    net = reward_nets.BasicRewardNet(
+        pendulum.observation_space, pendulum.action_space, use_next_state=True
+    )
+    venv = RewardVecEnvWrapper(pendulum, net.predict_processed)
+    obs = venv.reset()
+    for _ in range(5):
+        acts = rng.uniform(-2, 2, size=(3, 1)).astype(np.float32)
+        next_obs, rews, dones, infos = venv.step(acts)
+        np.testing.assert_allclose(
+            rews, net.predict(obs, acts, next_obs, dones), rtol=1e-6
+        )
+        assert all(info["original_env_rew"] <= 0 for info in infos)
+        obs = next_obs
+
+
+def test_terminal_observation_used_at_episode_end(rng):
+    venv = make_vec_env("Pendulum-v1", n_envs=2, rng=rng, max_episode_steps=3)
+    seen = []
+
+    def reward_fn(state, action, next_state, done):
+        seen.append((next_state.copy(), done.copy()))
+        return np.zeros(len(done))
+
+    wrapped = RewardVecEnvWrapper(venv, reward_fn)
+    wrapped.reset()
+    for _ in range(3):
+        _, _, dones, infos = wrapped.step(np.zeros((2, 1), np.float32))
+    assert dones.all()
+    final_next_state, _ = seen[-1]
+    np.testing.assert_array_equal(final_next_state[0], infos[0]["terminal_observation"])
+    assert len(wrapped.episode_rewards) == 2
+
+
+def test_wrong_reward_shape(pendulum):
+    venv = RewardVecEnvWrapper(pendulum, lambda s, a, n, d: np.zeros((len(d), 2)))
+    venv.reset()
+    with pytest.raises(ValueError, match="one reward per env"):
+        venv.step(np.zeros((3, 1), np.float32))
+
+
+def test_log_callback_with_ppo(pendulum):
+    net = reward_nets.BasicRewardNet(pendulum.observation_space, pendulum.action_space)
+    venv = RewardVecEnvWrapper(pendulum, net.predict_processed)
+    model = PPO(
+        "MlpPolicy", venv, n_steps=200, batch_size=100, n_epochs=1, device="cpu"
+    )
+    model.learn(600, callback=venv.make_log_callback())
+    assert len(venv.episode_rewards) == 0 or np.isfinite(venv.episode_rewards[0])
+
+
+def _saved(tmp_path, net):
+    path = tmp_path / "reward.pt"
+    th.save(net, path)
+    return path
+
+
+def _batch(venv, n=6, seed=0):
+    venv.observation_space.seed(seed)
+    venv.action_space.seed(seed)
+    obs = np.stack([venv.observation_space.sample() for _ in range(n)])
+    acts = np.stack([venv.action_space.sample() for _ in range(n)])
+    return obs, acts, obs, np.zeros(n, dtype=bool)
+
+
+def test_load_reward_normalized_frozen_by_default(tmp_path, pendulum):
+    base = reward_nets.BasicRewardNet(pendulum.observation_space, pendulum.action_space)
+    net = reward_nets.NormalizedRewardNet(base, networks.RunningNorm)
+    batch = _batch(pendulum)
+    net.predict_processed(*batch)  # fit the statistics
+    path = _saved(tmp_path, net)
+
+    frozen = serialize.load_reward("RewardNet_normalized", path, pendulum)
+    first = frozen(*batch)
+    np.testing.assert_allclose(frozen(*batch), first)
+    np.testing.assert_allclose(
+        first, net.predict_processed(*batch, update_stats=False), rtol=1e-5
+    )
+
+    unnormalized = serialize.load_reward("RewardNet_unnormalized", path, pendulum)
+    np.testing.assert_allclose(unnormalized(*batch), base.predict(*batch), rtol=1e-5)
+
+    updating = serialize.load_reward(
+        "RewardNet_normalized", path, pendulum, update_stats=True
+    )
+    updating(*_batch(pendulum, n=50, seed=1))  # statistics move to other data
+    assert not np.allclose(updating(*batch), first)
+
+
+def test_load_reward_unshaped(tmp_path, pendulum):
+    net = reward_nets.BasicShapedRewardNet(
+        pendulum.observation_space, pendulum.action_space
+    )
+    path = _saved(tmp_path, net)
+    batch = _batch(pendulum)
+    shaped = serialize.load_reward("RewardNet_normalized", path, pendulum)
+    unshaped = serialize.load_reward("RewardNet_unshaped", path, pendulum)
+    np.testing.assert_allclose(shaped(*batch), net.predict(*batch), rtol=1e-5)
+    np.testing.assert_allclose(unshaped(*batch), net.base.predict(*batch), rtol=1e-5)
+
+
+def test_load_reward_std_added(tmp_path, pendulum):
+    obs_space, act_space = pendulum.observation_space, pendulum.action_space
+    ens = reward_nets.RewardEnsemble(
+        obs_space,
+        act_space,
+        [reward_nets.BasicRewardNet(obs_space, act_space) for _ in range(3)],
+    )
+    path = _saved(tmp_path, ens)
+    batch = _batch(pendulum)
+    fn = serialize.load_reward("RewardNet_std_added", path, pendulum, alpha=-1.0)
+    mean, var = ens.predict_reward_moments(*batch)
+    np.testing.assert_allclose(fn(*batch), mean - np.sqrt(var), rtol=1e-5)
+    single = _saved(tmp_path, reward_nets.BasicRewardNet(obs_space, act_space))
+    with pytest.raises(TypeError, match="RewardEnsemble"):
+        serialize.load_reward("RewardNet_std_added", single, pendulum)
+
+
+def test_load_reward_zero(pendulum):
+    fn = serialize.load_reward("zero", "unused", pendulum)
+    assert fn(*_batch(pendulum)).tolist() == [0.0] * 6
+
+
+def test_load_reward_errors(tmp_path, pendulum, rng):
+    with pytest.raises(FileNotFoundError):
+        serialize.load_reward("RewardNet_normalized", tmp_path / "none.pt", pendulum)
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(serialize.RewardLoadError):
+        serialize.load_reward("RewardNet_normalized", tmp_path / "junk.pt", pendulum)
+    th.save({"weights": th.zeros(3)}, tmp_path / "dict.pt")
+    with pytest.raises(serialize.RewardLoadError, match="not a RewardNet"):
+        serialize.load_reward("RewardNet_normalized", tmp_path / "dict.pt", pendulum)
+    cartpole = make_vec_env("CartPole-v1", n_envs=1, rng=rng)
+    net = reward_nets.BasicRewardNet(cartpole.observation_space, cartpole.action_space)
+    with pytest.raises(ValueError, match="observation_space"):
+        serialize.load_reward("RewardNet_normalized", _saved(tmp_path, net), pendulum)
+    with pytest.raises(KeyError):
+        serialize.load_reward("no-such", tmp_path / "dict.pt", pendulum)
+
+
+def test_spec_snippet_partial_update_stats(pendulum):
+    net = reward_nets.NormalizedRewardNet(
+        reward_nets.BasicRewardNet(pendulum.observation_space, pendulum.action_space),
+        normalize_output_layer=networks.RunningNorm,
+    )
+    eval_rew_fn = functools.partial(net.predict_processed, update_stats=False)
+    eval_rew_fn(*_batch(pendulum))
+    assert net.normalize_output_layer.count.item() == 0
