@@ -1,0 +1,307 @@
+"""Reward-net architectures: MLP and CNN rewards, potentials and shaping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
+
+import gymnasium as gym
+import torch as th
+from stable_baselines3.common import preprocessing
+from torch import nn
+
+from imitation.rewards.persistence import SavableModule
+from imitation.rewards.reward_nets.base import (
+    ForwardWrapper,
+    RewardNet,
+    cnn_transpose,
+)
+from imitation.util import networks
+
+
+def _flat_dim(space: gym.Space) -> int:
+    return int(preprocessing.get_flattened_obs_dim(space))
+
+
+class BasicRewardNet(RewardNet):
+    """An MLP reward on the concatenation of the selected, flattened inputs."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        use_state: bool = True,
+        use_action: bool = True,
+        use_next_state: bool = False,
+        use_done: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Build the net.
+
+        Args:
+            observation_space: The environment's observation space.
+            action_space: The environment's action space.
+            use_state: Input the state.
+            use_action: Input the action.
+            use_next_state: Input the next state.
+            use_done: Input the done flag.
+            kwargs: Passed to ``build_mlp`` (e.g. ``hid_sizes``, default
+                ``(32, 32)``; ``normalize_input_layer``).
+
+        Raises:
+            ValueError: If no input is selected.
+        """
+        super().__init__(observation_space, action_space)
+        self.use_state, self.use_action = use_state, use_action
+        self.use_next_state, self.use_done = use_next_state, use_done
+        in_size = (
+            use_state * _flat_dim(observation_space)
+            + use_action * _flat_dim(action_space)
+            + use_next_state * _flat_dim(observation_space)
+            + use_done
+        )
+        if in_size == 0:
+            raise ValueError("BasicRewardNet needs at least one use_* input.")
+        mlp_kwargs = {"hid_sizes": (32, 32), **kwargs, "squeeze_output": True}
+        self.mlp = networks.build_mlp(in_size=in_size, **mlp_kwargs)
+
+    def forward(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+    ) -> th.Tensor:
+        """Rewards, shape ``(batch,)``."""
+        inputs = []
+        if self.use_state:
+            inputs.append(th.flatten(state, 1))
+        if self.use_action:
+            inputs.append(th.flatten(action, 1))
+        if self.use_next_state:
+            inputs.append(th.flatten(next_state, 1))
+        if self.use_done:
+            inputs.append(th.reshape(done, (-1, 1)))
+        return self.mlp(th.cat(inputs, dim=1))
+
+
+def _image_channels(space: gym.Space, hwc_format: bool) -> int:
+    if not preprocessing.is_image_space(space, check_channels=False):
+        raise ValueError(f"A CNN reward net needs image observations, got {space}.")
+    shape = cast(tuple[int, ...], space.shape)
+    return shape[-1] if hwc_format else shape[0]
+
+
+class CnnRewardNet(RewardNet):
+    """A CNN reward on image observations.
+
+    States (and next states) are stacked along the channel axis. With
+    ``use_action`` the net outputs one value per discrete action and the taken
+    action's is returned; with ``use_done`` it outputs one set per done value.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        use_state: bool = True,
+        use_action: bool = True,
+        use_next_state: bool = False,
+        use_done: bool = False,
+        hwc_format: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Build the net.
+
+        Args:
+            observation_space: An image observation space.
+            action_space: A ``Discrete`` action space (if ``use_action``).
+            use_state: Input the state.
+            use_action: Select the output of the taken action.
+            use_next_state: Input the next state.
+            use_done: Select the output for the done flag.
+            hwc_format: Observations are ``(H, W, C)`` (transposed for the
+                convolutions); otherwise ``(C, H, W)``.
+            kwargs: Passed to ``build_cnn`` (e.g. ``hid_channels``, default
+                ``(32, 32)``).
+
+        Raises:
+            ValueError: If the spaces do not fit or no state input is selected.
+        """
+        super().__init__(observation_space, action_space)
+        if not (use_state or use_next_state):
+            raise ValueError("CnnRewardNet needs use_state or use_next_state.")
+        if use_action and not isinstance(action_space, gym.spaces.Discrete):
+            raise ValueError(
+                "CnnRewardNet with use_action needs a Discrete action space."
+            )
+        self.use_state, self.use_action = use_state, use_action
+        self.use_next_state, self.use_done = use_next_state, use_done
+        self.hwc_format = hwc_format
+        channels = _image_channels(observation_space, hwc_format)
+        in_channels = channels * (use_state + use_next_state)
+        n_actions = int(action_space.n) if use_action else 1  # type: ignore[attr-defined]
+        self._out_shape = (2 if use_done else 1, n_actions)
+        cnn_kwargs = {"hid_channels": (32, 32), **kwargs}
+        self.cnn = networks.build_cnn(
+            in_channels=in_channels,
+            out_size=self._out_shape[0] * self._out_shape[1],
+            **cnn_kwargs,
+        )
+
+    def forward(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+    ) -> th.Tensor:
+        """Rewards, shape ``(batch,)``."""
+        images = []
+        if self.use_state:
+            images.append(cnn_transpose(state) if self.hwc_format else state)
+        if self.use_next_state:
+            images.append(cnn_transpose(next_state) if self.hwc_format else next_state)
+        out = self.cnn(th.cat(images, dim=1)).view(-1, *self._out_shape)
+        out = out[th.arange(len(out)), done.long()] if self.use_done else out[:, 0]
+        if self.use_action:
+            return (out * action).sum(dim=1)  # action is one-hot
+        return out[:, 0]
+
+
+class BasicPotentialMLP(SavableModule, nn.Module):
+    """An MLP potential ``phi(state)`` for reward shaping."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        hid_sizes: Iterable[int],
+        **kwargs: Any,
+    ) -> None:
+        """Build the potential; ``kwargs`` go to ``build_mlp``."""
+        super().__init__()
+        self._potential = networks.build_mlp(
+            in_size=_flat_dim(observation_space),
+            hid_sizes=hid_sizes,
+            squeeze_output=True,
+            flatten_input=True,
+            **kwargs,
+        )
+
+    def forward(self, state: th.Tensor) -> th.Tensor:
+        """Potential of each state, shape ``(batch,)``."""
+        return self._potential(state)
+
+
+class BasicPotentialCNN(SavableModule, nn.Module):
+    """A CNN potential ``phi(state)`` for image observations."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        hid_sizes: Iterable[int],
+        hwc_format: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Build the potential; ``kwargs`` go to ``build_cnn``."""
+        super().__init__()
+        self.hwc_format = hwc_format
+        self._potential = networks.build_cnn(
+            in_channels=_image_channels(observation_space, hwc_format),
+            hid_channels=hid_sizes,
+            squeeze_output=True,
+            **kwargs,
+        )
+
+    def forward(self, state: th.Tensor) -> th.Tensor:
+        """Potential of each state, shape ``(batch,)``."""
+        return self._potential(cnn_transpose(state) if self.hwc_format else state)
+
+
+class ShapedRewardNet(ForwardWrapper):
+    """Potential shaping: ``r + gamma * (1 - done) * phi(s') - phi(s)``.
+
+    Shaping does not change which policies are optimal, so it is a free
+    parameter of learned rewards (AIRL learns it to disentangle the reward).
+    """
+
+    def __init__(
+        self,
+        base: RewardNet,
+        potential: Callable[[th.Tensor], th.Tensor],
+        discount_factor: float,
+    ) -> None:
+        """Wrap ``base`` with the potential ``potential``.
+
+        Args:
+            base: The unshaped reward net.
+            potential: Maps a batch of preprocessed states to ``(batch,)``
+                potentials. Use an ``nn.Module`` (e.g. ``BasicPotentialMLP``) for
+                a learned potential that is trained and saved with the net.
+            discount_factor: The discount factor ``gamma``.
+        """
+        super().__init__(base)
+        self.potential = potential
+        self.discount_factor = discount_factor
+
+    def forward(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+    ) -> th.Tensor:
+        """Shaped rewards, shape ``(batch,)``."""
+        reward = self.base(state, action, next_state, done)
+        new_potential = (1 - done.float()) * self.potential(next_state).flatten()
+        return (
+            reward
+            + self.discount_factor * new_potential
+            - self.potential(state).flatten()
+        )
+
+
+class BasicShapedRewardNet(ShapedRewardNet):
+    """A ``BasicRewardNet`` shaped by a ``BasicPotentialMLP`` (the AIRL default)."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        *,
+        reward_hid_sizes: Sequence[int] = (32,),
+        potential_hid_sizes: Sequence[int] = (32, 32),
+        use_state: bool = True,
+        use_action: bool = True,
+        use_next_state: bool = False,
+        use_done: bool = False,
+        discount_factor: float = 0.99,
+        **kwargs: Any,
+    ) -> None:
+        """Build the reward and the potential.
+
+        Args:
+            observation_space: The environment's observation space.
+            action_space: The environment's action space.
+            reward_hid_sizes: Hidden sizes of the reward MLP.
+            potential_hid_sizes: Hidden sizes of the potential MLP.
+            use_state: Reward input: the state.
+            use_action: Reward input: the action.
+            use_next_state: Reward input: the next state.
+            use_done: Reward input: the done flag.
+            discount_factor: The shaping discount.
+            kwargs: Passed to both ``build_mlp`` calls (e.g.
+                ``normalize_input_layer``).
+        """
+        base = BasicRewardNet(
+            observation_space,
+            action_space,
+            use_state=use_state,
+            use_action=use_action,
+            use_next_state=use_next_state,
+            use_done=use_done,
+            hid_sizes=reward_hid_sizes,
+            **kwargs,
+        )
+        potential = BasicPotentialMLP(observation_space, potential_hid_sizes, **kwargs)
+        super().__init__(base, potential, discount_factor)

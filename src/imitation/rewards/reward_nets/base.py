@@ -1,0 +1,243 @@
+"""The reward-net interface: ``RewardNet`` and its wrapper base classes."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+from stable_baselines3.common import preprocessing
+from torch import nn
+
+from imitation.rewards.persistence import SavableModule
+from imitation.util import networks, util
+
+
+def cnn_transpose(tensor: th.Tensor) -> th.Tensor:
+    """Transpose a batch of images from ``(N, H, W, C)`` to ``(N, C, H, W)``.
+
+    Raises:
+        ValueError: If ``tensor`` is not 4-dimensional.
+    """
+    if tensor.dim() != 4:
+        raise ValueError(
+            f"cnn_transpose needs a 4-D tensor, got shape {tuple(tensor.shape)}."
+        )
+    return th.permute(tensor, (0, 3, 1, 2))
+
+
+class RewardNet(SavableModule, nn.Module, abc.ABC):
+    """Base class of reward networks: maps transitions to rewards."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        normalize_images: bool = True,
+    ) -> None:
+        """Set up the spaces.
+
+        Args:
+            observation_space: The environment's observation space.
+            action_space: The environment's action space.
+            normalize_images: Scale image observations to [0, 1] in ``preprocess``.
+        """
+        super().__init__()
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.normalize_images = normalize_images
+
+    @abc.abstractmethod
+    def forward(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+    ) -> th.Tensor:
+        """Rewards for a batch of preprocessed transitions, shape ``(batch,)``."""
+
+    def _check_batch(self, state: Any, action: Any, next_state: Any, done: Any) -> int:
+        n = len(done)
+        expected = self.observation_space.shape
+        for name, value in (("state", state), ("next_state", next_state)):
+            if isinstance(value, dict) or expected is None:
+                continue
+            shape = tuple(np.shape(value))[1:]
+            if shape != tuple(expected):
+                raise ValueError(
+                    f"{name} has per-sample shape {shape}, but the reward net's "
+                    f"observation space {self.observation_space} needs "
+                    f"{tuple(expected)}.",
+                )
+        lengths = {
+            len(x) if not isinstance(x, dict) else n
+            for x in (state, action, next_state)
+        }
+        if lengths != {n}:
+            raise ValueError(
+                f"Batch lengths differ: state, action, next_state and done must all "
+                f"have {n} entries.",
+            )
+        return n
+
+    def preprocess(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+        """Turn numpy batches into tensors ready for :meth:`forward`.
+
+        Tensors go on the net's device; discrete observations and actions are
+        one-hot encoded, images scaled (if ``normalize_images``), and ``done``
+        is cast to float.
+
+        Raises:
+            ValueError: If shapes do not match the net's spaces or each other.
+        """
+        self._check_batch(state, action, next_state, done)
+        device = self.device
+
+        def to_th(x: Any) -> Any:
+            if isinstance(x, dict):
+                return {k: util.safe_to_tensor(v, device=device) for k, v in x.items()}
+            return util.safe_to_tensor(x, device=device)
+
+        state_th = preprocessing.preprocess_obs(
+            to_th(state), self.observation_space, self.normalize_images
+        )
+        action_th = preprocessing.preprocess_obs(
+            to_th(action), self.action_space, self.normalize_images
+        )
+        next_state_th = preprocessing.preprocess_obs(
+            to_th(next_state), self.observation_space, self.normalize_images
+        )
+        done_th = util.safe_to_tensor(done, device=device).to(th.float32)
+        return state_th, action_th, next_state_th, done_th  # type: ignore[return-value]
+
+    def predict_th(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> th.Tensor:
+        """Rewards for raw numpy batches, as a tensor, without gradients.
+
+        Evaluated in eval mode (the net's mode is restored afterwards).
+
+        Raises:
+            ValueError: If the net returns a shape other than ``(batch,)``.
+        """
+        with networks.evaluating(self), th.no_grad():
+            inputs = self.preprocess(state, action, next_state, done)
+            rew = self(*inputs)
+        if rew.shape != (len(done),):
+            raise ValueError(
+                f"The reward net returned shape {tuple(rew.shape)}; expected "
+                f"({len(done)},).",
+            )
+        return rew
+
+    def predict(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> np.ndarray:
+        """Rewards for raw numpy batches, as a numpy array."""
+        return self.predict_th(state, action, next_state, done).cpu().numpy()
+
+    def predict_processed(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """Rewards for policy training; the base class applies no processing."""
+        del kwargs
+        return self.predict(state, action, next_state, done)
+
+    @property
+    def device(self) -> th.device:
+        """The device of the net's parameters (CPU if it has none)."""
+        first = next(self.parameters(), None)
+        return first.device if first is not None else th.device("cpu")
+
+    @property
+    def dtype(self) -> th.dtype:
+        """The dtype of the net's parameters (float32 if it has none)."""
+        first = next(self.parameters(), None)
+        return first.dtype if first is not None else th.float32
+
+
+class RewardNetWrapper(RewardNet):
+    """A reward net that wraps another (``base``), sharing its spaces."""
+
+    def __init__(self, base: RewardNet) -> None:
+        """Wrap ``base``."""
+        super().__init__(
+            base.observation_space, base.action_space, base.normalize_images
+        )
+        self._base = base
+
+    @property
+    def base(self) -> RewardNet:
+        """The wrapped net."""
+        return self._base
+
+    def preprocess(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+        """Preprocess as the wrapped net does."""
+        return self.base.preprocess(state, action, next_state, done)
+
+
+class ForwardWrapper(RewardNetWrapper):
+    """A wrapper that changes ``forward`` (differentiably); applies everywhere."""
+
+
+class PredictProcessedWrapper(RewardNetWrapper):
+    """A wrapper that changes only ``predict_processed`` (policy-training rewards)."""
+
+    def forward(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+    ) -> th.Tensor:
+        """The wrapped net's ``forward``."""
+        return self.base(state, action, next_state, done)
+
+    @abc.abstractmethod
+    def predict_processed(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """Processed rewards for policy training."""
+
+    def predict_th(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> th.Tensor:
+        """The wrapped net's unprocessed prediction."""
+        return self.base.predict_th(state, action, next_state, done)
