@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
+import gymnasium as gym
 import numpy as np
 import torch as th
 import torch.utils.data as th_data
@@ -138,6 +139,60 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     @abc.abstractmethod
     def policy(self) -> BasePolicy:
         """A policy imitating the demonstration data."""
+
+
+def check_demonstration_spaces(
+    demos: types.TransitionsMinimal,
+    observation_space: gym.Space,
+    action_space: gym.Space,
+) -> None:
+    """Raise ``ValueError`` if demonstrations do not fit the spaces.
+
+    Args:
+        demos: The demonstrations, as transitions.
+        observation_space: The learner's observation space.
+        action_space: The learner's action space.
+
+    Raises:
+        ValueError: Naming the mismatch (dict vs array observations,
+            observation shapes, action shape, dtype or range).
+    """
+    obs = demos.obs
+    if isinstance(observation_space, gym.spaces.Dict) != isinstance(obs, types.DictObs):
+        raise ValueError(
+            "Demonstration observations do not match the observation space "
+            f"{observation_space}: one is a dict and the other is not.",
+        )
+    if isinstance(obs, types.DictObs):
+        shapes = {k: v.shape[1:] for k, v in obs.items()}
+        expected = {
+            k: s.shape
+            for k, s in observation_space.spaces.items()  # type: ignore[attr-defined]
+        }
+    else:
+        shapes = obs.shape[1:]  # type: ignore[assignment]
+        expected = observation_space.shape  # type: ignore[assignment]
+    if shapes != expected:
+        raise ValueError(
+            f"Demonstration observations have shape {shapes} but the observation "
+            f"space {observation_space} needs {expected}: the demonstrations are "
+            "from a different environment.",
+        )
+    acts = demos.acts
+    if isinstance(action_space, gym.spaces.Discrete):
+        bad = acts.ndim != 1 or acts.dtype.kind not in "iu"
+        if not bad and len(acts):
+            bad = acts.min() < action_space.start or acts.max() >= (
+                action_space.start + action_space.n
+            )
+    else:
+        bad = acts.shape[1:] != (action_space.shape or ())
+    if bad:
+        raise ValueError(
+            f"Demonstration actions (shape {acts.shape}, dtype {acts.dtype}) do not "
+            f"fit the action space {action_space}: the demonstrations are from a "
+            "different environment.",
+        )
 
 
 class ShuffledBatches(Iterable[dict[str, Any]]):

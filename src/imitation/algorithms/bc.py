@@ -141,50 +141,6 @@ class BehaviorCloningLossCalculator:
         )
 
 
-def _check_space_match(
-    demos: types.TransitionsMinimal,
-    observation_space: gym.Space,
-    action_space: gym.Space,
-) -> None:
-    """Raise ``ValueError`` if the demonstrations do not fit the spaces."""
-    obs = demos.obs
-    if isinstance(observation_space, gym.spaces.Dict) != isinstance(obs, types.DictObs):
-        raise ValueError(
-            "Demonstration observations do not match the observation space "
-            f"{observation_space}: one is a dict and the other is not.",
-        )
-    if isinstance(obs, types.DictObs):
-        shapes = {k: v.shape[1:] for k, v in obs.items()}
-        expected = {
-            k: s.shape
-            for k, s in observation_space.spaces.items()  # type: ignore[attr-defined]
-        }
-    else:
-        shapes = obs.shape[1:]  # type: ignore[assignment]
-        expected = observation_space.shape  # type: ignore[assignment]
-    if shapes != expected:
-        raise ValueError(
-            f"Demonstration observations have shape {shapes} but the observation "
-            f"space {observation_space} needs {expected}: the demonstrations are "
-            "from a different environment.",
-        )
-    acts = demos.acts
-    if isinstance(action_space, gym.spaces.Discrete):
-        bad = acts.ndim != 1 or acts.dtype.kind not in "iu"
-        if not bad and len(acts):
-            bad = acts.min() < action_space.start or acts.max() >= (
-                action_space.start + action_space.n
-            )
-    else:
-        bad = acts.shape[1:] != (action_space.shape or ())
-    if bad:
-        raise ValueError(
-            f"Demonstration actions (shape {acts.shape}, dtype {acts.dtype}) do not "
-            f"fit the action space {action_space}: the demonstrations are from a "
-            "different environment.",
-        )
-
-
 class BC(algo_base.DemonstrationAlgorithm):
     """Behavioral cloning: maximise the likelihood of the expert's actions."""
 
@@ -301,7 +257,7 @@ class BC(algo_base.DemonstrationAlgorithm):
             if isinstance(first, types.Trajectory):
                 demonstrations = rollout.flatten_trajectories(list(demonstrations))  # type: ignore[arg-type]
         if isinstance(demonstrations, types.TransitionsMinimal):
-            _check_space_match(
+            algo_base.check_demonstration_spaces(
                 demonstrations, self.observation_space, self.action_space
             )
         self._demo_data_loader = algo_base.make_data_loader(
