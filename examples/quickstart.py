@@ -19,6 +19,7 @@ import torch as th
 
 from imitation.algorithms import bc
 from imitation.algorithms.dagger import SimpleDAggerTrainer
+from imitation.algorithms.sqil import SQIL
 from imitation.data import rollout, serialize
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import load_policy
@@ -109,6 +110,27 @@ def main() -> None:
         )
     rows.append(("DAgger", evaluate(dagger.policy, venv, n_eval, seed=1)))
     times["DAgger"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    sqil_venv = make_vec_env(f"seals:{ENV_ID}", rng=rng, n_envs=1)
+    sqil_trainer = SQIL(
+        venv=sqil_venv,
+        demonstrations=loaded_demos,
+        policy="MlpPolicy",
+        rl_kwargs=dict(
+            learning_rate=5e-4,
+            learning_starts=1_000,
+            target_update_interval=1_000,
+            exploration_fraction=0.1,
+            policy_kwargs=dict(net_arch=[256, 256]),
+            seed=0,
+            device="cpu",
+        ),
+        custom_logger=quiet,
+    )
+    sqil_trainer.train(total_timesteps=2_000 if args.fast else 40_000)
+    rows.append(("SQIL (DQN)", evaluate(sqil_trainer.policy, venv, n_eval, seed=1)))
+    times["SQIL (DQN)"] = time.perf_counter() - start
 
     random_ret, expert_ret = rows[0][1], rows[1][1]
     print(f"\n{ENV_ID}: {len(demos)} expert demonstrations ({n_loaded} transitions)")
