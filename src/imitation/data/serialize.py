@@ -366,7 +366,7 @@ def load(
             truncated or corrupt, holds invalid trajectories, or needs
             unpickling and ``allow_pickle`` is False.
     """
-    path = types.parse_path(path)
+    path = util.parse_path(path)
     if not path.exists():
         raise FileNotFoundError(f"Cannot load trajectories: {path} does not exist.")
     if path.is_dir():
@@ -408,7 +408,7 @@ def load_with_rewards(
         with_rews = all(isinstance(t, types.TrajectoryWithRew) for t in trajs)
     if not with_rews:
         raise TrajectoryFormatError(
-            f"The trajectories in {types.path_to_str(path)} have no rewards. Use "
+            f"The trajectories in {util.path_to_str(path)} have no rewards. Use "
             "serialize.load, or save trajectories with rewards (TrajectoryWithRew).",
         )
     return cast(Sequence[types.TrajectoryWithRew], trajs)

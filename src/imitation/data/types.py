@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
@@ -27,13 +26,6 @@ AnyPath = str | bytes | os.PathLike
 
 T = TypeVar("T")
 ArrayOrDictObs = TypeVar("ArrayOrDictObs", np.ndarray, "DictObs")
-
-
-def path_to_str(path: AnyPath) -> str:
-    """Convert a path-like object to ``str`` (decoding ``bytes`` with UTF-8)."""
-    if isinstance(path, bytes):
-        return path.decode()
-    return str(path)
 
 
 class DictObs:
@@ -585,45 +577,3 @@ def transitions_collate_fn(
         else:
             out[key] = th.as_tensor(np.stack(values))
     return out
-
-
-def parse_path(
-    path: AnyPath,
-    allow_relative: bool = True,
-    base_directory: pathlib.Path | None = None,
-) -> pathlib.Path:
-    """Turn a path-like into a ``pathlib.Path``, optionally resolved against a base.
-
-    Args:
-        path: The path to parse.
-        allow_relative: If False, raise ``ValueError`` for a relative path.
-        base_directory: Directory that a relative path is taken relative to.
-
-    Returns:
-        The parsed path.
-
-    Raises:
-        ValueError: If ``path`` is relative and relative paths are not allowed,
-            or ``base_directory`` is given for an absolute path.
-    """
-    parsed = pathlib.Path(path_to_str(path))
-    if base_directory is not None:
-        if parsed.is_absolute():
-            raise ValueError(
-                f"base_directory was given but {parsed} is already absolute.",
-            )
-        parsed = base_directory / parsed
-    if not allow_relative and not parsed.is_absolute():
-        raise ValueError(f"Path {parsed} must be absolute.")
-    return parsed
-
-
-def parse_optional_path(
-    path: AnyPath | None,
-    allow_relative: bool = True,
-    base_directory: pathlib.Path | None = None,
-) -> pathlib.Path | None:
-    """Like :func:`parse_path`, but ``None`` passes through."""
-    if path is None:
-        return None
-    return parse_path(path, allow_relative, base_directory)

@@ -29,6 +29,7 @@ import torch as th
 from stable_baselines3.common import logger as sb_logger
 
 from imitation.data import types
+from imitation.util import util
 
 FORMAT_STRS = ("stdout", "log", "csv", "json", "tensorboard", "wandb")
 """Output formats understood by :func:`configure` and :func:`make_output_format`."""
@@ -105,7 +106,7 @@ def make_output_format(fmt: str, log_dir: types.AnyPath) -> sb_logger.KVWriter:
     _check_format_strs([fmt])
     if fmt == "wandb":
         return WandbOutputFormat()
-    return sb_logger.make_output_format(fmt, types.path_to_str(log_dir))
+    return sb_logger.make_output_format(fmt, util.path_to_str(log_dir))
 
 
 def _as_scalar(value: Any) -> float | None:
@@ -149,7 +150,7 @@ class HierarchicalLogger(sb_logger.Logger):
             ValueError: If a format in ``format_strs`` is unknown.
         """
         _check_format_strs(format_strs)
-        super().__init__(types.path_to_str(folder), output_formats)
+        super().__init__(util.path_to_str(folder), output_formats)
         self.format_strs = tuple(format_strs)
         self._raw_loggers: dict[str, sb_logger.Logger] = {}
         self._accumulating: str | None = None
@@ -335,7 +336,7 @@ def configure(
     if folder is None:
         log_dir = tempfile.mkdtemp(prefix="imitation-")
     else:
-        log_dir = types.path_to_str(folder)
+        log_dir = util.path_to_str(folder)
         os.makedirs(log_dir, exist_ok=True)
     output_formats = [make_output_format(fmt, log_dir) for fmt in formats]
     return HierarchicalLogger(log_dir, output_formats, formats)

@@ -21,7 +21,7 @@ import torch as th
 from stable_baselines3.common import monitor, policies
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from imitation.data.types import AnyPath, parse_optional_path, parse_path
+from imitation.data.types import AnyPath
 
 __all__ = [
     "atomic_write_path",
@@ -33,6 +33,7 @@ __all__ = [
     "oric",
     "parse_optional_path",
     "parse_path",
+    "path_to_str",
     "policy_to_dict",
     "safe_to_numpy",
     "safe_to_tensor",
@@ -335,3 +336,52 @@ def save_policy(policy: policies.BasePolicy, policy_path: AnyPath) -> None:
     """
     with atomic_write_path(policy_path) as tmp:
         th.save(policy_to_dict(policy), tmp)
+
+
+def path_to_str(path: AnyPath) -> str:
+    """Convert a path-like object to ``str`` (decoding ``bytes`` with UTF-8)."""
+    if isinstance(path, bytes):
+        return path.decode()
+    return str(path)
+
+
+def parse_path(
+    path: AnyPath,
+    allow_relative: bool = True,
+    base_directory: pathlib.Path | None = None,
+) -> pathlib.Path:
+    """Turn a path-like into a ``pathlib.Path``, optionally resolved against a base.
+
+    Args:
+        path: The path to parse.
+        allow_relative: If False, raise ``ValueError`` for a relative path.
+        base_directory: Directory that a relative path is taken relative to.
+
+    Returns:
+        The parsed path.
+
+    Raises:
+        ValueError: If ``path`` is relative and relative paths are not allowed,
+            or ``base_directory`` is given for an absolute path.
+    """
+    parsed = pathlib.Path(path_to_str(path))
+    if base_directory is not None:
+        if parsed.is_absolute():
+            raise ValueError(
+                f"base_directory was given but {parsed} is already absolute.",
+            )
+        parsed = base_directory / parsed
+    if not allow_relative and not parsed.is_absolute():
+        raise ValueError(f"Path {parsed} must be absolute.")
+    return parsed
+
+
+def parse_optional_path(
+    path: AnyPath | None,
+    allow_relative: bool = True,
+    base_directory: pathlib.Path | None = None,
+) -> pathlib.Path | None:
+    """Like :func:`parse_path`, but ``None`` passes through."""
+    if path is None:
+        return None
+    return parse_path(path, allow_relative, base_directory)

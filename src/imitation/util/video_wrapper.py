@@ -11,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 
 from imitation.data import types
+from imitation.util import util
 
 
 class _VideoFile:
@@ -102,7 +103,7 @@ class VideoWrapper(gym.Wrapper):
                 f"render_mode={env.render_mode!r}.",
             )
         super().__init__(env)
-        self.directory = types.parse_path(directory)
+        self.directory = util.parse_path(directory)
         self._created_directory = not self.directory.exists()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.single_video = single_video
