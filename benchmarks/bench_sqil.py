@@ -34,7 +34,7 @@ from imitation.util import logger  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
 
 DQN_KWARGS = dict(
-    learning_rate=5e-4,
+    learning_rate=2.5e-4,
     batch_size=64,
     buffer_size=100_000,
     learning_starts=1_000,

@@ -118,7 +118,7 @@ def main() -> None:
         demonstrations=loaded_demos,
         policy="MlpPolicy",
         rl_kwargs=dict(
-            learning_rate=5e-4,
+            learning_rate=2.5e-4,
             learning_starts=1_000,
             target_update_interval=1_000,
             exploration_fraction=0.1,
