@@ -138,6 +138,7 @@ def main() -> None:
         if kind == "dqn":
             random_ret = mean_return(None, env_id, 0)
             expert_ret = 500.0
+            print(f"random return {random_ret:.1f}, expert return {expert_ret:.1f}")
             for i, (step, _) in enumerate(curves[0]):
                 scores = [
                     (c[i][1] - random_ret) / (expert_ret - random_ret) for c in curves
