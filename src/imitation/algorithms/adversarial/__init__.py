@@ -1,1 +1,1 @@
-"""algorithms.adversarial subpackage."""
+"""Adversarial imitation: GAIL and AIRL on a shared AdversarialTrainer."""

@@ -1,0 +1,413 @@
+"""The adversarial imitation loop shared by GAIL and AIRL.
+
+A round trains the generator (an SB3 algorithm) for ``gen_train_timesteps``
+environment steps on the discriminator-derived reward, stores the generated
+transitions, then takes ``n_disc_updates_per_round`` discriminator steps, each
+on ``demo_batch_size`` expert and as many generated transitions. Subclasses
+define the discriminator's logits and the rewards derived from it.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common import base_class, on_policy_algorithm, policies, vec_env
+from torch.nn import functional
+
+from imitation.algorithms import base
+from imitation.data import buffer, rollout, types, wrappers
+from imitation.rewards import reward_nets, reward_wrapper
+from imitation.util import logger as imit_logger
+from imitation.util import networks, util
+
+
+def compute_train_stats(
+    disc_logits_expert_is_high: th.Tensor,
+    labels_expert_is_one: th.Tensor,
+    disc_loss: th.Tensor,
+) -> Mapping[str, float]:
+    """Statistics of one discriminator step.
+
+    Returns:
+        ``disc_loss``, ``disc_acc`` (overall), ``disc_acc_expert``,
+        ``disc_acc_gen``, ``disc_entropy`` (mean binary entropy of the
+        predictions), ``disc_proportion_expert_true`` and
+        ``disc_proportion_expert_pred``, ``n_expert``, ``n_generated``.
+    """
+    with th.no_grad():
+        pred_expert = disc_logits_expert_is_high > 0
+        is_expert = labels_expert_is_one > 0
+        correct = pred_expert == is_expert
+        n_expert = int(is_expert.sum())
+        n_gen = len(is_expert) - n_expert
+        probs = th.sigmoid(disc_logits_expert_is_high)
+        entropy = th.distributions.Bernoulli(probs=probs).entropy().mean()
+        acc_expert = correct[is_expert].float().mean() if n_expert else th.tensor(0.0)
+        acc_gen = correct[~is_expert].float().mean() if n_gen else th.tensor(0.0)
+        return {
+            "disc_loss": float(disc_loss),
+            "disc_acc": float(correct.float().mean()),
+            "disc_acc_expert": float(acc_expert),
+            "disc_acc_gen": float(acc_gen),
+            "disc_entropy": float(entropy),
+            "disc_proportion_expert_pred": float(pred_expert.float().mean()),
+            "disc_proportion_expert_true": float(is_expert.float().mean()),
+            "n_expert": float(n_expert),
+            "n_generated": float(n_gen),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class _DiscBatch:
+    state: th.Tensor
+    action: th.Tensor
+    next_state: th.Tensor
+    done: th.Tensor
+    labels_expert_is_one: th.Tensor
+    log_policy_act_prob: th.Tensor | None
+
+
+def _take(x: Any, idx: th.Tensor) -> Any:
+    if isinstance(x, dict):
+        return {k: v[idx] for k, v in x.items()}
+    return x[idx]
+
+
+class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC):
+    """Base class of adversarial imitation (GAIL, AIRL)."""
+
+    venv: vec_env.VecEnv
+    """The original environment."""
+
+    venv_wrapped: vec_env.VecEnv
+    """``venv`` with the generator's samples buffered and its reward replaced."""
+
+    def __init__(
+        self,
+        *,
+        demonstrations: base.AnyTransitions,
+        demo_batch_size: int,
+        venv: vec_env.VecEnv,
+        gen_algo: base_class.BaseAlgorithm,
+        reward_net: reward_nets.RewardNet,
+        demo_minibatch_size: int | None = None,
+        n_disc_updates_per_round: int = 2,
+        log_dir: types.AnyPath = "output/",
+        disc_opt_cls: type[th.optim.Optimizer] = th.optim.Adam,
+        disc_opt_kwargs: Mapping[str, Any] | None = None,
+        gen_train_timesteps: int | None = None,
+        gen_replay_buffer_capacity: int | None = None,
+        custom_logger: imit_logger.HierarchicalLogger | None = None,
+        init_tensorboard: bool = False,
+        init_tensorboard_graph: bool = False,
+        debug_use_ground_truth: bool = False,
+        allow_variable_horizon: bool = False,
+    ) -> None:
+        """Build the trainer.
+
+        Args:
+            demonstrations: Expert demonstrations.
+            demo_batch_size: Expert samples per discriminator step (the batch
+                also holds as many generated samples).
+            venv: The environment.
+            gen_algo: The generator; its env and logger are replaced.
+            reward_net: The discriminator's reward network.
+            demo_minibatch_size: Expert samples per gradient computation
+                (gradients accumulate to ``demo_batch_size``); must divide it.
+            n_disc_updates_per_round: Discriminator steps per round.
+            log_dir: Directory for TensorBoard discriminator summaries.
+            disc_opt_cls: Discriminator optimiser class.
+            disc_opt_kwargs: Its keyword arguments.
+            gen_train_timesteps: Generator env steps per round; defaults to one
+                rollout of an on-policy ``gen_algo`` (``n_steps * n_envs``).
+            gen_replay_buffer_capacity: Generated transitions kept for the
+                discriminator; defaults to ``gen_train_timesteps``.
+            custom_logger: Where to log to; if None, a new logger is created.
+            init_tensorboard: Write discriminator statistics with TensorBoard.
+            init_tensorboard_graph: Also write the discriminator's graph.
+            debug_use_ground_truth: Train the generator on the env's reward.
+            allow_variable_horizon: See ``BaseImitationAlgorithm``.
+
+        Raises:
+            ValueError: For a batch size that is not a positive multiple of the
+                minibatch size, or a missing ``gen_train_timesteps`` for an
+                off-policy generator.
+        """
+        self.demo_batch_size = demo_batch_size
+        self.demo_minibatch_size = demo_minibatch_size or demo_batch_size
+        if demo_batch_size <= 0 or demo_batch_size % self.demo_minibatch_size:
+            raise ValueError(
+                f"demo_batch_size={demo_batch_size} must be a positive multiple of "
+                f"demo_minibatch_size={self.demo_minibatch_size}.",
+            )
+        self._endless_expert_iterator: Iterator[Mapping[str, Any]] | None = None
+        super().__init__(
+            demonstrations=demonstrations,
+            custom_logger=custom_logger,
+            allow_variable_horizon=allow_variable_horizon,
+        )
+        self._global_step = 0
+        self._disc_step = 0
+        self.n_disc_updates_per_round = n_disc_updates_per_round
+        self.debug_use_ground_truth = debug_use_ground_truth
+        self.venv = venv
+        self.gen_algo = gen_algo
+        self._reward_net = reward_net.to(gen_algo.device)
+        self._log_dir = util.parse_path(log_dir)
+        self._disc_opt = disc_opt_cls(
+            self._reward_net.parameters(), **(disc_opt_kwargs or {})
+        )
+        self._summary_writer = None
+        if init_tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._summary_writer = SummaryWriter(str(self._log_dir / "disc_summary"))
+        self._init_tensorboard_graph = init_tensorboard_graph
+
+        self.venv_buffering = wrappers.BufferingWrapper(self.venv)
+        self.gen_callback: Any = None
+        if debug_use_ground_truth:
+            self.venv_wrapped = self.venv_buffering
+        else:
+            wrapped = reward_wrapper.RewardVecEnvWrapper(
+                self.venv_buffering, self.reward_train.predict_processed
+            )
+            self.gen_callback = wrapped.make_log_callback()
+            self.venv_wrapped = wrapped
+        self.venv_train = self.venv_wrapped
+        self.gen_algo.set_env(self.venv_train)
+        self.gen_algo.set_logger(self.logger)
+        if gen_train_timesteps is None:
+            if not isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
+                raise ValueError(
+                    "Give gen_train_timesteps for an off-policy generator (there is "
+                    "no rollout length to default to).",
+                )
+            gen_train_timesteps = gen_algo.n_steps * self.venv.num_envs
+        self.gen_train_timesteps = gen_train_timesteps
+        self._gen_replay_buffer = buffer.ReplayBuffer(
+            gen_replay_buffer_capacity or gen_train_timesteps, self.venv
+        )
+
+    # --- What subclasses define -------------------------------------------------
+
+    @abc.abstractmethod
+    def logits_expert_is_high(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+        log_policy_act_prob: th.Tensor | None = None,
+    ) -> th.Tensor:
+        """The discriminator's logits, high for expert-like transitions."""
+
+    @property
+    @abc.abstractmethod
+    def reward_train(self) -> reward_nets.RewardNet:
+        """The reward the generator is trained on."""
+
+    @property
+    @abc.abstractmethod
+    def reward_test(self) -> reward_nets.RewardNet:
+        """The reward to train a fresh policy on after adversarial training."""
+
+    # --- Demonstrations and properties --------------------------------------------
+
+    def set_demonstrations(self, demonstrations: base.AnyTransitions) -> None:
+        """Use ``demonstrations`` as the expert data."""
+        loader = base.make_data_loader(demonstrations, self.demo_batch_size)
+        self._endless_expert_iterator = util.endless_iter(loader)
+
+    @property
+    def policy(self) -> policies.BasePolicy:
+        """The generator's policy."""
+        return self.gen_algo.policy
+
+    def _next_expert_batch(self) -> Mapping[str, Any]:
+        assert self._endless_expert_iterator is not None
+        return next(self._endless_expert_iterator)
+
+    # --- Training -------------------------------------------------------------
+
+    def train_gen(
+        self,
+        total_timesteps: int | None = None,
+        learn_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Train the generator, then store its new transitions for the discriminator.
+
+        Args:
+            total_timesteps: Env steps (default ``gen_train_timesteps``).
+            learn_kwargs: Extra arguments for ``gen_algo.learn``.
+        """
+        with self.logger.accumulate_means("gen"):
+            self.gen_algo.learn(
+                total_timesteps=total_timesteps or self.gen_train_timesteps,
+                reset_num_timesteps=False,
+                callback=self.gen_callback,
+                **(learn_kwargs or {}),
+            )
+            self._global_step += 1
+        trajs, _ = self.venv_buffering.pop_trajectories()
+        self._check_fixed_horizon(len(t) for t in trajs if t.terminal)
+        self._gen_replay_buffer.store(rollout.flatten_trajectories(trajs))
+
+    def _policy_log_prob(self, obs: th.Tensor, acts: th.Tensor) -> th.Tensor | None:
+        return None
+
+    def _make_disc_batches(
+        self,
+        expert_samples: Mapping[str, Any] | None,
+        gen_samples: Mapping[str, Any] | None,
+    ) -> Iterator[_DiscBatch]:
+        n = self.demo_batch_size
+        if expert_samples is None:
+            expert_samples = self._next_expert_batch()
+        if gen_samples is None:
+            if self._gen_replay_buffer.size() == 0:
+                raise RuntimeError("No generator samples yet: call train_gen() first.")
+            gen_samples = types.dataclass_quick_asdict(
+                self._gen_replay_buffer.sample(n)
+            )
+        for name, samples in (("expert", expert_samples), ("gen", gen_samples)):
+            if len(samples["obs"]) != n:
+                raise ValueError(
+                    f"{name}_samples has {len(samples['obs'])} samples; need "
+                    f"demo_batch_size={n}.",
+                )
+
+        def as_numpy(x: Any) -> Any:
+            if isinstance(x, types.DictObs | Mapping):
+                return {k: util.safe_to_numpy(v) for k, v in x.items()}
+            return util.safe_to_numpy(x)
+
+        fields = ("obs", "acts", "next_obs", "dones")
+        cat = {
+            f: types.concatenate_maybe_dictobs(
+                [
+                    types.maybe_wrap_in_dictobs(as_numpy(expert_samples[f])),
+                    types.maybe_wrap_in_dictobs(as_numpy(gen_samples[f])),
+                ]
+            )
+            for f in fields
+        }
+        labels = np.concatenate([np.ones(n), np.zeros(n)])
+        state, action, next_state, done = self._reward_net.preprocess(
+            *(types.maybe_unwrap_dictobs(cat[f]) for f in fields)  # type: ignore[arg-type]
+        )
+        labels_th = th.as_tensor(labels, device=self._reward_net.device)
+        with th.no_grad():
+            log_prob = self._policy_log_prob(
+                util.safe_to_tensor(
+                    types.maybe_unwrap_dictobs(cat["obs"]), device=self.gen_algo.device
+                ),  # type: ignore[arg-type]
+                util.safe_to_tensor(cat["acts"], device=self.gen_algo.device),
+            )
+        m = self.demo_minibatch_size
+        for start in range(0, n, m):
+            # Each minibatch keeps the expert/generator balance of the batch.
+            idx = th.cat(
+                [th.arange(start, start + m), th.arange(n + start, n + start + m)]
+            )
+
+            yield _DiscBatch(
+                state=_take(state, idx),
+                action=_take(action, idx),
+                next_state=_take(next_state, idx),
+                done=_take(done, idx),
+                labels_expert_is_one=labels_th[idx],
+                log_policy_act_prob=None if log_prob is None else log_prob[idx],
+            )
+
+    def train_disc(
+        self,
+        *,
+        expert_samples: Mapping[str, Any] | None = None,
+        gen_samples: Mapping[str, Any] | None = None,
+    ) -> Mapping[str, float]:
+        """One discriminator step on expert and generated samples.
+
+        Args:
+            expert_samples: ``demo_batch_size`` expert transitions (dict with
+                ``obs``, ``acts``, ``next_obs``, ``dones``; arrays or tensors);
+                default: the next batch of the demonstrations.
+            gen_samples: As many generated transitions; default: sampled from
+                the generator replay buffer.
+
+        Returns:
+            The statistics of :func:`compute_train_stats`.
+        """
+        with self.logger.accumulate_means("disc"), networks.training(self._reward_net):
+            self._disc_opt.zero_grad()
+            logits_all, labels_all, loss_total = [], [], th.zeros(())
+            scale = self.demo_minibatch_size / self.demo_batch_size
+            for batch in self._make_disc_batches(expert_samples, gen_samples):
+                if self._summary_writer is not None and self._init_tensorboard_graph:
+                    self._summary_writer.add_graph(
+                        self._reward_net,
+                        (batch.state, batch.action, batch.next_state, batch.done),
+                    )
+                    self._init_tensorboard_graph = False  # once is enough
+                logits = self.logits_expert_is_high(
+                    batch.state,
+                    batch.action,
+                    batch.next_state,
+                    batch.done,
+                    batch.log_policy_act_prob,
+                )
+                loss = functional.binary_cross_entropy_with_logits(
+                    logits, batch.labels_expert_is_one.float()
+                )
+                (loss * scale).backward()
+                loss_total = loss_total + loss.detach().cpu() * scale
+                logits_all.append(logits.detach())
+                labels_all.append(batch.labels_expert_is_one)
+            self._disc_opt.step()
+            self._disc_step += 1
+            stats = compute_train_stats(
+                th.cat(logits_all), th.cat(labels_all), loss_total
+            )
+            self.logger.record("global_step", self._global_step)
+            for key, value in stats.items():
+                self.logger.record(key, value)
+            self.logger.dump(self._disc_step)
+            if self._summary_writer is not None:
+                for key, value in stats.items():
+                    self._summary_writer.add_scalar(
+                        f"disc/{key}", value, self._disc_step
+                    )
+        return stats
+
+    def train(
+        self,
+        total_timesteps: int,
+        callback: Callable[[int], None] | None = None,
+    ) -> None:
+        """Alternate generator and discriminator training.
+
+        Each round is ``train_gen(gen_train_timesteps)``, then
+        ``n_disc_updates_per_round`` calls of ``train_disc``, then
+        ``callback(round)``; rounds stop before exceeding ``total_timesteps``.
+
+        Raises:
+            ValueError: If ``total_timesteps`` is less than one round.
+        """
+        n_rounds = total_timesteps // self.gen_train_timesteps
+        if n_rounds < 1:
+            raise ValueError(
+                f"total_timesteps={total_timesteps} is less than one round of "
+                f"gen_train_timesteps={self.gen_train_timesteps}.",
+            )
+        for round_num in range(n_rounds):
+            self.train_gen(self.gen_train_timesteps)
+            for _ in range(self.n_disc_updates_per_round):
+                self.train_disc()
+            if callback is not None:
+                callback(round_num)
+            self.logger.dump(self._global_step)

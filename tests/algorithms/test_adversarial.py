@@ -1,0 +1,167 @@
+"""Tests for imitation.algorithms.adversarial (GAIL, AIRL)."""
+
+from __future__ import annotations
+
+import pytest
+import torch as th
+from stable_baselines3 import PPO, SAC, TD3
+
+from imitation.algorithms.adversarial.airl import AIRL
+from imitation.algorithms.adversarial.gail import GAIL
+from imitation.data import rollout
+from imitation.rewards.reward_nets import BasicRewardNet, BasicShapedRewardNet
+from imitation.util import logger
+from imitation.util.networks import RunningNorm
+from imitation.util.util import make_vec_env
+
+STAT_KEYS = {
+    "disc_loss",
+    "disc_acc",
+    "disc_acc_expert",
+    "disc_acc_gen",
+    "disc_entropy",
+    "disc_proportion_expert_pred",
+    "disc_proportion_expert_true",
+    "n_expert",
+    "n_generated",
+}
+
+
+@pytest.fixture
+def cartpole(rng):
+    venv = make_vec_env("seals:seals/CartPole-v0", rng=rng, n_envs=4)
+    yield venv
+    venv.close()
+
+
+def _trainer(cls, venv, demos, net_cls=BasicRewardNet, **kwargs):
+    learner = PPO(
+        "MlpPolicy", venv, n_steps=128, batch_size=128, n_epochs=2, device="cpu", seed=0
+    )
+    reward_net = net_cls(
+        venv.observation_space, venv.action_space, normalize_input_layer=RunningNorm
+    )
+    return cls(
+        demonstrations=demos,
+        demo_batch_size=256,
+        venv=venv,
+        gen_algo=learner,
+        reward_net=reward_net,
+        custom_logger=logger.configure(format_strs=[]),
+        **kwargs,
+    )
+
+
+def _random_transitions(venv, rng, n):
+    trajs = rollout.generate_trajectories(
+        None, venv, rollout.make_min_timesteps(n), rng=rng
+    )
+    flat = rollout.flatten_trajectories(trajs)
+    idx = rng.permutation(len(flat))[:n]
+    return flat[idx]
+
+
+@pytest.mark.parametrize(
+    ("cls", "net_cls", "disc_steps"),
+    # AIRL's logit starts at -log pi(a|s) > 0 (everything looks expert), so
+    # it needs more steps before the reward term separates the two.
+    [(GAIL, BasicRewardNet, 30), (AIRL, BasicShapedRewardNet, 150)],
+)
+def test_discriminator_separates_expert_from_random(
+    cls, net_cls, disc_steps, cartpole, cartpole_expert_trajectories, rng
+):
+    th.manual_seed(0)
+    trainer = _trainer(cls, cartpole, cartpole_expert_trajectories, net_cls)
+    trainer.train(trainer.gen_train_timesteps * 2)
+    expert = rollout.flatten_trajectories(list(cartpole_expert_trajectories))
+    expert = expert[rng.permutation(len(expert))[:256]]
+    random = _random_transitions(cartpole, rng, 256)
+    batch = {
+        "expert_samples": {
+            k: getattr(expert, k) for k in ("obs", "acts", "next_obs", "dones")
+        },
+        "gen_samples": {
+            k: getattr(random, k) for k in ("obs", "acts", "next_obs", "dones")
+        },
+    }
+    for _ in range(disc_steps):
+        stats = trainer.train_disc(**batch)
+    assert set(stats) == STAT_KEYS
+    assert stats["disc_acc"] > 0.9
+    expert_rew = trainer.reward_test.predict(
+        expert.obs, expert.acts, expert.next_obs, expert.dones
+    )
+    random_rew = trainer.reward_test.predict(
+        random.obs, random.acts, random.next_obs, random.dones
+    )
+    assert expert_rew.mean() > random_rew.mean()
+
+
+def test_airl_reward_test_is_unshaped(cartpole, cartpole_expert_trajectories):
+    trainer = _trainer(
+        AIRL, cartpole, cartpole_expert_trajectories, BasicShapedRewardNet
+    )
+    assert trainer.reward_test is trainer.reward_train.base
+
+
+def test_airl_refuses_deterministic_policy(rng, cartpole_expert_trajectories):
+    venv = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    td3 = TD3("MlpPolicy", venv, device="cpu")
+    net = BasicShapedRewardNet(venv.observation_space, venv.action_space)
+    with pytest.raises(TypeError, match="stochastic"):
+        AIRL(
+            demonstrations=cartpole_expert_trajectories,
+            demo_batch_size=8,
+            venv=venv,
+            gen_algo=td3,
+            reward_net=net,
+        )
+
+
+def test_off_policy_generator(rng):
+    venv = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    demos = rollout.generate_trajectories(
+        None, venv, rollout.make_min_episodes(2), rng=rng
+    )
+    sac = SAC("MlpPolicy", venv, learning_starts=50, device="cpu")
+    net = BasicShapedRewardNet(venv.observation_space, venv.action_space)
+    kwargs = dict(
+        demonstrations=demos,
+        demo_batch_size=32,
+        venv=venv,
+        gen_algo=sac,
+        reward_net=net,
+    )
+    with pytest.raises(ValueError, match="gen_train_timesteps"):
+        AIRL(**kwargs)
+    trainer = AIRL(
+        **kwargs,
+        gen_train_timesteps=100,
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    trainer.train(200)
+    assert trainer._gen_replay_buffer.size() > 0
+
+
+def test_bad_arguments(cartpole, cartpole_expert_trajectories):
+    with pytest.raises(ValueError, match="multiple of"):
+        _trainer(GAIL, cartpole, cartpole_expert_trajectories, demo_minibatch_size=100)
+    trainer = _trainer(GAIL, cartpole, cartpole_expert_trajectories)
+    with pytest.raises(ValueError, match="less than one round"):
+        trainer.train(10)
+    with pytest.raises(RuntimeError, match="train_gen"):
+        trainer.train_disc()
+
+
+def test_minibatches_and_ground_truth(cartpole, cartpole_expert_trajectories):
+    trainer = _trainer(
+        GAIL,
+        cartpole,
+        cartpole_expert_trajectories,
+        demo_minibatch_size=64,
+        debug_use_ground_truth=True,
+    )
+    trainer.train(trainer.gen_train_timesteps)
+    stats = trainer.train_disc()
+    assert stats["n_expert"] == 256 and stats["n_generated"] == 256
+    assert trainer.venv_wrapped is trainer.venv_buffering
