@@ -190,8 +190,10 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 )
             gen_train_timesteps = gen_algo.n_steps * self.venv.num_envs
         self.gen_train_timesteps = gen_train_timesteps
+        # Seeded from the generator's seed, so a seeded run is reproducible.
+        self._rng = np.random.default_rng(gen_algo.seed)
         self._gen_replay_buffer = buffer.ReplayBuffer(
-            gen_replay_buffer_capacity or gen_train_timesteps, self.venv
+            gen_replay_buffer_capacity or gen_train_timesteps, self.venv, rng=self._rng
         )
 
     # --- What subclasses define -------------------------------------------------
@@ -256,7 +258,13 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             self._global_step += 1
         trajs, _ = self.venv_buffering.pop_trajectories()
         self._check_fixed_horizon(len(t) for t in trajs if t.terminal)
-        self._gen_replay_buffer.store(rollout.flatten_trajectories(trajs))
+        transitions = rollout.flatten_trajectories(trajs)
+        # Store in random order: when the buffer is smaller than a round, a
+        # FIFO buffer would otherwise keep only the round's last transitions,
+        # which are the starts of the episodes still running (the fragments
+        # come last) and unrepresentative of what the generator does.
+        order = self._rng.permutation(len(transitions))
+        self._gen_replay_buffer.store(transitions[order])
 
     def _policy_log_prob(self, obs: th.Tensor, acts: th.Tensor) -> th.Tensor | None:
         return None
