@@ -257,6 +257,23 @@ def _index(value: Any, idx: th.Tensor) -> Any:
     return value[idx]
 
 
+def flatten_if_trajectories(demonstrations: AnyTransitions) -> AnyTransitions:
+    """Flatten a sequence of trajectories into transitions; pass other forms through.
+
+    Raises:
+        ValueError: If ``demonstrations`` is an empty iterable.
+    """
+    if isinstance(demonstrations, types.TransitionsMinimal | th_data.DataLoader):
+        return demonstrations
+    try:
+        first, items = util.get_first_iter_element(demonstrations)
+    except ValueError as exc:
+        raise ValueError("The demonstrations are empty.") from exc
+    if isinstance(first, types.Trajectory):
+        return rollout.flatten_trajectories(list(items))  # type: ignore[arg-type]
+    return items  # type: ignore[return-value]
+
+
 def make_data_loader(
     transitions: AnyTransitions,
     batch_size: int,
@@ -287,15 +304,7 @@ def make_data_loader(
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size={batch_size} must be positive.")
-    if isinstance(transitions, Iterable) and not isinstance(
-        transitions,
-        types.TransitionsMinimal | th_data.DataLoader,
-    ):
-        first, items = util.get_first_iter_element(transitions)
-        if isinstance(first, types.Trajectory):
-            transitions = rollout.flatten_trajectories(list(items))  # type: ignore[arg-type]
-        else:
-            transitions = items  # type: ignore[assignment]
+    transitions = flatten_if_trajectories(transitions)
     if isinstance(transitions, types.TransitionsMinimal):
         if len(transitions) == 0:
             raise ValueError("The demonstrations are empty: no transitions.")

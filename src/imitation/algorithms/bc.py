@@ -245,17 +245,7 @@ class BC(algo_base.DemonstrationAlgorithm):
         Raises:
             ValueError: If the demonstrations are empty or do not fit the spaces.
         """
-        if isinstance(demonstrations, Iterable) and not isinstance(
-            demonstrations,
-            types.TransitionsMinimal,
-        ):
-            try:
-                first, items = util.get_first_iter_element(demonstrations)
-            except ValueError as exc:
-                raise ValueError("The demonstrations are empty.") from exc
-            demonstrations = items  # type: ignore[assignment]
-            if isinstance(first, types.Trajectory):
-                demonstrations = rollout.flatten_trajectories(list(demonstrations))  # type: ignore[arg-type]
+        demonstrations = algo_base.flatten_if_trajectories(demonstrations)
         if isinstance(demonstrations, types.TransitionsMinimal):
             algo_base.check_demonstration_spaces(
                 demonstrations, self.observation_space, self.action_space
