@@ -7,6 +7,7 @@ import collections
 import json
 import pathlib
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 from scipy import special
@@ -205,13 +206,24 @@ class PreferenceDataset(Sequence[tuple[TrajectoryWithRewPair, float]]):
     def __len__(self) -> int:
         return len(self._preferences)
 
-    def __getitem__(self, index):  # type: ignore[override]  # noqa: ANN001, ANN204
+    @overload
+    def __getitem__(self, index: int) -> tuple[TrajectoryWithRewPair, float]: ...
+
+    @overload
+    def __getitem__(
+        self, index: slice
+    ) -> list[tuple[TrajectoryWithRewPair, float]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> (
+        tuple[TrajectoryWithRewPair, float] | list[tuple[TrajectoryWithRewPair, float]]
+    ):
         """Item ``index`` (an int), or a list of items (a slice)."""
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return (self.fragments1[index], self.fragments2[index]), self._preferences[
-            index
-        ]
+        pair = (self.fragments1[index], self.fragments2[index])
+        return pair, self._preferences[index]
 
     def pairs(self, indices: Sequence[int] | np.ndarray) -> list[TrajectoryWithRewPair]:
         """The fragment pairs at ``indices``."""
@@ -283,8 +295,13 @@ def _read_metadata(path: pathlib.Path) -> dict:
         metadata = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON.") from exc
-    if not isinstance(metadata, dict) or metadata.get("format_version") != 1:
-        raise ValueError(f"{path}: not a PreferenceDataset (format_version 1).")
+    if (
+        not isinstance(metadata, dict)
+        or metadata.get("format_version") != _FORMAT_VERSION
+    ):
+        raise ValueError(
+            f"{path}: not a PreferenceDataset (format_version {_FORMAT_VERSION})."
+        )
     max_size = metadata.get("max_size")
     if max_size is not None and (not isinstance(max_size, int) or max_size < 1):
         raise ValueError(f"{path}: invalid max_size {max_size!r}.")

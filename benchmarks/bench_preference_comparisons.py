@@ -1,0 +1,272 @@
+"""Preference comparisons: reward-training speed and learning bars (3 seeds).
+
+* ``speed``: ``BasicRewardTrainer`` on 400 pairs of length-50 ``Pendulum-v1``
+  fragments for 10 epochs (batch 32, ``BasicRewardNet`` with ``RunningNorm``
+  input), beside a floor: the same net, loss, optimiser and batches in bare
+  PyTorch on fragments stacked into tensors beforehand. Timed in turn.
+* ``reward``: 200 synthetic comparisons of length-50 fragments from a mix of
+  random, noisy-expert and expert ``Pendulum-v1`` episodes (a fixed
+  ``TrajectoryDataset``); on 1,000 held-out fragment pairs it reports the
+  Pearson correlation of learned and true fragment returns and the accuracy
+  of the learned preferences. Floor: the untrained net.
+* ``loop``: the full loop, PPO trained on the learned reward, 200,000 env
+  steps and 1,000 comparisons; mean true return of the final agent over 50
+  episodes. Floors: the random policy and the untrained agent.
+
+Run: ``.venv/bin/python benchmarks/bench_preference_comparisons.py
+[speed|reward|loop] [seed ...]`` (default: everything; seeds 0 1 2).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import time
+
+import numpy as np
+import torch as th
+from stable_baselines3 import PPO
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _common import best_times_interleaved, print_table  # noqa: E402
+from imitation.algorithms import preference_comparisons as pc  # noqa: E402
+from imitation.data import rollout, types  # noqa: E402
+from imitation.policies.exploration_wrapper import ExplorationWrapper  # noqa: E402
+from imitation.policies.serialize import load_policy  # noqa: E402
+from imitation.rewards.reward_nets import BasicRewardNet  # noqa: E402
+from imitation.util import logger  # noqa: E402
+from imitation.util.networks import RunningNorm  # noqa: E402
+from imitation.util.util import make_vec_env  # noqa: E402
+
+ENV_ID = "Pendulum-v1"
+QUIET = logger.configure(format_strs=[])
+
+
+def mixed_trajectories(n_episodes: int, seed: int) -> list[types.TrajectoryWithRew]:
+    """Pendulum episodes: a third random, a third noisy expert, a third expert."""
+    rng = np.random.default_rng(seed)
+    venv = make_vec_env(ENV_ID, rng=rng, n_envs=4)
+    expert = load_policy("bundled", venv, env_name=ENV_ID)
+    noisy = ExplorationWrapper(expert, venv, random_prob=0.5, switch_prob=0.1, rng=rng)
+    per_kind = rollout.make_min_episodes(max(1, n_episodes // 3))
+    trajs: list[types.TrajectoryWithRew] = []
+    for policy in (None, noisy, expert):
+        trajs += rollout.generate_trajectories(policy, venv, per_kind, rng=rng)
+    venv.close()
+    return trajs
+
+
+def make_net(venv_or_spaces) -> BasicRewardNet:
+    return BasicRewardNet(
+        venv_or_spaces.observation_space,
+        venv_or_spaces.action_space,
+        normalize_input_layer=RunningNorm,
+    )
+
+
+def speed() -> None:
+    rng = np.random.default_rng(0)
+    venv = make_vec_env(ENV_ID, rng=rng, n_envs=4)
+    trajs = rollout.generate_trajectories(
+        None, venv, rollout.make_min_episodes(20), rng=rng
+    )
+    pairs = pc.RandomFragmenter(rng=rng, warning_threshold=0)(trajs, 50, 400)
+    prefs = pc.SyntheticGatherer(rng=rng)(pairs)
+    dataset = pc.PreferenceDataset()
+    dataset.push(pairs, prefs)
+
+    def ours() -> None:
+        net = make_net(venv)
+        trainer = pc.BasicRewardTrainer(
+            pc.PreferenceModel(net),
+            pc.CrossEntropyRewardLoss(),
+            rng=np.random.default_rng(0),
+            epochs=10,
+            custom_logger=QUIET,
+        )
+        trainer.train(dataset)
+
+    fragments = [f for pair in pairs for f in pair]
+    obs = th.as_tensor(np.stack([f.obs for f in fragments]), dtype=th.float32)
+    acts = th.as_tensor(np.stack([f.acts for f in fragments]), dtype=th.float32)
+    state = obs[:, :-1].reshape(len(pairs), 2, 50, -1)
+    next_state = obs[:, 1:].reshape(len(pairs), 2, 50, -1)
+    action = acts.reshape(len(pairs), 2, 50, -1)
+    done = th.zeros(len(pairs), 2, 50)
+    prefs_th = th.as_tensor(prefs)
+
+    def floor() -> None:
+        net = make_net(venv)
+        net.train()
+        optim = th.optim.Adam(net.parameters(), lr=1e-3)
+        order_rng = np.random.default_rng(0)
+        for _ in range(10):
+            order = th.as_tensor(order_rng.permutation(len(pairs)))
+            for start in range(0, len(pairs), 32):
+                idx = order[start : start + 32]
+                n = len(idx)
+                rew = net(
+                    state[idx].reshape(n * 100, -1),
+                    action[idx].reshape(n * 100, -1),
+                    next_state[idx].reshape(n * 100, -1),
+                    done[idx].reshape(-1),
+                ).reshape(n, 2, 50)
+                returns = rew.sum(-1)
+                logits = (returns[:, 0] - returns[:, 1]).clamp(-50, 50)
+                loss = th.nn.functional.binary_cross_entropy_with_logits(
+                    logits, prefs_th[idx]
+                )
+                optim.zero_grad()
+                loss.backward()
+                optim.step()
+
+    t_ours, t_floor = best_times_interleaved([ours, floor], repeats=5)
+    print_table(
+        "Reward training: 400 pairs x 50 steps, Pendulum-v1, 10 epochs, batch 32",
+        ["measurement", "seconds", "ratio"],
+        [
+            ["BasicRewardTrainer (imitation)", t_ours, t_ours / t_floor],
+            ["floor: bare PyTorch, pre-stacked tensors", t_floor, 1.0],
+        ],
+    )
+
+
+def evaluate_reward(
+    net: BasicRewardNet, pairs: list, true_returns: np.ndarray
+) -> tuple[float, float]:
+    """Pearson r of learned vs true fragment returns; accuracy of the preferences."""
+    model = pc.PreferenceModel(net)
+    with th.no_grad():
+        model.eval()
+        learned = model.returns(pairs).numpy().reshape(-1)
+    r = float(np.corrcoef(learned, true_returns.reshape(-1))[0, 1])
+    learned_diff = learned.reshape(-1, 2) @ np.array([1.0, -1.0])
+    true_diff = true_returns @ np.array([1.0, -1.0])
+    accuracy = float(np.mean((learned_diff > 0) == (true_diff > 0)))
+    return r, accuracy
+
+
+def reward_run(seed: int) -> tuple[float, float, float, float]:
+    th.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    train_trajs = mixed_trajectories(30, seed)
+    test_trajs = mixed_trajectories(30, seed + 100)
+    test_pairs = list(
+        pc.RandomFragmenter(rng=rng, warning_threshold=0)(test_trajs, 50, 1000)
+    )
+    fragments = [f for pair in test_pairs for f in pair]
+    true_returns = np.array([f.rews.sum() for f in fragments]).reshape(-1, 2)
+    venv = make_vec_env(ENV_ID, rng=rng)
+    net = make_net(venv)
+    untrained = evaluate_reward(net, test_pairs, true_returns)
+    trainer = pc.PreferenceComparisons(
+        pc.TrajectoryDataset(train_trajs, rng=rng),
+        net,
+        num_iterations=1,
+        fragmenter=pc.RandomFragmenter(rng=rng, warning_threshold=0),
+        preference_gatherer=pc.SyntheticGatherer(rng=rng),
+        reward_trainer=pc.BasicRewardTrainer(
+            pc.PreferenceModel(net), pc.CrossEntropyRewardLoss(), rng=rng, epochs=10
+        ),
+        fragment_length=50,
+        initial_comparison_frac=0.0,
+        initial_epoch_multiplier=1.0,
+        custom_logger=QUIET,
+    )
+    trainer.train(total_timesteps=0, total_comparisons=200)
+    trained = evaluate_reward(net, test_pairs, true_returns)
+    print("reward", seed, untrained, trained, flush=True)
+    return (*untrained, *trained)
+
+
+def mean_return(policy, seed: int, n: int = 50) -> float:
+    venv = make_vec_env(ENV_ID, rng=np.random.default_rng(seed + 1000), n_envs=5)
+    trajs = rollout.generate_trajectories(
+        policy, venv, rollout.make_min_episodes(n), rng=np.random.default_rng(seed)
+    )
+    return float(np.mean([t.rews.sum() for t in trajs[:n]]))
+
+
+LOOP_PPO_KWARGS: dict = dict(
+    n_steps=1024,
+    batch_size=64,
+    gae_lambda=0.95,
+    gamma=0.9,
+    n_epochs=10,
+    ent_coef=0.0,
+    learning_rate=1e-3,
+    clip_range=0.2,
+    use_sde=True,
+    sde_sample_freq=4,
+)
+
+
+def loop_run(
+    seed: int, total_timesteps: int, total_comparisons: int
+) -> tuple[float, float]:
+    th.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    venv = make_vec_env(ENV_ID, rng=rng, n_envs=4)
+    net = make_net(venv)
+    agent = PPO("MlpPolicy", venv, seed=seed, device="cpu", **LOOP_PPO_KWARGS)
+    untrained = mean_return(agent.policy, seed)
+    generator = pc.AgentTrainer(
+        algorithm=agent, reward_fn=net, venv=venv, exploration_frac=0.05, rng=rng
+    )
+    trainer = pc.PreferenceComparisons(
+        generator,
+        net,
+        num_iterations=20,
+        fragmenter=pc.RandomFragmenter(rng=rng, warning_threshold=0),
+        preference_gatherer=pc.SyntheticGatherer(rng=rng),
+        reward_trainer=pc.BasicRewardTrainer(
+            pc.PreferenceModel(net), pc.CrossEntropyRewardLoss(), rng=rng, epochs=3
+        ),
+        fragment_length=50,
+        initial_comparison_frac=0.1,
+        initial_epoch_multiplier=4.0,
+        custom_logger=QUIET,
+    )
+    start = time.perf_counter()
+    trainer.train(total_timesteps=total_timesteps, total_comparisons=total_comparisons)
+    final = mean_return(agent.policy, seed)
+    print(
+        "loop",
+        seed,
+        round(untrained, 1),
+        round(final, 1),
+        f"{time.perf_counter() - start:.0f}s",
+        flush=True,
+    )
+    return untrained, final
+
+
+def main() -> None:
+    th.set_num_threads(1)
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    seeds = [int(s) for s in sys.argv[2:]] or [0, 1, 2]
+    if what in ("all", "speed"):
+        speed()
+    if what in ("all", "reward"):
+        rows = [[seed, *reward_run(seed)] for seed in seeds]
+        print_table(
+            f"Reward from 200 synthetic comparisons, {ENV_ID}, 1,000 held-out pairs",
+            ["seed", "untrained r", "untrained acc", "learned r", "learned acc"],
+            rows,
+        )
+    if what in ("all", "loop"):
+        random_ret = mean_return(None, 0)
+        rows = []
+        for seed in seeds:
+            untrained, final = loop_run(seed, 200_000, 1_000)
+            rows.append([seed, random_ret, untrained, final])
+        print_table(
+            f"Full loop on {ENV_ID}: PPO on the learned reward, 200k steps, "
+            "1,000 comparisons",
+            ["seed", "random policy", "untrained agent", "final agent"],
+            rows,
+        )
+
+
+if __name__ == "__main__":
+    main()
