@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from scipy.special import logsumexp
 from seals import base_envs
 from seals.diagnostics.cliff_world import CliffWorldEnv
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -46,7 +47,7 @@ def _reference_partition(env, reward, discount):
                 q[t, s, a] = reward[s] + discount * sum(
                     trans[s, a, s2] * v[t + 1, s2] for s2 in range(n_s)
                 )
-            v[t, s] = np.log(np.sum(np.exp(q[t, s])))
+            v[t, s] = logsumexp(q[t, s])
     return v[:horizon], q, np.exp(q - v[:horizon, :, None])
 
 
@@ -80,6 +81,18 @@ def test_partition_and_occupancy_match_reference(discount):
     np.testing.assert_allclose(
         mce_irl.mce_occupancy_measures(env, discount=discount)[1], dcum
     )
+
+
+def test_partition_with_huge_rewards():
+    """Q-values thousands apart must not overflow the log-sum-exp."""
+    env = _random_mdp(np.random.default_rng(2))
+    reward = 3000.0 * np.random.default_rng(3).normal(size=5)
+    v, q, pi = mce_irl.mce_partition_fh(env, reward=reward)
+    v_ref, q_ref, pi_ref = _reference_partition(env, reward, 1.0)
+    assert np.isfinite(v).all()
+    np.testing.assert_allclose(v, v_ref, rtol=1e-10)
+    np.testing.assert_allclose(pi, pi_ref, atol=1e-10)
+    np.testing.assert_allclose(pi.sum(axis=-1), 1.0)
 
 
 def test_state_action_and_transition_rewards():

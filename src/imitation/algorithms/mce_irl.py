@@ -95,6 +95,34 @@ def _state_action_reward(
     )
 
 
+def _soft_backups(
+    trans_flat: np.ndarray, r_sa: np.ndarray, horizon: int, exact_max: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Soft Bellman backups from ``V_H = 0``; returns ``(V, Q)``.
+
+    The arrays are small, so the cost is per numpy call rather than per
+    element: each step is a handful of in-place calls. The log-sum-exp is
+    shifted by each state's first Q-value (no reduction needed), or by its
+    maximum when ``exact_max`` (safe against overflow, one call more).
+    """
+    n_states, n_actions = r_sa.shape
+    values = np.empty((horizon, n_states))
+    q_values = np.empty((horizon, n_states, n_actions))
+    ones = np.ones(n_actions)
+    next_values = np.zeros(n_states)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(horizon - 1, -1, -1):
+            q = q_values[t]
+            np.matmul(trans_flat, next_values, out=q.reshape(-1))
+            q += r_sa
+            shift = q.max(axis=1) if exact_max else q[:, 0].copy()
+            v = values[t]
+            np.log(np.exp(q - shift[:, None]) @ ones, out=v)
+            v += shift
+            next_values = v
+    return values, q_values
+
+
 def mce_partition_fh(
     env: base_envs.BaseTabularModelPOMDP,
     *,
@@ -126,23 +154,13 @@ def mce_partition_fh(
     trans = np.asarray(env.transition_matrix, dtype=np.float64)
     r_sa = _state_action_reward(env, reward)
     n_states, n_actions = r_sa.shape
-    trans_flat = trans.reshape(n_states * n_actions, n_states)
-    values = np.empty((horizon, n_states))
-    q_values = np.empty((horizon, n_states, n_actions))
-    next_values = np.zeros(n_states)
-    # Few, in-place operations per step: the arrays are small, so the cost
-    # is per numpy call rather than per element.
-    for t in range(horizon - 1, -1, -1):
-        q = q_values[t]
-        np.matmul(trans_flat, next_values, out=q.reshape(-1))
-        if discount != 1.0:
-            q *= discount
-        q += r_sa
-        q_max = q.max(axis=1)
-        v = values[t]
-        np.log(np.exp(q - q_max[:, None]).sum(axis=1), out=v)
-        v += q_max
-        next_values = v
+    # Discounting folded into the transition matrix: one product per step.
+    trans_flat = discount * trans.reshape(n_states * n_actions, n_states)
+    values, q_values = _soft_backups(trans_flat, r_sa, horizon, exact_max=False)
+    if not np.isfinite(values).all():
+        # Shifting by the first action's Q overflowed (Q-values of one state
+        # more than ~700 apart): redo it shifting by the row maximum.
+        values, q_values = _soft_backups(trans_flat, r_sa, horizon, exact_max=True)
     pi = np.exp(q_values - values[:, :, None])
     return values, q_values, pi
 
