@@ -21,7 +21,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from sklearn.neighbors import KernelDensity
-from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from stable_baselines3.common import base_class, callbacks, policies
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
@@ -192,7 +191,8 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         self.is_stationary = is_stationary
         self.standardise = standardise_inputs
         self.transitions = {}
-        self._models: dict[int | None, Pipeline | KernelDensity] = {}
+        self._models: dict[int | None, KernelDensity] = {}
+        self._scaler: StandardScaler | None = None
         # Fail early on unsupported spaces, not at the first reward call.
         probe = np.stack([venv.observation_space.sample()])
         _flatten_batch(venv.observation_space, probe, "observation")
@@ -316,28 +316,32 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         bounds = np.cumsum(np.bincount(timesteps))[:-1]
         self.transitions = dict(enumerate(np.split(features[order], bounds)))
 
-    def _make_model(self) -> Pipeline | KernelDensity:
-        # Ball tree with larger leaves: measured fastest for scoring thousands
-        # of low-dimensional points at the bandwidths used here.
-        kde = KernelDensity(
-            kernel=self.kernel,
-            bandwidth=self.kernel_bandwidth,
-            algorithm="ball_tree",
-            leaf_size=100,
-        )
-        return make_pipeline(StandardScaler(), kde) if self.standardise else kde
-
     def train(self) -> None:
         """Fit the density model(s) to the demonstrations.
+
+        With ``standardise_inputs``, one scaling (fit on all demonstrations)
+        is shared by every timestep's model.
 
         Raises:
             ValueError: If no demonstrations were set.
         """
         if not self.transitions:
             raise ValueError("No demonstrations: call set_demonstrations() first.")
+        data = self.transitions
+        self._scaler = None
+        if self.standardise:
+            self._scaler = StandardScaler().fit(np.concatenate(list(data.values())))
+            data = {t: self._scaler.transform(x) for t, x in data.items()}
+        # Ball tree with large leaves: measured fastest for scoring thousands
+        # of low-dimensional points at the bandwidths used here.
         self._models = {
-            t: self._make_model().fit(features)
-            for t, features in self.transitions.items()
+            t: KernelDensity(
+                kernel=self.kernel,
+                bandwidth=self.kernel_bandwidth,
+                algorithm="ball_tree",
+                leaf_size=100,
+            ).fit(x)
+            for t, x in data.items()
         }
 
     def __call__(
@@ -369,6 +373,8 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         if not self._models:
             raise ValueError("The density model is not fitted: call train() first.")
         features = self._features(state, action, next_state)
+        if self._scaler is not None:
+            features = self._scaler.transform(features)
         if self.is_stationary:
             return self._models[None].score_samples(features)
         if steps is None:
