@@ -108,12 +108,13 @@ def _soft_backups(
     n_states, n_actions = r_sa.shape
     values = np.empty((horizon, n_states))
     q_values = np.empty((horizon, n_states, n_actions))
+    q_flat = q_values.reshape(horizon, n_states * n_actions)  # a view
     ones = np.ones(n_actions)
     next_values = np.zeros(n_states)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(horizon - 1, -1, -1):
+            np.matmul(trans_flat, next_values, out=q_flat[t])
             q = q_values[t]
-            np.matmul(trans_flat, next_values, out=q.reshape(-1))
             q += r_sa
             shift = q.max(axis=1) if exact_max else q[:, 0].copy()
             v = values[t]
@@ -208,9 +209,11 @@ def mce_occupancy_measures(
     dist[0] = env.initial_state_dist
     # T reshaped to (S*A, S): one matrix-vector product per step.
     trans_flat = trans.reshape(n_states * n_actions, n_states)
+    state_action = np.empty((n_states, n_actions))
+    state_action_flat = state_action.reshape(-1)  # a view
     for t in range(horizon - 1):
-        state_action = (dist[t][:, None] * pi[t]).reshape(-1)
-        dist[t + 1] = state_action @ trans_flat
+        np.multiply(dist[t][:, None], pi[t], out=state_action)
+        np.matmul(state_action_flat, trans_flat, out=dist[t + 1])
     weights = discount ** np.arange(horizon, dtype=np.float64)
     return dist, weights @ dist
 
