@@ -34,6 +34,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.algorithms import mce_irl  # noqa: E402
+from imitation.algorithms.mce_irl import planning  # noqa: E402
 from imitation.data import rollout  # noqa: E402
 from imitation.rewards import reward_nets  # noqa: E402
 from imitation.util import logger  # noqa: E402
@@ -137,15 +138,17 @@ def speed() -> None:
         net, opt = trainer.reward_net, trainer.optimizer
         for _ in range(n_iter):
             opt.zero_grad()
-            (gap * mce_irl.squeeze_r(net(*inputs))).sum().backward()
+            mce_irl.squeeze_r(net(*inputs)).backward(gradient=gap)
             opt.step()
 
-    reward = env.reward_matrix.astype(np.float64)
+    trans = env.transition_matrix.reshape(-1, env.state_dim)
+    r_sa = np.broadcast_to(env.reward_matrix[:, None], (env.state_dim, 4))
+    weights = np.ones(env.horizon)
 
     def planning_only() -> None:
         for _ in range(n_iter):
-            _, _, pi = mce_irl.mce_partition_fh(env, reward=reward)
-            mce_irl.mce_occupancy_measures(env, pi=pi)
+            _, _, pi = planning.soft_value_iteration(trans, r_sa, env.horizon)
+            planning.state_visitation(trans, env.initial_state_dist, pi, weights)
 
     t_ours, t_net, t_plan = best_times_interleaved(
         [ours, network_only, planning_only], repeats=5

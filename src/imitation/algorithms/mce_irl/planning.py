@@ -82,7 +82,7 @@ def _soft_backups(
             np.matmul(trans_flat, next_values, out=q_flat[t])
             q = q_values[t]
             q += r_sa
-            shift = q.max(axis=1) if exact_max else q[:, 0].copy()
+            shift = q.max(axis=1) if exact_max else q[:, 0]
             v = values[t]
             np.log(np.exp(q - shift[:, None]) @ ones, out=v)
             v += shift
@@ -123,6 +123,22 @@ def mce_partition_fh(
     n_states, n_actions = r_sa.shape
     # Discounting folded into the transition matrix: one product per step.
     trans_flat = discount * trans.reshape(n_states * n_actions, n_states)
+    return soft_value_iteration(trans_flat, r_sa, horizon)
+
+
+def soft_value_iteration(
+    trans_flat: np.ndarray, r_sa: np.ndarray, horizon: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The core of :func:`mce_partition_fh`, on prepared arrays (no checks).
+
+    Args:
+        trans_flat: ``discount * T`` reshaped to ``(S * A, S)``.
+        r_sa: Reward per state-action, ``(S, A)``.
+        horizon: Number of steps.
+
+    Returns:
+        ``(V, Q, pi)`` as :func:`mce_partition_fh`.
+    """
     values, q_values = _soft_backups(trans_flat, r_sa, horizon, exact_max=False)
     if not np.isfinite(values).all():
         # Shifting by the first action's Q overflowed (Q-values of one state
@@ -171,16 +187,38 @@ def mce_occupancy_measures(
             f"pi has shape {pi.shape}; expected (horizon, n_states, n_actions) = "
             f"{(horizon, n_states, n_actions)}.",
         )
+    weights = discount ** np.arange(horizon, dtype=np.float64)
+    return state_visitation(
+        trans.reshape(n_states * n_actions, n_states),
+        np.asarray(env.initial_state_dist, dtype=np.float64),
+        pi,
+        weights,
+    )
+
+
+def state_visitation(
+    trans_flat: np.ndarray, initial: np.ndarray, pi: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The core of :func:`mce_occupancy_measures`, on prepared arrays (no checks).
+
+    Args:
+        trans_flat: ``T`` reshaped to ``(S * A, S)``.
+        initial: Initial state distribution, ``(S,)``.
+        pi: Policy, ``(H, S, A)``.
+        weights: Weight of each step in the summed measure, ``(H,)``.
+
+    Returns:
+        ``(D, Dcum)`` as :func:`mce_occupancy_measures`.
+    """
+    horizon, n_states, n_actions = pi.shape
     dist = np.empty((horizon, n_states))
-    dist[0] = env.initial_state_dist
-    # T reshaped to (S*A, S): one matrix-vector product per step.
-    trans_flat = trans.reshape(n_states * n_actions, n_states)
+    dist[0] = initial
     state_action = np.empty((n_states, n_actions))
     state_action_flat = state_action.reshape(-1)  # a view
+    # One matrix-vector product per step.
     for t in range(horizon - 1):
         np.multiply(dist[t][:, None], pi[t], out=state_action)
         np.matmul(state_action_flat, trans_flat, out=dist[t + 1])
-    weights = discount ** np.arange(horizon, dtype=np.float64)
     return dist, weights @ dist
 
 

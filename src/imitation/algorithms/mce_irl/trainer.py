@@ -14,9 +14,9 @@ from imitation.algorithms import base as algo_base
 from imitation.algorithms.mce_irl.planning import (
     _check_discount,
     _horizon,
-    mce_occupancy_measures,
-    mce_partition_fh,
+    soft_value_iteration,
     squeeze_r,
+    state_visitation,
 )
 from imitation.algorithms.mce_irl.tabular_policy import TabularPolicy
 from imitation.data import types
@@ -132,7 +132,14 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
         self.linf_eps = linf_eps
         self.grad_l2_eps = grad_l2_eps
         self.log_interval = log_interval
-        n_states = env.state_dim
+        n_states, n_actions = env.state_dim, env.action_dim
+        # Planning inputs, prepared once for all iterations.
+        trans = np.asarray(env.transition_matrix, dtype=np.float64)
+        self._trans = trans.reshape(n_states * n_actions, n_states)
+        self._trans_discounted = discount * self._trans
+        self._initial = np.asarray(env.initial_state_dist, dtype=np.float64)
+        self._step_weights = discount ** np.arange(self.horizon, dtype=np.float64)
+        self._r_sa_shape = (n_states, n_actions)
         # The reward net's inputs never change: preprocess them once.
         obs_matrix = np.asarray(env.observation_matrix)
         self._net_inputs = reward_net.preprocess(
@@ -142,7 +149,6 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
             np.zeros(n_states, dtype=bool),
         )
         # Start from the uniformly random policy until training computes one.
-        n_actions = env.action_dim
         self._policy = TabularPolicy(
             state_space=env.state_space,
             action_space=env.action_space,
@@ -257,20 +263,20 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
             raise ValueError("No demonstrations: call set_demonstrations() first.")
         if max_iter < 1:
             raise ValueError(f"max_iter must be at least 1, got {max_iter}.")
-        demo_om = th.as_tensor(self.demo_state_om, dtype=th.float32)
+        demo_om = self.demo_state_om
         params = [p for p in self.reward_net.parameters() if p.requires_grad]
         self.reward_net.train()
         for it in range(max_iter):
             self.optimizer.zero_grad()
             rewards = self._rewards()
             pi, om = self._plan(rewards)
-            gap = th.as_tensor(om, dtype=th.float32) - demo_om
+            gap = om - demo_om
             # d(loss)/d(r) = D_policy - D_demo: descending it is ascending the
             # demonstrations' log-likelihood.
-            (gap.to(rewards.device) * rewards).sum().backward()
+            rewards.backward(gradient=th.from_numpy(gap).to(rewards))
             grads = [p.grad for p in params if p.grad is not None]
-            grad_norm = float(util.tensor_iter_norm(grads)) if grads else 0.0
-            linf_delta = float(gap.abs().max())
+            grad_norm = float(th.nn.utils.get_total_norm(grads)) if grads else 0.0
+            linf_delta = float(np.abs(gap).max())
             converged = linf_delta <= self.linf_eps or grad_norm <= self.grad_l2_eps
             if self.log_interval is not None and (
                 it % self.log_interval == 0 or converged
@@ -292,7 +298,8 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
 
     def _plan(self, rewards: th.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Soft-optimal policy and its occupancy measure for per-state ``rewards``."""
-        reward_np = rewards.detach().cpu().numpy().astype(np.float64)
-        _, _, pi = mce_partition_fh(self.env, reward=reward_np, discount=self.discount)
-        _, om = mce_occupancy_measures(self.env, pi=pi, discount=self.discount)
+        reward = rewards.detach().cpu().numpy().astype(np.float64)
+        r_sa = np.broadcast_to(reward[:, None], self._r_sa_shape)
+        _, _, pi = soft_value_iteration(self._trans_discounted, r_sa, self.horizon)
+        _, om = state_visitation(self._trans, self._initial, pi, self._step_weights)
         return pi, om
