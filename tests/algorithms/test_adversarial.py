@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch as th
 from stable_baselines3 import PPO, SAC, TD3
 
 from imitation.algorithms.adversarial.airl import AIRL
 from imitation.algorithms.adversarial.gail import GAIL
-from imitation.data import rollout
+from imitation.data import rollout, types
+from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.rewards.reward_nets import BasicRewardNet, BasicShapedRewardNet
 from imitation.util import logger
 from imitation.util.networks import RunningNorm
@@ -34,7 +36,7 @@ def cartpole(rng):
     venv.close()
 
 
-def _trainer(cls, venv, demos, net_cls=BasicRewardNet, **kwargs):
+def _trainer(cls, venv, demos, net_cls=BasicRewardNet, demo_batch_size=256, **kwargs):
     learner = PPO(
         "MlpPolicy", venv, n_steps=128, batch_size=128, n_epochs=2, device="cpu", seed=0
     )
@@ -43,7 +45,7 @@ def _trainer(cls, venv, demos, net_cls=BasicRewardNet, **kwargs):
     )
     return cls(
         demonstrations=demos,
-        demo_batch_size=256,
+        demo_batch_size=demo_batch_size,
         venv=venv,
         gen_algo=learner,
         reward_net=reward_net,
@@ -141,6 +143,21 @@ def test_off_policy_generator(rng):
     )
     trainer.train(200)
     assert trainer._gen_replay_buffer.size() > 0
+    # SAC's replayed rewards are recomputed with the current reward net.
+    replay = sac.replay_buffer
+    assert isinstance(replay, ReplayBufferRewardWrapper) and replay.size() == 200
+    sample = replay.sample(16)
+    expected = trainer.reward_train.predict_processed(
+        sample.observations.numpy(),
+        sac.policy.unscale_action(sample.actions.numpy()),
+        sample.next_observations.numpy(),
+        sample.dones.numpy().reshape(-1),
+    )
+    np.testing.assert_allclose(sample.rewards.numpy().reshape(-1), expected, rtol=1e-5)
+    used = SAC("MlpPolicy", venv, learning_starts=10, device="cpu", seed=0)
+    used.learn(20)
+    with pytest.raises(ValueError, match="fresh off-policy generator"):
+        AIRL(**{**kwargs, "gen_algo": used}, gen_train_timesteps=100)
 
 
 def test_bad_arguments(cartpole, cartpole_expert_trajectories):
@@ -151,6 +168,38 @@ def test_bad_arguments(cartpole, cartpole_expert_trajectories):
         trainer.train(10)
     with pytest.raises(RuntimeError, match="train_gen"):
         trainer.train_disc()
+
+
+def _shorten(traj):
+    return types.TrajectoryWithRew(
+        obs=traj.obs[:-1],
+        acts=traj.acts[:-1],
+        infos=None if traj.infos is None else traj.infos[:-1],
+        terminal=traj.terminal,
+        rews=traj.rews[:-1],
+    )
+
+
+def test_bad_demonstrations(cartpole, cartpole_expert_trajectories, rng):
+    demos = list(cartpole_expert_trajectories)
+    with pytest.raises(ValueError, match="larger than the 1000"):
+        _trainer(GAIL, cartpole, demos[:2], demo_batch_size=1024)
+    with pytest.raises(ValueError, match="variable horizon|different lengths"):
+        _trainer(GAIL, cartpole, [demos[0], _shorten(demos[1])] + demos[2:])
+    pendulum = make_vec_env("Pendulum-v1", rng=rng, n_envs=2)
+    with pytest.raises(ValueError, match="different environment"):
+        _trainer(GAIL, pendulum, demos)
+
+
+def test_variable_horizon_env_needs_opt_in(cartpole_expert_trajectories, rng):
+    # Gymnasium's CartPole-v1 ends episodes when the pole falls.
+    venv = make_vec_env("CartPole-v1", rng=rng, n_envs=4)
+    demos = rollout.flatten_trajectories(list(cartpole_expert_trajectories))
+    trainer = _trainer(GAIL, venv, demos)
+    with pytest.raises(ValueError, match="allow_variable_horizon"):
+        trainer.train_gen()
+    trainer = _trainer(GAIL, venv, demos, allow_variable_horizon=True)
+    trainer.train_gen()
 
 
 def test_minibatches_and_ground_truth(cartpole, cartpole_expert_trajectories):

@@ -38,6 +38,9 @@ def test_buffering_wrapper_fragments_continue(make_counting_venv, rng):
     assert lengths == [2] and second[0].terminal
     # The second fragment starts where the first ended.
     np.testing.assert_array_equal(second[0].obs[0], first[0].obs[-1])
+    # The episode's full length is known although it spanned two pops.
+    assert venv.pop_episode_lengths() == [5]
+    assert venv.pop_episode_lengths() == []
 
 
 def test_buffering_wrapper_transitions_and_premature_reset(make_counting_venv, rng):

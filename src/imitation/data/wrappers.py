@@ -80,6 +80,10 @@ class BufferingWrapper(VecEnvWrapper):
         self._finished: list[types.TrajectoryWithRew] = []
         self._saved_acts: np.ndarray | None = None
         self.n_transitions: int | None = None
+        # Steps since each env's last reset, kept across pops, so the length of
+        # an episode that spans two pops is still known when it ends.
+        self._episode_steps = np.zeros(self.num_envs, dtype=np.int64)
+        self._episode_lengths: list[int] = []
 
     def reset(self, **kwargs: Any) -> Any:
         """Reset the env; see ``error_on_premature_reset``."""
@@ -93,6 +97,7 @@ class BufferingWrapper(VecEnvWrapper):
         self._acc.reset(types.maybe_wrap_in_dictobs(obs))
         self._finished = []
         self.n_transitions = 0
+        self._episode_steps[:] = 0
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -118,7 +123,21 @@ class BufferingWrapper(VecEnvWrapper):
         self._saved_acts = None
         assert self.n_transitions is not None
         self.n_transitions += self.num_envs
+        self._episode_steps += 1
+        ended = np.asarray(dones, dtype=bool)
+        if ended.any():
+            self._episode_lengths.extend(self._episode_steps[ended].tolist())
+            self._episode_steps[ended] = 0
         return obs, rews, dones, infos
+
+    def pop_episode_lengths(self) -> list[int]:
+        """Pop the full lengths of the episodes completed since the last call.
+
+        Unlike the lengths of popped trajectories, these count an episode's
+        steps from its reset even when it spanned several pops.
+        """
+        lengths, self._episode_lengths = self._episode_lengths, []
+        return lengths
 
     def pop_finished_trajectories(
         self,

@@ -10,20 +10,39 @@ define the discriminator's logits and the rewards derived from it.
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch as th
-from stable_baselines3.common import base_class, on_policy_algorithm, policies, vec_env
+from stable_baselines3.common import (
+    base_class,
+    buffers,
+    off_policy_algorithm,
+    on_policy_algorithm,
+    policies,
+    vec_env,
+)
 from torch.nn import functional
 
 from imitation.algorithms import base
 from imitation.data import buffer, rollout, types, wrappers
+from imitation.policies import replay_buffer_wrapper
 from imitation.rewards import reward_nets, reward_wrapper
 from imitation.util import logger as imit_logger
 from imitation.util import networks, util
+
+DEFAULT_DISC_OPT_KWARGS: Mapping[str, Any] = {"lr": 3e-3}
+"""Discriminator optimiser arguments that ``disc_opt_kwargs`` adds to or overrides.
+
+A round gives the discriminator only ``n_disc_updates_per_round`` steps (8 and
+16 in the tutorials), so at Adam's default 1e-3 it stays at chance for the
+first rounds and the generator learns from noise; 3e-3 separates expert from
+generated samples within a round or two without overshooting (1e-2 sharpens it
+so fast that the generator's reward flattens to nearly zero everywhere it goes).
+"""
 
 
 def compute_train_stats(
@@ -60,6 +79,21 @@ def compute_train_stats(
             "n_expert": float(n_expert),
             "n_generated": float(n_gen),
         }
+
+
+@contextlib.contextmanager
+def _frozen_norm_layers(net: th.nn.Module) -> Iterator[None]:
+    """Stop ``net``'s normalisation layers from updating their statistics."""
+    layers = [
+        m for m in net.modules() if isinstance(m, networks.BaseNorm) and m.training
+    ]
+    for layer in layers:
+        layer.training = False
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.training = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +156,8 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             n_disc_updates_per_round: Discriminator steps per round.
             log_dir: Directory for TensorBoard discriminator summaries.
             disc_opt_cls: Discriminator optimiser class.
-            disc_opt_kwargs: Its keyword arguments.
+            disc_opt_kwargs: Its keyword arguments, on top of
+                ``DEFAULT_DISC_OPT_KWARGS`` (a learning rate of 3e-3).
             gen_train_timesteps: Generator env steps per round; defaults to one
                 rollout of an on-policy ``gen_algo`` (``n_steps * n_envs``).
             gen_replay_buffer_capacity: Generated transitions kept for the
@@ -135,8 +170,9 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
 
         Raises:
             ValueError: For a batch size that is not a positive multiple of the
-                minibatch size, or a missing ``gen_train_timesteps`` for an
-                off-policy generator.
+                minibatch size, a missing ``gen_train_timesteps`` for an
+                off-policy generator, or demonstrations that do not fit (see
+                :meth:`set_demonstrations`).
         """
         self.demo_batch_size = demo_batch_size
         self.demo_minibatch_size = demo_minibatch_size or demo_batch_size
@@ -146,6 +182,9 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 f"demo_minibatch_size={self.demo_minibatch_size}.",
             )
         self._endless_expert_iterator: Iterator[Mapping[str, Any]] | None = None
+        self.venv = venv
+        # Seeded from the generator's seed, so a seeded run is reproducible.
+        self._rng = np.random.default_rng(gen_algo.seed)
         super().__init__(
             demonstrations=demonstrations,
             custom_logger=custom_logger,
@@ -155,12 +194,12 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         self._disc_step = 0
         self.n_disc_updates_per_round = n_disc_updates_per_round
         self.debug_use_ground_truth = debug_use_ground_truth
-        self.venv = venv
         self.gen_algo = gen_algo
         self._reward_net = reward_net.to(gen_algo.device)
         self._log_dir = util.parse_path(log_dir)
         self._disc_opt = disc_opt_cls(
-            self._reward_net.parameters(), **(disc_opt_kwargs or {})
+            self._reward_net.parameters(),
+            **{**DEFAULT_DISC_OPT_KWARGS, **(disc_opt_kwargs or {})},
         )
         self._summary_writer = None
         if init_tensorboard:
@@ -190,10 +229,52 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 )
             gen_train_timesteps = gen_algo.n_steps * self.venv.num_envs
         self.gen_train_timesteps = gen_train_timesteps
-        # Seeded from the generator's seed, so a seeded run is reproducible.
-        self._rng = np.random.default_rng(gen_algo.seed)
+        if not debug_use_ground_truth and isinstance(
+            gen_algo, off_policy_algorithm.OffPolicyAlgorithm
+        ):
+            self._relabel_replay_buffer(gen_algo)
         self._gen_replay_buffer = buffer.ReplayBuffer(
             gen_replay_buffer_capacity or gen_train_timesteps, self.venv, rng=self._rng
+        )
+
+    def _relabel_replay_buffer(
+        self, gen_algo: off_policy_algorithm.OffPolicyAlgorithm
+    ) -> None:
+        """Make an off-policy generator see the current reward on replayed samples.
+
+        Its replay buffer keeps transitions for many rounds, while the
+        discriminator (hence the reward) changes every round; rewards stored at
+        collection time would go stale. The buffer is replaced by a
+        :class:`ReplayBufferRewardWrapper` of the same class, which recomputes
+        ``reward_train`` for every sampled batch.
+
+        Raises:
+            ValueError: If the buffer already holds transitions, or is of a kind
+                whose rewards cannot be relabelled per transition (n-step, HER).
+        """
+        inner = gen_algo.replay_buffer
+        if isinstance(inner, replay_buffer_wrapper.ReplayBufferRewardWrapper):
+            return
+        if inner is None or inner.size() > 0:
+            raise ValueError(
+                "Give the adversarial trainer a fresh off-policy generator: its "
+                "replay buffer already holds transitions with stale rewards.",
+            )
+        if type(inner) not in (buffers.ReplayBuffer, buffers.DictReplayBuffer):
+            raise ValueError(
+                f"Cannot relabel the rewards of a {type(inner).__name__}; use the "
+                "generator's default one-step ReplayBuffer (e.g. n_steps=1).",
+            )
+        gen_algo.replay_buffer = replay_buffer_wrapper.ReplayBufferRewardWrapper(
+            gen_algo.buffer_size,
+            gen_algo.observation_space,
+            gen_algo.action_space,
+            replay_buffer_class=type(inner),
+            reward_fn=self.reward_train.predict_processed,
+            device=gen_algo.device,
+            n_envs=gen_algo.n_envs,
+            optimize_memory_usage=gen_algo.optimize_memory_usage,
+            **gen_algo.replay_buffer_kwargs,
         )
 
     # --- What subclasses define -------------------------------------------------
@@ -222,8 +303,34 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
     # --- Demonstrations and properties --------------------------------------------
 
     def set_demonstrations(self, demonstrations: base.AnyTransitions) -> None:
-        """Use ``demonstrations`` as the expert data."""
-        loader = base.make_data_loader(demonstrations, self.demo_batch_size)
+        """Use ``demonstrations`` as the expert data.
+
+        Raises:
+            ValueError: If the demonstrations are empty, hold fewer transitions
+                than ``demo_batch_size``, do not fit the env's spaces, or (as
+                trajectories) have different lengths without
+                ``allow_variable_horizon``.
+        """
+        if (
+            isinstance(demonstrations, Sequence)
+            and demonstrations
+            and isinstance(demonstrations[0], types.Trajectory)
+        ):
+            self._check_fixed_horizon(len(t) for t in demonstrations)
+        demonstrations = base.flatten_if_trajectories(demonstrations)
+        if isinstance(demonstrations, types.TransitionsMinimal):
+            base.check_demonstration_spaces(
+                demonstrations, self.venv.observation_space, self.venv.action_space
+            )
+            if len(demonstrations) < self.demo_batch_size:
+                raise ValueError(
+                    f"demo_batch_size={self.demo_batch_size} is larger than the "
+                    f"{len(demonstrations)} demonstration transitions: lower it or "
+                    "give more demonstrations.",
+                )
+        loader = base.make_data_loader(
+            demonstrations, self.demo_batch_size, rng=self._rng
+        )
         self._endless_expert_iterator = util.endless_iter(loader)
 
     @property
@@ -257,7 +364,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             )
             self._global_step += 1
         trajs, _ = self.venv_buffering.pop_trajectories()
-        self._check_fixed_horizon(len(t) for t in trajs if t.terminal)
+        self._check_fixed_horizon(self.venv_buffering.pop_episode_lengths())
         transitions = rollout.flatten_trajectories(trajs)
         # Store in random order: when the buffer is smaller than a round, a
         # FIFO buffer would otherwise keep only the round's last transitions,
@@ -333,6 +440,24 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 log_policy_act_prob=None if log_prob is None else log_prob[idx],
             )
 
+    def _update_input_stats(self, batch: _DiscBatch) -> None:
+        """Fold the batch's expert half into the net's normalisation statistics.
+
+        Only expert transitions update input-normalisation layers such as
+        ``RunningNorm``: the expert's distribution is a fixed reference, while
+        the generator's drifts (and early on lies far from the expert's, so
+        statistics pooled over both squeeze the expert's region into a sliver
+        of the normalised space where the discriminator can hardly resolve it).
+        """
+        is_expert = batch.labels_expert_is_one > 0.5
+        with th.no_grad():
+            self._reward_net(
+                _take(batch.state, is_expert),
+                _take(batch.action, is_expert),
+                _take(batch.next_state, is_expert),
+                _take(batch.done, is_expert),
+            )
+
     def train_disc(
         self,
         *,
@@ -356,19 +481,21 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             logits_all, labels_all, loss_total = [], [], th.zeros(())
             scale = self.demo_minibatch_size / self.demo_batch_size
             for batch in self._make_disc_batches(expert_samples, gen_samples):
+                self._update_input_stats(batch)
                 if self._summary_writer is not None and self._init_tensorboard_graph:
                     self._summary_writer.add_graph(
                         self._reward_net,
                         (batch.state, batch.action, batch.next_state, batch.done),
                     )
                     self._init_tensorboard_graph = False  # once is enough
-                logits = self.logits_expert_is_high(
-                    batch.state,
-                    batch.action,
-                    batch.next_state,
-                    batch.done,
-                    batch.log_policy_act_prob,
-                )
+                with _frozen_norm_layers(self._reward_net):
+                    logits = self.logits_expert_is_high(
+                        batch.state,
+                        batch.action,
+                        batch.next_state,
+                        batch.done,
+                        batch.log_policy_act_prob,
+                    )
                 loss = functional.binary_cross_entropy_with_logits(
                     logits, batch.labels_expert_is_one.float()
                 )
