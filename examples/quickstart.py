@@ -16,26 +16,35 @@ import time
 
 import numpy as np
 import torch as th
+from stable_baselines3 import PPO
 
-from imitation.algorithms import bc
+from imitation.algorithms import bc, preference_comparisons
+from imitation.algorithms.adversarial.gail import GAIL
 from imitation.algorithms.dagger import SimpleDAggerTrainer
 from imitation.algorithms.sqil import SQIL
 from imitation.data import rollout, serialize
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import load_policy
+from imitation.rewards.reward_nets import BasicRewardNet
 from imitation.util import logger
+from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
 
 ENV_ID = "seals/CartPole-v0"
 
 
 def evaluate(policy: object, venv: object, n_episodes: int, seed: int) -> float:
-    """Mean return of ``policy`` over ``n_episodes`` episodes."""
+    """Mean return of ``policy`` over ``n_episodes`` episodes.
+
+    A learned policy takes its most likely action, as SB3's ``evaluate_policy``
+    does by default; the random policy (``None``) samples uniformly.
+    """
     trajs = rollout.generate_trajectories(
         policy,  # type: ignore[arg-type]
         venv,  # type: ignore[arg-type]
         rollout.make_min_episodes(n_episodes),
         rng=np.random.default_rng(seed),
+        deterministic_policy=policy is not None,
     )
     return float(np.mean([t.rews.sum() for t in trajs]))
 
@@ -132,19 +141,80 @@ def main() -> None:
     rows.append(("SQIL (DQN)", evaluate(sqil_trainer.policy, venv, n_eval, seed=1)))
     times["SQIL (DQN)"] = time.perf_counter() - start
 
+    start = time.perf_counter()
+    pc_net = BasicRewardNet(
+        venv.observation_space, venv.action_space, normalize_input_layer=RunningNorm
+    )
+    pc_agent = PPO("MlpPolicy", venv, n_steps=256, seed=0, device="cpu")
+    pc_trainer = preference_comparisons.PreferenceComparisons(
+        preference_comparisons.AgentTrainer(
+            pc_agent, pc_net, venv, rng=rng, exploration_frac=0.05
+        ),
+        pc_net,
+        num_iterations=2 if args.fast else 10,
+        fragment_length=25,
+        initial_epoch_multiplier=4,
+        rng=rng,
+        custom_logger=quiet,
+    )
+    pc_trainer.train(
+        total_timesteps=2_048 if args.fast else 30_720,
+        total_comparisons=20 if args.fast else 200,
+    )
+    rows.append(("Preference comparisons", evaluate(pc_agent, venv, n_eval, seed=1)))
+    times["Preference comparisons"] = time.perf_counter() - start
+
+    # GAIL on the tutorial's settings: 8 envs, PPO, 60 expert episodes.
+    start = time.perf_counter()
+    adv_venv = make_vec_env(f"seals:{ENV_ID}", rng=rng, n_envs=8)
+    adv_demos = rollout.rollout(
+        expert, adv_venv, rollout.make_min_episodes(60), rng=rng, verbose=False
+    )
+    learner = PPO(
+        "MlpPolicy",
+        adv_venv,
+        batch_size=64,
+        ent_coef=0.0,
+        learning_rate=4e-4,
+        gamma=0.95,
+        n_epochs=5,
+        seed=0,
+        device="cpu",
+    )
+    gail_trainer = GAIL(
+        demonstrations=adv_demos,
+        demo_batch_size=1024,
+        gen_replay_buffer_capacity=512,
+        n_disc_updates_per_round=8,
+        venv=adv_venv,
+        gen_algo=learner,
+        reward_net=BasicRewardNet(
+            adv_venv.observation_space,
+            adv_venv.action_space,
+            normalize_input_layer=RunningNorm,
+        ),
+        custom_logger=quiet,
+    )
+    gail_trainer.train(16_384 if args.fast else 200_000)
+    rows.append(("GAIL", evaluate(gail_trainer.policy, venv, n_eval, seed=1)))
+    times["GAIL"] = time.perf_counter() - start
+
     random_ret, expert_ret = rows[0][1], rows[1][1]
     print(f"\n{ENV_ID}: {len(demos)} expert demonstrations ({n_loaded} transitions)")
     print(f"collected in {collect_s:.2f} s; saved and loaded back in {io_s:.2f} s\n")
     print(
-        f"| {'policy':<16} | {'mean return':>11} | {'normalised':>10} "
+        f"| {'policy':<22} | {'mean return':>11} | {'normalised':>10} "
         f"| {'train s':>7} |"
     )
-    print(f"|{'-' * 18}|{'-' * 13}|{'-' * 12}|{'-' * 9}|")
+    print(f"|{'-' * 24}|{'-' * 13}|{'-' * 12}|{'-' * 9}|")
     for name, ret in rows:
         score = (ret - random_ret) / (expert_ret - random_ret)
         seconds = f"{times[name]:.1f}" if name in times else ""
-        print(f"| {name:<16} | {ret:>11.1f} | {score:>10.2f} | {seconds:>7} |")
-    print(f"\n(mean return over {n_eval} episodes each)")
+        print(f"| {name:<22} | {ret:>11.1f} | {score:>10.2f} | {seconds:>7} |")
+    print(
+        f"\n(mean return over {n_eval} episodes each; policies take their most "
+        "likely action, the random one samples)"
+    )
 
 
 if __name__ == "__main__":
