@@ -25,15 +25,18 @@ import time
 
 import numpy as np
 import torch as th
-from stable_baselines3 import PPO
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.vec_env import VecEnvWrapper
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.algorithms import preference_comparisons as pc  # noqa: E402
 from imitation.data import rollout, types  # noqa: E402
 from imitation.policies.exploration_wrapper import ExplorationWrapper  # noqa: E402
+from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper  # noqa: E402
 from imitation.policies.serialize import load_policy  # noqa: E402
-from imitation.rewards.reward_nets import BasicRewardNet  # noqa: E402
+from imitation.rewards.reward_nets import BasicRewardNet, NormalizedRewardNet  # noqa: E402
 from imitation.util import logger  # noqa: E402
 from imitation.util.networks import RunningNorm  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
@@ -187,36 +190,86 @@ def mean_return(policy, seed: int, n: int = 50) -> float:
     return float(np.mean([t.rews.sum() for t in trajs[:n]]))
 
 
-LOOP_PPO_KWARGS: dict = dict(
-    n_steps=1024,
-    batch_size=64,
-    gae_lambda=0.95,
-    gamma=0.9,
-    n_epochs=10,
-    ent_coef=0.0,
-    learning_rate=1e-3,
-    clip_range=0.2,
-    use_sde=True,
-    sde_sample_freq=4,
-)
+class StepCounter(VecEnvWrapper):
+    """Counts every env step taken (agent training and fragment sampling)."""
+
+    def __init__(self, venv) -> None:
+        super().__init__(venv)
+        self.steps = 0
+
+    def reset(self):
+        """Reset the wrapped env."""
+        return self.venv.reset()
+
+    def step_wait(self):
+        """Step the wrapped env, counting the steps."""
+        self.steps += self.num_envs
+        return self.venv.step_wait()
 
 
-def loop_run(
-    seed: int, total_timesteps: int, total_comparisons: int
-) -> tuple[float, float]:
+def make_agent(kind: str, venv, net, seed: int):
+    """The agent and the reward it is trained on."""
+    if kind == "sac":
+        # Off-policy: every sampled batch is relabelled with the current reward.
+        agent = SAC(
+            "MlpPolicy",
+            venv,
+            seed=seed,
+            device="cpu",
+            learning_rate=1e-3,
+            policy_kwargs=dict(net_arch=[64, 64]),
+            replay_buffer_class=ReplayBufferRewardWrapper,
+            replay_buffer_kwargs=dict(
+                replay_buffer_class=ReplayBuffer, reward_fn=net.predict_processed
+            ),
+        )
+        return agent, net
+    agent = PPO(
+        "MlpPolicy",
+        venv,
+        seed=seed,
+        device="cpu",
+        n_steps=1024,
+        batch_size=64,
+        gae_lambda=0.95,
+        gamma=0.9,
+        n_epochs=10,
+        ent_coef=0.0,
+        learning_rate=1e-3,
+        clip_range=0.2,
+        use_sde=True,
+        sde_sample_freq=4,
+    )
+    # The agent sees the learned reward standardised by its running statistics.
+    return agent, NormalizedRewardNet(net, RunningNorm)
+
+
+LOOP_SETUPS = {
+    # kind: (n_envs, agent timesteps, iterations)
+    "sac": (1, 20_000, 10),
+    "ppo": (4, 196_608, 16),
+}
+
+
+def loop_run(kind: str, seed: int, total_comparisons: int) -> tuple[float, float, int]:
+    n_envs, total_timesteps, iterations = LOOP_SETUPS[kind]
     th.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    venv = make_vec_env(ENV_ID, rng=rng, n_envs=4)
+    venv = StepCounter(make_vec_env(ENV_ID, rng=rng, n_envs=n_envs))
     net = make_net(venv)
-    agent = PPO("MlpPolicy", venv, seed=seed, device="cpu", **LOOP_PPO_KWARGS)
+    agent, agent_reward = make_agent(kind, venv, net, seed)
     untrained = mean_return(agent.policy, seed)
     generator = pc.AgentTrainer(
-        algorithm=agent, reward_fn=net, venv=venv, exploration_frac=0.05, rng=rng
+        algorithm=agent,
+        reward_fn=agent_reward,
+        venv=venv,
+        exploration_frac=0.05,
+        rng=rng,
     )
     trainer = pc.PreferenceComparisons(
         generator,
         net,
-        num_iterations=20,
+        num_iterations=iterations,
         fragmenter=pc.RandomFragmenter(rng=rng, warning_threshold=0),
         preference_gatherer=pc.SyntheticGatherer(rng=rng),
         reward_trainer=pc.BasicRewardTrainer(
@@ -228,17 +281,29 @@ def loop_run(
         custom_logger=QUIET,
     )
     start = time.perf_counter()
-    trainer.train(total_timesteps=total_timesteps, total_comparisons=total_comparisons)
+
+    def progress(iteration: int) -> None:
+        if (iteration + 1) % (iterations // 4) == 0:
+            ret = mean_return(agent.policy, seed, n=10)
+            print("  iteration", iteration + 1, venv.steps, round(ret, 1), flush=True)
+
+    trainer.train(
+        total_timesteps=total_timesteps,
+        total_comparisons=total_comparisons,
+        callback=progress,
+    )
     final = mean_return(agent.policy, seed)
     print(
         "loop",
+        kind,
         seed,
         round(untrained, 1),
         round(final, 1),
+        venv.steps,
         f"{time.perf_counter() - start:.0f}s",
         flush=True,
     )
-    return untrained, final
+    return untrained, final, venv.steps
 
 
 def main() -> None:
@@ -254,16 +319,18 @@ def main() -> None:
             ["seed", "untrained r", "untrained acc", "learned r", "learned acc"],
             rows,
         )
-    if what in ("all", "loop"):
+    for kind in ("sac", "ppo"):
+        if what not in ("all", "loop", f"loop-{kind}"):
+            continue
         random_ret = mean_return(None, 0)
         rows = []
         for seed in seeds:
-            untrained, final = loop_run(seed, 200_000, 1_000)
-            rows.append([seed, random_ret, untrained, final])
+            untrained, final, env_steps = loop_run(kind, seed, 1_000)
+            rows.append([seed, random_ret, untrained, final, env_steps])
         print_table(
-            f"Full loop on {ENV_ID}: PPO on the learned reward, 200k steps, "
+            f"Full loop on {ENV_ID}: {kind.upper()} on the learned reward, "
             "1,000 comparisons",
-            ["seed", "random policy", "untrained agent", "final agent"],
+            ["seed", "random policy", "untrained agent", "final agent", "env steps"],
             rows,
         )
 
