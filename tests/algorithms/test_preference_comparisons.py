@@ -545,6 +545,10 @@ def test_trainer_with_regularizer_validates():
     )
     trainer.train(_dataset(np.random.default_rng(0)))
     assert "final/val/loss" in custom_logger.name_to_value
+    replacement = _quiet()
+    trainer.logger = replacement
+    assert trainer.regularizer is not None
+    assert trainer.regularizer.logger is replacement
     with pytest.raises(ValueError, match="minibatch_size"):
         pc.BasicRewardTrainer(
             pc.PreferenceModel(_net()),

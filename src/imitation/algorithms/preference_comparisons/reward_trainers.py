@@ -233,6 +233,17 @@ class BasicRewardTrainer(RewardTrainer):
             else None
         )
 
+    @property
+    def logger(self) -> imit_logger.HierarchicalLogger:
+        """The logger (also the regulariser's)."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
+        self._logger = value
+        if getattr(self, "regularizer", None) is not None:
+            self.regularizer.logger = value  # type: ignore[union-attr]
+
     def _sample_weights(self, n: int) -> np.ndarray | None:
         """Weights of the ``n`` training comparisons for one ``train`` call."""
         del n

@@ -173,9 +173,10 @@ class AgentTrainer(TrajectoryGenerator):
         ):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name}={p} must be in [0, 1].")
-        if algorithm.n_envs is not None and algorithm.n_envs != venv.num_envs:
+        n_envs = getattr(algorithm, "n_envs", None)  # unset if built without env
+        if n_envs is not None and n_envs != venv.num_envs:
             raise ValueError(
-                f"The agent was built for {algorithm.n_envs} envs but venv has "
+                f"The agent was built for {n_envs} envs but venv has "
                 f"{venv.num_envs}: build it on the same venv.",
             )
         self.algorithm = algorithm
