@@ -8,7 +8,9 @@
   BasicShapedRewardNet, demo_batch_size 2048, 16 discriminator updates per
   round; 300,000 env steps (18 rounds).
 * ``pendulum``: GAIL with a SAC generator on Pendulum-v1 from 20 episodes of
-  the bundled expert (see ``PENDULUM`` below); scored every 10,000 steps.
+  the bundled expert (see ``PENDULUM`` below), 30,000 env steps; scored every
+  6,000 steps. The trainer relabels SAC's replayed rewards with the current
+  discriminator.
 
 Scores are normalised, ``(return - random) / (expert - random)``, with the
 random policy's and the expert's returns measured in the same run. Each
@@ -44,8 +46,8 @@ from imitation.util.util import make_vec_env  # noqa: E402
 
 CARTPOLE = "seals:seals/CartPole-v0"
 PENDULUM = dict(
-    total=60_000,
-    every=10_000,
+    total=30_000,
+    every=6_000,
     gen_train_timesteps=2_000,
     demo_batch_size=256,
     n_disc_updates_per_round=4,

@@ -21,6 +21,12 @@ class AIRL(common.AdversarialTrainer):
     be a stochastic policy whose action log-probabilities can be evaluated.
     """
 
+    expert_input_stats = False
+    """AIRL's generator reward is the net's raw, unbounded output: with input
+    statistics fitted to the (narrow) expert distribution, generated states lie
+    hundreds of standard deviations out and the extrapolated rewards swamp the
+    generator's value function. Pooled statistics keep them in range."""
+
     def __init__(
         self,
         *,

@@ -121,6 +121,15 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
     venv_wrapped: vec_env.VecEnv
     """``venv`` with the generator's samples buffered and its reward replaced."""
 
+    expert_input_stats: bool = True
+    """Fit the discriminator's input normalisation (e.g. ``RunningNorm``) to
+    expert transitions only. The expert's distribution is a fixed reference,
+    while the generator's drifts, and early on lies far from the expert's:
+    statistics pooled over both squeeze the expert's region into a sliver of
+    the normalised space, where the discriminator can hardly tell expert-like
+    behaviour from the generator's near misses. If False, every discriminator
+    batch updates the statistics."""
+
     def __init__(
         self,
         *,
@@ -441,21 +450,20 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             )
 
     def _update_input_stats(self, batch: _DiscBatch) -> None:
-        """Fold the batch's expert half into the net's normalisation statistics.
+        """Fold the batch into the net's normalisation statistics.
 
-        Only expert transitions update input-normalisation layers such as
-        ``RunningNorm``: the expert's distribution is a fixed reference, while
-        the generator's drifts (and early on lies far from the expert's, so
-        statistics pooled over both squeeze the expert's region into a sliver
-        of the normalised space where the discriminator can hardly resolve it).
+        With ``expert_input_stats`` only the expert half updates layers such
+        as ``RunningNorm``; otherwise the whole batch does.
         """
-        is_expert = batch.labels_expert_is_one > 0.5
+        rows = batch.labels_expert_is_one > 0.5
+        if not self.expert_input_stats:
+            rows = th.ones_like(rows)
         with th.no_grad():
             self._reward_net(
-                _take(batch.state, is_expert),
-                _take(batch.action, is_expert),
-                _take(batch.next_state, is_expert),
-                _take(batch.done, is_expert),
+                _take(batch.state, rows),
+                _take(batch.action, rows),
+                _take(batch.next_state, rows),
+                _take(batch.done, rows),
             )
 
     def train_disc(
