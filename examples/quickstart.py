@@ -166,7 +166,12 @@ def main() -> None:
 
     # GAIL on the tutorial's settings: 8 envs, PPO, 60 expert episodes.
     start = time.perf_counter()
-    adv_venv = make_vec_env(f"seals:{ENV_ID}", rng=rng, n_envs=8)
+    adv_venv = make_vec_env(
+        f"seals:{ENV_ID}",
+        rng=rng,
+        n_envs=8,
+        post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
+    )
     adv_demos = rollout.rollout(
         expert, adv_venv, rollout.make_min_episodes(60), rng=rng, verbose=False
     )
