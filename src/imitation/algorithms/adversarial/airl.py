@@ -63,7 +63,9 @@ class AIRL(common.AdversarialTrainer):
     def _policy_log_prob(self, obs: th.Tensor, acts: th.Tensor) -> th.Tensor | None:
         policy = self.gen_algo.policy
         if isinstance(policy, policies.ActorCriticPolicy):
-            _, log_prob, _ = policy.evaluate_actions(obs, acts)
+            # The action distribution only: evaluate_actions would also run
+            # the critic, whose values are not needed here.
+            log_prob = policy.get_distribution(obs).log_prob(acts)
             return log_prob.to(self._reward_net.device)
         assert isinstance(policy, sac_policies.SACPolicy)
         # SAC stores actions rescaled to [-1, 1]; demonstrations are env actions.

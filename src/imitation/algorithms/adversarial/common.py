@@ -449,15 +449,19 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 log_policy_act_prob=None if log_prob is None else log_prob[idx],
             )
 
-    def _update_input_stats(self, batch: _DiscBatch) -> None:
-        """Fold the batch into the net's normalisation statistics.
+    def _disc_forward_context(
+        self, batch: _DiscBatch
+    ) -> contextlib.AbstractContextManager[None]:
+        """Update normalisation statistics for ``batch``; return the forward's context.
 
-        With ``expert_input_stats`` only the expert half updates layers such
-        as ``RunningNorm``; otherwise the whole batch does.
+        With ``expert_input_stats``, the batch's expert half updates layers
+        such as ``RunningNorm`` in a separate pass and the returned context
+        freezes them for the discriminator's forward pass; otherwise that
+        forward pass updates them with the whole batch, as usual.
         """
-        rows = batch.labels_expert_is_one > 0.5
         if not self.expert_input_stats:
-            rows = th.ones_like(rows)
+            return contextlib.nullcontext()
+        rows = batch.labels_expert_is_one > 0.5
         with th.no_grad():
             self._reward_net(
                 _take(batch.state, rows),
@@ -465,6 +469,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 _take(batch.next_state, rows),
                 _take(batch.done, rows),
             )
+        return _frozen_norm_layers(self._reward_net)
 
     def train_disc(
         self,
@@ -489,14 +494,13 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             logits_all, labels_all, loss_total = [], [], th.zeros(())
             scale = self.demo_minibatch_size / self.demo_batch_size
             for batch in self._make_disc_batches(expert_samples, gen_samples):
-                self._update_input_stats(batch)
                 if self._summary_writer is not None and self._init_tensorboard_graph:
                     self._summary_writer.add_graph(
                         self._reward_net,
                         (batch.state, batch.action, batch.next_state, batch.done),
                     )
                     self._init_tensorboard_graph = False  # once is enough
-                with _frozen_norm_layers(self._reward_net):
+                with self._disc_forward_context(batch):
                     logits = self.logits_expert_is_high(
                         batch.state,
                         batch.action,
