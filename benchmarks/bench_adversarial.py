@@ -18,7 +18,7 @@ checkpoint evaluates 16 episodes with the policy's most likely action (as the
 tutorials' ``evaluate_policy``) and 16 sampling from it.
 
 Run: ``.venv/bin/python benchmarks/bench_adversarial.py {gail,airl,pendulum}
-[seed ...]`` (default seeds 0 1 2).
+[seed ...] [--steps N]`` (default seeds 0 1 2; steps as above).
 """
 
 from __future__ import annotations
@@ -163,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("setting", choices=["gail", "airl", "pendulum"])
     parser.add_argument("seeds", nargs="*", type=int, default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, help="env steps (default: the bar's)")
     args = parser.parse_args()
     th.set_num_threads(1)
     if args.setting == "pendulum":
@@ -171,6 +172,7 @@ def main() -> None:
         env_id = CARTPOLE
         total = 200_000 if args.setting == "gail" else 300_000
         every = 3 * 16_384
+    total = args.steps or total
     reference = make_vec_env(env_id, rng=np.random.default_rng(0), n_envs=8)
     random_ret = mean_returns(None, env_id, 0)[0]
     expert_ret = mean_returns(
@@ -187,6 +189,7 @@ def main() -> None:
             trainer = pendulum_trainer(seed)
         else:
             trainer = cartpole_trainer(args.setting, seed)
+
         def evaluate(round_num: int, trainer=trainer, seed=seed) -> None:
             per_round = trainer.gen_train_timesteps
             last = round_num + 1 == total // per_round

@@ -204,7 +204,7 @@ def test_killed_run_resumes_without_losing_demos(cartpole, tmp_path):
     """Kill a run mid-round (during BC training); every saved demo survives."""
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path)])
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 300  # generous: the child imports torch and SB3
         # Wait until round 1 has started collecting: a checkpoint exists and
         # round-001 has demonstrations, so the kill lands mid-run.
         while time.time() < deadline:
