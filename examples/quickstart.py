@@ -196,7 +196,7 @@ def main() -> None:
         custom_logger=quiet,
     )
     pc_trainer.train(
-        total_timesteps=2_048 if args.fast else 60_000,
+        total_timesteps=2_048 if args.fast else 72_000,
         total_comparisons=20 if args.fast else 1_000,
     )
     rows.append(("Preference comparisons", evaluate(pc_agent, venv, n_eval, seed=1)))
