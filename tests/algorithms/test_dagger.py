@@ -163,6 +163,23 @@ def test_save_and_reconstruct(cartpole, expert, tmp_path, rng):
     )
 
 
+def test_partial_write_left_by_a_kill_is_ignored(cartpole, expert, tmp_path, rng):
+    """A kill during a demo write leaves a temp directory; it is never loaded."""
+    trainer = _simple(cartpole, expert, tmp_path, rng)
+    trainer.train(2000, bc_train_kwargs={"n_batches": 2, "progress_bar": False})
+    tmp_dir = tmp_path / "demos" / "round-000" / ".demos_round_000_099.npz.ab.tmp"
+    tmp_dir.mkdir()
+    (tmp_dir / "demos_round_000_099.npz").write_bytes(b"PK\x03\x04 half a file")
+    restored = dagger.reconstruct_trainer(tmp_path, cartpole)
+    collector = restored.create_trajectory_collector()
+    rollout.generate_trajectories(
+        expert, collector, rollout.make_min_episodes(1), rng=rng
+    )
+    restored.extend_and_update({"n_batches": 1, "progress_bar": False})
+    complete = list(tmp_path.glob("demos/round-*/demos_round_*.npz"))
+    assert len(restored._all_demos) == len(complete)
+
+
 def test_reconstruct_without_checkpoint(cartpole, tmp_path):
     with pytest.raises(FileNotFoundError, match="checkpoint"):
         dagger.reconstruct_trainer(tmp_path, cartpole)
@@ -219,7 +236,10 @@ def test_killed_run_resumes_without_losing_demos(cartpole, tmp_path):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    demo_files = sorted((tmp_path / "demos").rglob("demos_round_*.npz"))
+    # The files the trainer reads: a kill mid-write leaves a hidden temporary
+    # directory (``.demos_round_...npz.XXXX.tmp/``) holding a partial file,
+    # which must neither be counted here nor be loaded by the trainer.
+    demo_files = sorted(tmp_path.glob("demos/round-*/demos_round_*.npz"))
     for path in demo_files:
         assert len(serialize.load(path)) == 1  # every file is complete
     trainer = dagger.reconstruct_trainer(tmp_path, cartpole)
