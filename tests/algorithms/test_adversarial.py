@@ -12,6 +12,7 @@ from imitation.algorithms.adversarial.gail import GAIL
 from imitation.data import rollout, types
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.rewards.reward_nets import BasicRewardNet, BasicShapedRewardNet
+from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
 from imitation.util import logger
 from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
@@ -214,3 +215,53 @@ def test_minibatches_and_ground_truth(cartpole, cartpole_expert_trajectories):
     stats = trainer.train_disc()
     assert stats["n_expert"] == 256 and stats["n_generated"] == 256
     assert trainer.venv_wrapped is trainer.venv_buffering
+
+
+def test_batched_rollout_rewards_match_per_step_rewards(cartpole_expert_trajectories):
+    """The generator's rollout gets its rewards in one batch at the rollout's end.
+
+    The rollout buffer must end up exactly as if each step had been rewarded
+    as it happened, including SB3's bootstrap at the time-limit truncations
+    (episodes of 500 steps end inside the second rollout of 384 steps).
+    """
+
+    def make_ppo():
+        venv = make_vec_env(
+            "seals:seals/CartPole-v0", rng=np.random.default_rng(0), n_envs=2
+        )
+        return PPO("MlpPolicy", venv, n_steps=384, batch_size=64, n_epochs=1, seed=0)
+
+    batched, per_step = make_ppo(), make_ppo()
+    net = BasicRewardNet(
+        batched.observation_space,
+        batched.action_space,
+        normalize_input_layer=RunningNorm,
+    )
+    trainer = GAIL(
+        demonstrations=cartpole_expert_trajectories,
+        demo_batch_size=64,
+        venv=batched.get_env(),
+        gen_algo=batched,
+        reward_net=net,
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    with th.no_grad():  # a non-trivial reward (the net is otherwise near 0)
+        for param in net.parameters():
+            param.normal_(generator=th.Generator().manual_seed(0))
+    per_step.set_env(
+        RewardVecEnvWrapper(per_step.get_env(), trainer.reward_train.predict_processed)
+    )
+    for train in (lambda: trainer.train_gen(768), lambda: per_step.learn(768)):
+        th.manual_seed(1)  # the same action samples in both runs
+        train()
+    a, b = batched.rollout_buffer, per_step.rollout_buffer
+    np.testing.assert_array_equal(a.actions, b.actions)  # the same rollout
+    assert a.episode_starts.any()  # truncations happened in this rollout
+    for field in ("rewards", "returns", "advantages"):
+        np.testing.assert_allclose(
+            getattr(a, field), getattr(b, field), rtol=1e-4, atol=1e-4
+        )
+    assert np.abs(a.rewards).mean() > 0.1
+    venv_train = trainer.venv_train
+    venv_train.reset()  # outside train_gen, the env's rewards are real again
+    assert venv_train.step(np.zeros(2, dtype=int))[1].any()

@@ -56,6 +56,46 @@ def test_terminal_observation_used_at_episode_end(rng):
     assert len(wrapped.episode_rewards) == 2
 
 
+def test_deferred_rewards_equal_per_step_rewards(pendulum):
+    """Deferred steps return zeros; one batched call then gives every reward."""
+    net = reward_nets.BasicRewardNet(
+        pendulum.observation_space,
+        pendulum.action_space,
+        use_next_state=True,
+        use_done=True,
+    )
+
+    def run(defer):
+        venv = make_vec_env(
+            "Pendulum-v1", n_envs=2, rng=np.random.default_rng(0), max_episode_steps=4
+        )
+        wrapped = RewardVecEnvWrapper(venv, net.predict_processed)
+        wrapped.reset()
+        wrapped.defer_rewards(defer)
+        acts = np.random.default_rng(1).uniform(-2, 2, size=(6, 2, 1))
+        rews = np.stack([wrapped.step(a.astype(np.float32))[1] for a in acts])
+        if defer:
+            assert not rews.any()
+            rews = wrapped.compute_deferred_rewards()
+            assert wrapped.deferring and len(wrapped.compute_deferred_rewards()) == 0
+        return rews, list(wrapped.episode_rewards)
+
+    (deferred, deferred_eps), (per_step, per_step_eps) = run(True), run(False)
+    assert deferred.shape == (6, 2)
+    np.testing.assert_allclose(deferred, per_step, rtol=1e-5)
+    assert len(deferred_eps) == len(per_step_eps) == 2  # the 4-step episodes
+    np.testing.assert_allclose(deferred_eps, per_step_eps, rtol=1e-5)
+
+
+def test_deferred_rewards_need_deferring(pendulum):
+    venv = RewardVecEnvWrapper(pendulum, lambda s, a, n, d: np.zeros(len(d)))
+    with pytest.raises(RuntimeError, match="defer_rewards"):
+        venv.compute_deferred_rewards()
+    venv.defer_rewards()
+    venv.defer_rewards(False)
+    assert not venv.deferring
+
+
 def test_wrong_reward_shape(pendulum):
     venv = RewardVecEnvWrapper(pendulum, lambda s, a, n, d: np.zeros((len(d), 2)))
     venv.reset()

@@ -49,6 +49,13 @@ def _with_terminal_obs(obs: Any, dones: np.ndarray, infos: list[dict[str, Any]])
     return fixed
 
 
+def _concat_steps(values: list[Any]) -> Any:
+    """Concatenate per-step arrays (or dicts of arrays) along the env axis."""
+    if isinstance(values[0], dict):
+        return {k: np.concatenate([v[k] for v in values]) for k in values[0]}
+    return np.concatenate(values)
+
+
 class RewardVecEnvWrapper(VecEnvWrapper):
     """Rewards come from ``reward_fn`` instead of the environment.
 
@@ -57,6 +64,11 @@ class RewardVecEnvWrapper(VecEnvWrapper):
     observation (not the reset observation the ``VecEnv`` returns).
     ``episode_rewards`` keeps the returns of the last ``ep_history`` episodes
     under the new reward (see :meth:`make_log_callback`).
+
+    A caller that can fill rewards in after the fact (an on-policy learner's
+    rollout buffer) may :meth:`defer_rewards`: steps then return zero rewards
+    and :meth:`compute_deferred_rewards` computes all of them in one
+    ``reward_fn`` call, which saves the per-step cost of the reward network.
     """
 
     def __init__(
@@ -75,10 +87,69 @@ class RewardVecEnvWrapper(VecEnvWrapper):
         self._cumulative_rew = np.zeros(venv.num_envs)
         self._old_obs: Any = None
         self._actions: np.ndarray | None = None
+        self._deferred: list[tuple[Any, np.ndarray, Any, np.ndarray]] | None = None
 
     def make_log_callback(self) -> WrappedRewardCallback:
         """A callback logging the mean return under the wrapped reward."""
         return WrappedRewardCallback(self.episode_rewards)
+
+    @property
+    def deferring(self) -> bool:
+        """Whether steps are recorded for :meth:`compute_deferred_rewards`."""
+        return self._deferred is not None
+
+    def defer_rewards(self, enable: bool = True) -> None:
+        """Start (or, with ``enable=False``, stop) deferring the rewards.
+
+        While deferring, ``step`` returns zero rewards and records each step's
+        transition. Starting again, or stopping, discards what was recorded.
+
+        Args:
+            enable: Whether to defer from now on.
+        """
+        self._deferred = [] if enable else None
+
+    def compute_deferred_rewards(self) -> np.ndarray:
+        """The rewards of the steps recorded since :meth:`defer_rewards`, in one call.
+
+        Episodes that ended during those steps are added to
+        ``episode_rewards``. Deferring continues with an empty record.
+
+        Returns:
+            Rewards of shape ``(n_steps, num_envs)``, in step order.
+
+        Raises:
+            RuntimeError: If rewards are not being deferred.
+            ValueError: If the reward function returns the wrong shape.
+        """
+        if self._deferred is None:
+            raise RuntimeError(
+                "Call defer_rewards() before compute_deferred_rewards()."
+            )
+        steps, self._deferred = self._deferred, []
+        n_envs = self.num_envs
+        if not steps:
+            return np.zeros((0, n_envs))
+        obs, acts, next_obs, dones = (
+            _concat_steps([step[k] for step in steps]) for k in range(4)
+        )
+        rews = np.asarray(self.reward_fn(obs, acts, next_obs, dones))
+        if rews.shape != (len(steps) * n_envs,):
+            raise ValueError(
+                f"reward_fn returned shape {rews.shape} for {len(steps) * n_envs} "
+                "transitions; expected one reward per transition.",
+            )
+        rews = rews.reshape(len(steps), n_envs)
+        self._add_to_returns(rews, dones.reshape(len(steps), n_envs))
+        return rews
+
+    def _add_to_returns(self, rews: np.ndarray, dones: np.ndarray) -> None:
+        """Accumulate per-step rewards ``(n_steps, num_envs)``; log ended episodes."""
+        for step_rews, step_dones in zip(rews, dones):
+            self._cumulative_rew += step_rews
+            for i in np.flatnonzero(step_dones):
+                self.episode_rewards.append(float(self._cumulative_rew[i]))
+                self._cumulative_rew[i] = 0.0
 
     def reset(self, **kwargs: Any) -> Any:
         """Reset the env and the running returns."""
@@ -103,17 +174,22 @@ class RewardVecEnvWrapper(VecEnvWrapper):
         assert self._actions is not None
         obs, old_rews, dones, infos = self.venv.step_wait()
         next_obs = _with_terminal_obs(obs, dones, infos)
-        rews = np.asarray(self.reward_fn(self._old_obs, self._actions, next_obs, dones))
-        if rews.shape != old_rews.shape:
-            raise ValueError(
-                f"reward_fn returned shape {rews.shape}; expected {old_rews.shape} "
-                "(one reward per env).",
-            )
         for info, old_rew in zip(infos, old_rews.tolist()):
             info["original_env_rew"] = old_rew
-        self._cumulative_rew += rews
-        for i in np.flatnonzero(dones):
-            self.episode_rewards.append(float(self._cumulative_rew[i]))
-            self._cumulative_rew[i] = 0.0
+        if self._deferred is not None:
+            self._deferred.append(
+                (self._old_obs, np.array(self._actions), next_obs, dones)
+            )
+            rews = np.zeros_like(old_rews)
+        else:
+            rews = np.asarray(
+                self.reward_fn(self._old_obs, self._actions, next_obs, dones)
+            )
+            if rews.shape != old_rews.shape:
+                raise ValueError(
+                    f"reward_fn returned shape {rews.shape}; expected "
+                    f"{old_rews.shape} (one reward per env).",
+                )
+            self._add_to_returns(rews[None], dones[None])
         self._old_obs = obs
         return obs, rews, dones, infos

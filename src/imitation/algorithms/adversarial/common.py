@@ -20,6 +20,7 @@ import torch as th
 from stable_baselines3.common import (
     base_class,
     buffers,
+    callbacks,
     off_policy_algorithm,
     on_policy_algorithm,
     policies,
@@ -94,6 +95,41 @@ def _frozen_norm_layers(net: th.nn.Module) -> Iterator[None]:
     finally:
         for layer in layers:
             layer.training = True
+
+
+class _RolloutRewardCallback(callbacks.BaseCallback):
+    """Fill an on-policy rollout's rewards in with one reward-net call at its end.
+
+    While the rollout is collected, ``wrapper`` defers the rewards, so the
+    rollout buffer receives zeros plus SB3's timeout bootstrap terms
+    (``gamma * V(final obs)`` at truncations). At the rollout's end the learned
+    rewards of all its steps are added in one batch, and the returns and
+    advantages are recomputed from the final values SB3 computed.
+    """
+
+    def __init__(self, wrapper: reward_wrapper.RewardVecEnvWrapper) -> None:
+        super().__init__()
+        self.wrapper = wrapper
+
+    def _on_rollout_start(self) -> None:
+        self.wrapper.defer_rewards()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        rews = self.wrapper.compute_deferred_rewards()
+        rollout_buffer = self.model.rollout_buffer
+        if rews.shape != rollout_buffer.rewards.shape:
+            raise RuntimeError(
+                f"Deferred rewards of shape {rews.shape} do not fit the rollout "
+                f"buffer's {rollout_buffer.rewards.shape}: was the generator's env "
+                "stepped outside its rollouts?",
+            )
+        rollout_buffer.rewards += rews
+        rollout_buffer.compute_returns_and_advantage(
+            last_values=self.locals["values"], dones=self.locals["dones"]
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +262,10 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 self.venv_buffering, self.reward_train.predict_processed
             )
             self.gen_callback = wrapped.make_log_callback()
+            if isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
+                self.gen_callback = callbacks.CallbackList(
+                    [self.gen_callback, _RolloutRewardCallback(wrapped)]
+                )
             self.venv_wrapped = wrapped
         self.venv_train = self.venv_wrapped
         self.gen_algo.set_env(self.venv_train)
@@ -365,12 +405,17 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             learn_kwargs: Extra arguments for ``gen_algo.learn``.
         """
         with self.logger.accumulate_means("gen"):
-            self.gen_algo.learn(
-                total_timesteps=total_timesteps or self.gen_train_timesteps,
-                reset_num_timesteps=False,
-                callback=self.gen_callback,
-                **(learn_kwargs or {}),
-            )
+            try:
+                self.gen_algo.learn(
+                    total_timesteps=total_timesteps or self.gen_train_timesteps,
+                    reset_num_timesteps=False,
+                    callback=self.gen_callback,
+                    **(learn_kwargs or {}),
+                )
+            finally:
+                # Outside the generator's rollouts, venv_train gives real rewards.
+                if isinstance(self.venv_wrapped, reward_wrapper.RewardVecEnvWrapper):
+                    self.venv_wrapped.defer_rewards(False)
             self._global_step += 1
         trajs, _ = self.venv_buffering.pop_trajectories()
         self._check_fixed_horizon(self.venv_buffering.pop_episode_lengths())
