@@ -119,6 +119,7 @@ class _RolloutRewardCallback(callbacks.BaseCallback):
 
     def _on_rollout_end(self) -> None:
         rews = self.wrapper.compute_deferred_rewards()
+        assert isinstance(self.model, on_policy_algorithm.OnPolicyAlgorithm)
         rollout_buffer = self.model.rollout_buffer
         if rews.shape != rollout_buffer.rewards.shape:
             raise RuntimeError(
