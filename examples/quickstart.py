@@ -19,13 +19,18 @@ import torch as th
 from stable_baselines3 import PPO
 
 from imitation.algorithms import bc, preference_comparisons
+from imitation.algorithms.adversarial.airl import AIRL
 from imitation.algorithms.adversarial.gail import GAIL
 from imitation.algorithms.dagger import SimpleDAggerTrainer
 from imitation.algorithms.sqil import SQIL
 from imitation.data import rollout, serialize
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import load_policy
-from imitation.rewards.reward_nets import BasicRewardNet, NormalizedRewardNet
+from imitation.rewards.reward_nets import (
+    BasicRewardNet,
+    BasicShapedRewardNet,
+    NormalizedRewardNet,
+)
 from imitation.util import logger
 from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
@@ -241,6 +246,39 @@ def main() -> None:
     gail_trainer.train(16_384 if args.fast else 200_000)
     rows.append(("GAIL", evaluate(gail_trainer.policy, venv, n_eval, seed=1)))
     times["GAIL"] = time.perf_counter() - start
+
+    # AIRL on its tutorial's settings, from the same demonstrations.
+    start = time.perf_counter()
+    learner = PPO(
+        "MlpPolicy",
+        adv_venv,
+        batch_size=64,
+        ent_coef=0.0,
+        learning_rate=5e-4,
+        gamma=0.95,
+        clip_range=0.1,
+        vf_coef=0.1,
+        n_epochs=5,
+        seed=0,
+        device="cpu",
+    )
+    airl_trainer = AIRL(
+        demonstrations=adv_demos,
+        demo_batch_size=2048,
+        gen_replay_buffer_capacity=512,
+        n_disc_updates_per_round=16,
+        venv=adv_venv,
+        gen_algo=learner,
+        reward_net=BasicShapedRewardNet(
+            adv_venv.observation_space,
+            adv_venv.action_space,
+            normalize_input_layer=RunningNorm,
+        ),
+        custom_logger=quiet,
+    )
+    airl_trainer.train(16_384 if args.fast else 300_000)
+    rows.append(("AIRL", evaluate(airl_trainer.policy, venv, n_eval, seed=1)))
+    times["AIRL"] = time.perf_counter() - start
 
     random_ret, expert_ret = rows[0][1], rows[1][1]
     print(f"\n{ENV_ID}: {len(demos)} expert demonstrations ({n_loaded} transitions)")

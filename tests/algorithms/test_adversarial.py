@@ -104,7 +104,34 @@ def test_airl_reward_test_is_unshaped(cartpole, cartpole_expert_trajectories):
     trainer = _trainer(
         AIRL, cartpole, cartpole_expert_trajectories, BasicShapedRewardNet
     )
-    assert trainer.reward_test is trainer.reward_train.base
+    shaped = trainer.reward_train.base
+    assert isinstance(shaped, BasicShapedRewardNet)
+    assert trainer.reward_test is shaped.base
+
+
+def test_airl_generator_reward_is_minus_log_one_minus_d(
+    cartpole, cartpole_expert_trajectories
+):
+    """The generator's reward is softplus(f - log pi) = -log(1 - D)."""
+    trainer = _trainer(AIRL, cartpole, cartpole_expert_trajectories)
+    batch = cartpole_expert_trajectories[0]
+    obs, acts = batch.obs[:-1], batch.acts
+    next_obs, dones = batch.obs[1:], np.zeros(len(acts), dtype=bool)
+    f = trainer.reward_train.base.predict(obs, acts, next_obs, dones)
+    with th.no_grad():
+        dist = trainer.policy.get_distribution(th.as_tensor(np.array(obs)))
+        log_pi = dist.log_prob(th.as_tensor(acts)).numpy()
+    d = 1 / (1 + np.exp(-(f - log_pi)))
+    np.testing.assert_allclose(
+        trainer.reward_train.predict_processed(obs, acts, next_obs, dones),
+        -np.log(1 - d),
+        rtol=1e-4,
+    )
+    state, action, next_state, done = trainer.reward_train.preprocess(
+        obs, acts, next_obs, dones
+    )
+    with pytest.raises(TypeError, match="log-probabilities"):
+        trainer.reward_train(state, action, next_state, done)
 
 
 def test_airl_refuses_deterministic_policy(rng, cartpole_expert_trajectories):

@@ -2,30 +2,107 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch as th
 from stable_baselines3.common import base_class, policies, vec_env
 from stable_baselines3.sac import policies as sac_policies
+from torch.nn import functional
 
 from imitation.algorithms import base
 from imitation.algorithms.adversarial import common
 from imitation.rewards import reward_nets
+from imitation.util import util
+
+
+def _on_device(x: Any, device: th.device) -> Any:
+    if isinstance(x, dict):
+        return {k: v.to(device) for k, v in x.items()}
+    return x.to(device)
+
+
+LogProbFn = Callable[[Any, th.Tensor], th.Tensor]
+"""Maps raw observations and actions (tensors) to the policy's log-probabilities."""
+
+
+class AIRLGeneratorReward(reward_nets.RewardNetWrapper):
+    """AIRL's generator reward ``-log(1 - D) = softplus(f(s, a, s') - log pi(a|s))``.
+
+    ``D = sigmoid(f - log pi)`` is AIRL's discriminator and ``f`` the wrapped
+    net. Like GAIL's reward, it is bounded below by 0, and about 0 wherever the
+    discriminator is sure a transition is the generator's. The raw ``f`` is
+    unbounded: far from the demonstrations (a fallen pole, a cart off the
+    track) it extrapolates to large rewards of either sign, which vary with
+    the state and the action where the behaviour does not matter and drown
+    the signal where it does.
+
+    ``log pi`` comes from ``log_prob_fn`` on the raw observations and actions,
+    so rewards are computed from raw batches (``predict``, ``predict_processed``);
+    a direct ``forward`` call needs the log-probabilities as an argument.
+    """
+
+    def __init__(self, base: reward_nets.RewardNet, log_prob_fn: LogProbFn) -> None:
+        """Wrap ``base`` (the discriminator's ``f``).
+
+        Args:
+            base: The reward net ``f``.
+            log_prob_fn: The generator policy's log-probabilities of raw
+                actions in raw observations.
+        """
+        super().__init__(base)
+        self._log_prob_fn = log_prob_fn
+
+    def forward(
+        self,
+        state: th.Tensor,
+        action: th.Tensor,
+        next_state: th.Tensor,
+        done: th.Tensor,
+        log_policy_act_prob: th.Tensor | None = None,
+    ) -> th.Tensor:
+        """``softplus(f - log pi)`` of preprocessed inputs.
+
+        Raises:
+            TypeError: If ``log_policy_act_prob`` is None.
+        """
+        if log_policy_act_prob is None:
+            raise TypeError(
+                "The AIRL generator reward needs the policy's action "
+                "log-probabilities; call predict() on raw arrays to compute them.",
+            )
+        logits = self.base(state, action, next_state, done) - log_policy_act_prob
+        return functional.softplus(logits)
+
+    def _forward_raw(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> th.Tensor:
+        inputs = self.preprocess(state, action, next_state, done)
+        log_prob = self._log_prob_fn(_raw_tensor(state), _raw_tensor(action))
+        return self(*inputs, log_prob.to(self.device))
+
+
+def _raw_tensor(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: util.safe_to_tensor(v) for k, v in x.items()}
+    return util.safe_to_tensor(x)
 
 
 class AIRL(common.AdversarialTrainer):
     """AIRL: the logit is ``f(s, a, s') - log pi(a | s)``.
 
     With a shaped reward net ``f`` (the default ``BasicShapedRewardNet``), the
-    unshaped part is the recovered reward (``reward_test``). The generator must
-    be a stochastic policy whose action log-probabilities can be evaluated.
+    unshaped part is the recovered reward (``reward_test``). The generator is
+    trained on :class:`AIRLGeneratorReward`, ``-log(1 - D)``, and must be a
+    stochastic policy whose action log-probabilities can be evaluated. As in
+    GAIL, the discriminator's input normalisation is fitted to the expert's
+    transitions (``expert_input_stats``).
     """
-
-    expert_input_stats = False
-    """AIRL's generator reward is the net's raw, unbounded output: with input
-    statistics fitted to the (narrow) expert distribution, generated states lie
-    hundreds of standard deviations out and the extrapolated rewards swamp the
-    generator's value function. Pooled statistics keep them in range."""
 
     def __init__(
         self,
@@ -51,6 +128,7 @@ class AIRL(common.AdversarialTrainer):
                 "AIRL needs a stochastic generator policy with action "
                 f"log-probabilities (e.g. PPO, A2C, SAC), got {type(policy).__name__}.",
             )
+        self._generator_reward = AIRLGeneratorReward(reward_net, self._policy_log_prob)
         super().__init__(
             demonstrations=demonstrations,
             demo_batch_size=demo_batch_size,
@@ -60,8 +138,11 @@ class AIRL(common.AdversarialTrainer):
             **kwargs,
         )
 
-    def _policy_log_prob(self, obs: th.Tensor, acts: th.Tensor) -> th.Tensor | None:
+    def _policy_log_prob(self, obs: Any, acts: th.Tensor) -> th.Tensor:
+        """Log-probabilities of raw actions ``acts`` in raw observations ``obs``."""
         policy = self.gen_algo.policy
+        obs = _on_device(obs, policy.device)
+        acts = acts.to(policy.device)
         if isinstance(policy, policies.ActorCriticPolicy):
             # The action distribution only: evaluate_actions would also run
             # the critic, whose values are not needed here.
@@ -101,8 +182,8 @@ class AIRL(common.AdversarialTrainer):
 
     @property
     def reward_train(self) -> reward_nets.RewardNet:
-        """The (shaped) reward net ``f``."""
-        return self._reward_net
+        """``-log(1 - D) = softplus(f - log pi)``; see :class:`AIRLGeneratorReward`."""
+        return self._generator_reward
 
     @property
     def reward_test(self) -> reward_nets.RewardNet:

@@ -134,14 +134,23 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
             ValueError: If the net returns a shape other than ``(batch,)``.
         """
         with networks.evaluating(self), th.no_grad():
-            inputs = self.preprocess(state, action, next_state, done)
-            rew = self(*inputs)
+            rew = self._forward_raw(state, action, next_state, done)
         if rew.shape != (len(done),):
             raise ValueError(
                 f"The reward net returned shape {tuple(rew.shape)}; expected "
                 f"({len(done)},).",
             )
         return rew
+
+    def _forward_raw(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> th.Tensor:
+        """``forward`` on raw batches (a hook for nets that need the raw inputs)."""
+        return self(*self.preprocess(state, action, next_state, done))
 
     def predict(
         self,
