@@ -120,7 +120,7 @@ def test_airl_generator_reward_is_minus_log_one_minus_d(
     f = trainer.reward_train.base.predict(obs, acts, next_obs, dones)
     with th.no_grad():
         dist = trainer.policy.get_distribution(th.as_tensor(np.array(obs)))
-        log_pi = dist.log_prob(th.as_tensor(acts)).numpy()
+        log_pi = dist.log_prob(th.as_tensor(np.array(acts))).numpy()
     d = 1 / (1 + np.exp(-(f - log_pi)))
     np.testing.assert_allclose(
         trainer.reward_train.predict_processed(obs, acts, next_obs, dones),
