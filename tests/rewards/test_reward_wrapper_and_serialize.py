@@ -7,10 +7,10 @@ import functools
 import numpy as np
 import pytest
 import torch as th
-from stable_baselines3 import PPO
+from stable_baselines3 import PPO, SAC
 
 from imitation.rewards import reward_nets, serialize
-from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
+from imitation.rewards.reward_wrapper import DeferredRewardCallback, RewardVecEnvWrapper
 from imitation.util import networks
 from imitation.util.util import make_vec_env
 
@@ -210,3 +210,30 @@ def test_spec_snippet_partial_update_stats(pendulum):
     eval_rew_fn = functools.partial(net.predict_processed, update_stats=False)
     eval_rew_fn(*_batch(pendulum))
     assert net.normalize_output_layer.count.item() == 0
+
+
+def test_deferred_reward_callback_with_ppo(pendulum):
+    """PPO learns through the callback; afterwards the wrapper rewards per step."""
+    net = reward_nets.BasicRewardNet(pendulum.observation_space, pendulum.action_space)
+    venv = RewardVecEnvWrapper(pendulum, net.predict_processed)
+    model = PPO("MlpPolicy", venv, n_steps=100, batch_size=100, n_epochs=1)
+    model.learn(900, callback=DeferredRewardCallback(venv))
+    # 300 steps in each of 3 envs: the 200-step episodes ended and were logged;
+    # the last rollout (steps 200-299) starts with a reset and holds no
+    # truncation, so its rewards are the net's alone.
+    assert len(venv.episode_rewards) == 3
+    observations = model.rollout_buffer.observations.reshape(-1, 3)
+    actions = np.clip(model.rollout_buffer.actions.reshape(-1, 1), -2, 2)
+    expected = net.predict_processed(observations, actions, observations, np.zeros(300))
+    # After training, SB3 has flattened the observations env by env.
+    np.testing.assert_allclose(
+        model.rollout_buffer.rewards.T.reshape(-1), expected, rtol=1e-5, atol=1e-6
+    )
+    assert not venv.deferring
+
+
+def test_deferred_reward_callback_needs_on_policy(pendulum):
+    venv = RewardVecEnvWrapper(pendulum, lambda s, a, n, d: np.zeros(len(d)))
+    model = SAC("MlpPolicy", venv, learning_starts=10)
+    with pytest.raises(TypeError, match="on-policy"):
+        model.learn(20, callback=DeferredRewardCallback(venv))

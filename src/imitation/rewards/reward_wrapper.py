@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common import callbacks
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from imitation.rewards.reward_function import RewardFn
@@ -193,3 +194,55 @@ class RewardVecEnvWrapper(VecEnvWrapper):
             self._add_to_returns(rews[None], dones[None])
         self._old_obs = obs
         return obs, rews, dones, infos
+
+
+class DeferredRewardCallback(callbacks.BaseCallback):
+    """Reward an on-policy learner's rollout with one ``reward_fn`` call at its end.
+
+    Pass it to the ``learn`` of an SB3 on-policy algorithm (PPO, A2C) whose env
+    is ``wrapper`` (possibly under further wrappers that leave rewards alone).
+
+    While the rollout is collected, ``wrapper`` defers the rewards, so the
+    rollout buffer receives zeros plus SB3's timeout bootstrap terms
+    (``gamma * V(final obs)`` at truncations). At the rollout's end the learned
+    rewards of all its steps are added in one batch, and the returns and
+    advantages are recomputed from the final values SB3 computed. When
+    ``learn`` returns, the wrapper gives per-step rewards again.
+    """
+
+    def __init__(self, wrapper: RewardVecEnvWrapper) -> None:
+        """Defer ``wrapper``'s rewards during each rollout of the callback's model."""
+        super().__init__()
+        self.wrapper = wrapper
+
+    def _init_callback(self) -> None:
+        if not isinstance(self.model, OnPolicyAlgorithm):
+            raise TypeError(
+                "DeferredRewardCallback needs an on-policy learner (PPO, A2C), "
+                f"whose rollouts can be rewarded afterwards; got "
+                f"{type(self.model).__name__}.",
+            )
+
+    def _on_rollout_start(self) -> None:
+        self.wrapper.defer_rewards()
+
+    def _on_training_end(self) -> None:
+        self.wrapper.defer_rewards(False)
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        rews = self.wrapper.compute_deferred_rewards()
+        assert isinstance(self.model, OnPolicyAlgorithm)
+        rollout_buffer = self.model.rollout_buffer
+        if rews.shape != rollout_buffer.rewards.shape:
+            raise RuntimeError(
+                f"Deferred rewards of shape {rews.shape} do not fit the rollout "
+                f"buffer's {rollout_buffer.rewards.shape}: was the learner's env "
+                "stepped outside its rollouts?",
+            )
+        rollout_buffer.rewards += rews
+        rollout_buffer.compute_returns_and_advantage(
+            last_values=self.locals["values"], dones=self.locals["dones"]
+        )

@@ -97,42 +97,6 @@ def _frozen_norm_layers(net: th.nn.Module) -> Iterator[None]:
             layer.training = True
 
 
-class _RolloutRewardCallback(callbacks.BaseCallback):
-    """Fill an on-policy rollout's rewards in with one reward-net call at its end.
-
-    While the rollout is collected, ``wrapper`` defers the rewards, so the
-    rollout buffer receives zeros plus SB3's timeout bootstrap terms
-    (``gamma * V(final obs)`` at truncations). At the rollout's end the learned
-    rewards of all its steps are added in one batch, and the returns and
-    advantages are recomputed from the final values SB3 computed.
-    """
-
-    def __init__(self, wrapper: reward_wrapper.RewardVecEnvWrapper) -> None:
-        super().__init__()
-        self.wrapper = wrapper
-
-    def _on_rollout_start(self) -> None:
-        self.wrapper.defer_rewards()
-
-    def _on_step(self) -> bool:
-        return True
-
-    def _on_rollout_end(self) -> None:
-        rews = self.wrapper.compute_deferred_rewards()
-        assert isinstance(self.model, on_policy_algorithm.OnPolicyAlgorithm)
-        rollout_buffer = self.model.rollout_buffer
-        if rews.shape != rollout_buffer.rewards.shape:
-            raise RuntimeError(
-                f"Deferred rewards of shape {rews.shape} do not fit the rollout "
-                f"buffer's {rollout_buffer.rewards.shape}: was the generator's env "
-                "stepped outside its rollouts?",
-            )
-        rollout_buffer.rewards += rews
-        rollout_buffer.compute_returns_and_advantage(
-            last_values=self.locals["values"], dones=self.locals["dones"]
-        )
-
-
 @dataclasses.dataclass(frozen=True)
 class _DiscBatch:
     state: th.Tensor
@@ -265,7 +229,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             self.gen_callback = wrapped.make_log_callback()
             if isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
                 self.gen_callback = callbacks.CallbackList(
-                    [self.gen_callback, _RolloutRewardCallback(wrapped)]
+                    [self.gen_callback, reward_wrapper.DeferredRewardCallback(wrapped)]
                 )
             self.venv_wrapped = wrapped
         self.venv_train = self.venv_wrapped
