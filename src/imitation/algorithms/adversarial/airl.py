@@ -67,13 +67,9 @@ class AIRLGeneratorReward(reward_nets.RewardNetWrapper):
         Raises:
             TypeError: If ``log_policy_act_prob`` is None.
         """
-        if log_policy_act_prob is None:
-            raise TypeError(
-                "The AIRL generator reward needs the policy's action "
-                "log-probabilities; call predict() on raw arrays to compute them.",
-            )
-        logits = self.base(state, action, next_state, done) - log_policy_act_prob
-        return functional.softplus(logits)
+        return functional.softplus(
+            _logits(self.base, state, action, next_state, done, log_policy_act_prob)
+        )
 
     def _forward_raw(
         self,
@@ -85,6 +81,27 @@ class AIRLGeneratorReward(reward_nets.RewardNetWrapper):
         inputs = self.preprocess(state, action, next_state, done)
         log_prob = self._log_prob_fn(_raw_tensor(state), _raw_tensor(action))
         return self(*inputs, log_prob.to(self.device))
+
+
+def _logits(
+    f: reward_nets.RewardNet,
+    state: th.Tensor,
+    action: th.Tensor,
+    next_state: th.Tensor,
+    done: th.Tensor,
+    log_policy_act_prob: th.Tensor | None,
+) -> th.Tensor:
+    """AIRL's discriminator logit ``f(s, a, s') - log pi(a | s)``.
+
+    Raises:
+        TypeError: If ``log_policy_act_prob`` is None.
+    """
+    if log_policy_act_prob is None:
+        raise TypeError(
+            "AIRL needs the policy's action log-probabilities; compute rewards "
+            "with predict() on raw arrays, or pass log_policy_act_prob.",
+        )
+    return f(state, action, next_state, done) - log_policy_act_prob
 
 
 def _raw_tensor(x: Any) -> Any:
@@ -175,10 +192,9 @@ class AIRL(common.AdversarialTrainer):
         Raises:
             TypeError: If ``log_policy_act_prob`` is None.
         """
-        if log_policy_act_prob is None:
-            raise TypeError("AIRL's logits need the policy's action log-probabilities.")
-        reward = self._reward_net(state, action, next_state, done)
-        return reward - log_policy_act_prob
+        return _logits(
+            self._reward_net, state, action, next_state, done, log_policy_act_prob
+        )
 
     @property
     def reward_train(self) -> reward_nets.RewardNet:
