@@ -1,8 +1,9 @@
 """Reward networks: the documentation's snippets, run end to end.
 
 Defines a custom reward net, replaces Pendulum's reward with a BasicRewardNet,
-normalises it, saves it with ``th.save`` and loads it back with ``th.load``
-(``weights_only=True``, torch's default) and with ``load_reward``.
+normalises it, saves it with ``th.save`` and loads it back with
+``load_reward_net`` (the documentation's ``th.load(path)``: imitation does not
+widen what ``torch.load`` accepts, see docs/security.md) and ``load_reward``.
 
 Run: ``python examples/reward_networks.py`` (``--fast`` is accepted; it is
 always fast).
@@ -17,7 +18,7 @@ import torch as th
 
 from imitation.rewards.reward_nets import BasicRewardNet, NormalizedRewardNet, RewardNet
 from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
-from imitation.rewards.serialize import load_reward
+from imitation.rewards.serialize import load_reward, load_reward_net
 from imitation.util import util
 from imitation.util.networks import RunningNorm
 
@@ -75,7 +76,8 @@ eval_rew_fn = partial(reward_net.predict_processed, update_stats=False)
 with tempfile.TemporaryDirectory() as tmp:
     path = f"{tmp}/reward_net.pt"
     th.save(train_reward_net, path)
-    train_reward_net = th.load(path)
+    # Loads the net, wrappers included, without unpickling code from the file.
+    train_reward_net = load_reward_net(path)
     eval_rew_fn_normalized = load_reward(
         reward_type="RewardNet_normalized", reward_path=path, venv=venv
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch as th
 
-from imitation.rewards import persistence, reward_nets
+from imitation.rewards import persistence, reward_nets, serialize
 from imitation.util import networks
 
 BOX = gym.spaces.Box(-1, 1, shape=(3,), dtype=np.float32)
@@ -84,13 +84,13 @@ def test_output_shapes_and_gradients(name):
 
 
 @pytest.mark.parametrize("name", NETS)
-def test_save_load_round_trip_weights_only(name, tmp_path):
+def test_save_load_round_trip(name, tmp_path):
     net = NETS[name]()
     batch = _batch(net.observation_space, net.action_space)
     net.predict_processed(*batch)  # update any running statistics
     path = tmp_path / "net.pt"
     th.save(net, path)
-    loaded = th.load(path, weights_only=True)
+    loaded = serialize.load_reward_net(path)
     assert type(loaded) is type(net)
     np.testing.assert_allclose(loaded.predict(*batch), net.predict(*batch), rtol=1e-6)
     for (k1, v1), (k2, v2) in zip(

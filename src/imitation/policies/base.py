@@ -49,6 +49,69 @@ class HardCodedPolicy(policies.BasePolicy, abc.ABC):
         return th.device("cpu")
 
 
+class NormalizedObsPolicy(policies.BasePolicy):
+    """A policy trained behind SB3's ``VecNormalize``, acting on raw observations.
+
+    Observations are normalised with the saved statistics exactly as
+    ``VecNormalize.normalize_obs`` does (then clipped), and passed to the
+    wrapped policy. Loaders apply this to experts saved with VecNormalize
+    statistics (see :func:`imitation.policies.serialize.load_policy`).
+    """
+
+    def __init__(self, policy: policies.BasePolicy, stats: Any) -> None:
+        """Wrap ``policy``.
+
+        Args:
+            policy: The policy, as trained on normalised observations.
+            stats: A ``VecNormalize`` holding the observation statistics (its
+                environment is not used).
+        """
+        super().__init__(policy.observation_space, policy.action_space)
+        self.policy = policy
+        self.stats = stats
+
+    def predict(
+        self,
+        observation: Any,
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """The wrapped policy's ``predict`` on normalised observations."""
+        normalized = self.stats.normalize_obs(observation)
+        return self.policy.predict(normalized, state, episode_start, deterministic)
+
+    def _predict(self, observation: Any, deterministic: bool = False) -> th.Tensor:
+        return self.policy._predict(self._normalize(observation), deterministic)
+
+    def forward(self, observation: Any, deterministic: bool = False) -> th.Tensor:
+        """Actions for a batch of raw observations (tensors)."""
+        return self._predict(observation, deterministic)
+
+    def _normalize(self, observation: Any) -> Any:
+        if not self.stats.norm_obs:
+            return observation
+        if isinstance(observation, dict):
+            keys = self.stats.norm_obs_keys
+            return {
+                k: self._normalize_one(v, self.stats.obs_rms[k]) if k in keys else v
+                for k, v in observation.items()
+            }
+        return self._normalize_one(observation, self.stats.obs_rms)
+
+    def _normalize_one(self, obs: th.Tensor, rms: Any) -> th.Tensor:
+        mean = th.as_tensor(rms.mean, dtype=th.float64, device=obs.device)
+        var = th.as_tensor(rms.var, dtype=th.float64, device=obs.device)
+        scaled = (obs.double() - mean) / th.sqrt(var + self.stats.epsilon)
+        clip = self.stats.clip_obs
+        return scaled.clamp(-clip, clip).to(th.float32)
+
+    @property
+    def device(self) -> th.device:
+        """The wrapped policy's device."""
+        return self.policy.device
+
+
 def _batch_size(obs: np.ndarray | dict[str, np.ndarray]) -> int:
     if isinstance(obs, dict):
         return len(next(iter(obs.values())))

@@ -15,22 +15,33 @@ arguments. Registered types:
 * ``"random"``, ``"zero"``: hard-coded policies (``"random"`` takes ``rng=``).
 
 Loading never unpickles arbitrary code: SB3 zips keep some entries (policy
-class, spaces, schedules) as pickles, and they are decoded here with an
-allow-list of library classes; anything else (for example a training
-schedule, which is not needed to act) is replaced by a placeholder. Pass
-``allow_unsafe_pickle=True`` to a file loader to fall back on SB3's own loading
-for a file you trust that needs other classes.
+class, spaces, schedules) as pickles, and they are decoded here with the
+exact allow-list of :mod:`imitation.util.safe_pickle`. An entry that needs
+anything else is refused: if the policy needs it (its class, spaces or
+arguments) loading fails with :class:`PolicyLoadError`; if not (for example a
+learning-rate schedule written as a function, as RL Zoo and most published
+experts have), it is replaced by an inert stand-in, a warning says so, and the
+model acts normally but refuses ``learn``. Pass ``allow_unsafe_pickle=True``
+to a file loader to fall back on SB3's own loading for a file you trust.
+
+VecNormalize statistics saved beside a zip (``vec_normalize.pkl``, or the RL
+Zoo's ``vecnormalize.pkl``; on the Hub, ``vec_normalize.pkl`` in the model's
+repository) are loaded the same way, and the file loaders return the policy
+wrapped in :class:`~imitation.policies.base.NormalizedObsPolicy`, so it acts on
+the environment's raw observations as the expert did on normalised ones.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.resources
 import json
 import os
 import pathlib
 import socket
 import urllib.parse
+import warnings
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +50,7 @@ import numpy as np
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common import base_class, callbacks, policies, vec_env
 
-from imitation.policies.base import RandomPolicy, ZeroPolicy
+from imitation.policies.base import NormalizedObsPolicy, RandomPolicy, ZeroPolicy
 from imitation.util import registry, safe_pickle, util
 
 HF_DEFAULT_ORGANIZATION = "HumanCompatibleAI"
@@ -60,20 +71,22 @@ policy_registry: registry.Registry[PolicyLoaderFn] = registry.Registry()
 # --- Safe decoding of the pickled entries in SB3 zip files -------------------
 
 
-class _NotLoaded:
-    """Placeholder for a pickled entry that is not needed to act (e.g. a schedule)."""
+class _InertSchedule:
+    """Stands in for a schedule that was not unpickled: a constant, for acting only.
 
-    def __init__(self, key: str, reason: str) -> None:
-        self.key, self.reason = key, reason
+    SB3 calls the learning-rate schedule once while rebuilding the model (to
+    make the optimiser); acting never uses schedules. Training with this
+    stand-in would be wrong, so models holding one refuse ``learn``.
+    """
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(
-            f"'{self.key}' was not loaded ({self.reason}); load the model with "
-            "allow_unsafe_pickle=True to continue training it.",
-        )
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __call__(self, progress_remaining: float) -> float:
+        return 0.0
 
     def __repr__(self) -> str:
-        return f"<not loaded: {self.key}>"
+        return f"<inert stand-in for the schedule '{self.key}'>"
 
 
 # Entries SB3 needs to rebuild the networks; refusing one of these is an error.
@@ -83,31 +96,66 @@ _REQUIRED_ENTRIES = (
     "action_space",
     "policy_kwargs",
 )
+# Entries SB3 calls as functions of the training progress.
+_SCHEDULE_ENTRIES = (
+    "learning_rate",
+    "lr_schedule",
+    "clip_range",
+    "clip_range_vf",
+    "exploration_schedule",
+)
 
 
-def _safe_custom_objects(data: dict[str, Any], path: pathlib.Path) -> dict[str, Any]:
-    """Decode every pickled top-level entry of SB3 ``data`` without running code."""
+def _safe_custom_objects(
+    data: dict[str, Any], path: pathlib.Path
+) -> tuple[dict[str, Any], list[str]]:
+    """Decode every pickled top-level entry of SB3 ``data`` without running code.
+
+    Returns:
+        The decoded entries (for SB3's ``custom_objects``), and the keys of
+        entries that were refused and replaced: schedules by an inert
+        constant, anything else not needed to act by None.
+    """
     decoded: dict[str, Any] = {}
+    replaced: list[str] = []
     for key, value in data.items():
         if not (isinstance(value, dict) and ":serialized:" in value):
             continue
         try:
             raw = base64.b64decode(value[":serialized:"].encode())
             decoded[key] = safe_pickle.safe_loads(raw)
+            continue
         except safe_pickle.UnsafePickleError as exc:
-            if key in _REQUIRED_ENTRIES:
-                raise PolicyLoadError(
-                    f"{path}: entry '{key}': {exc}. If you trust the file, pass "
-                    "allow_unsafe_pickle=True.",
-                ) from exc
-            decoded[key] = _NotLoaded(key, str(exc))
+            problem = str(exc)
         except Exception as exc:  # corrupt base64 or pickle stream
-            if key in _REQUIRED_ENTRIES:
-                raise PolicyLoadError(
-                    f"{path}: entry '{key}' is corrupt: {exc}"
-                ) from exc
-            decoded[key] = _NotLoaded(key, "it is corrupt")
-    return decoded
+            problem = f"it is corrupt: {exc}"
+        if key in _REQUIRED_ENTRIES:
+            raise PolicyLoadError(
+                f"{path}: entry '{key}': {problem}. If you trust the file, pass "
+                "allow_unsafe_pickle=True (or register the class it needs with "
+                "imitation.util.safe_pickle.register_safe_class).",
+            )
+        decoded[key] = _InertSchedule(key) if key in _SCHEDULE_ENTRIES else None
+        replaced.append(key)
+    return decoded, replaced
+
+
+def _refuse_learning(
+    model: base_class.BaseAlgorithm, path: pathlib.Path, replaced: list[str]
+) -> None:
+    """Make ``model.learn`` raise: entries it needs were not loaded."""
+    message = (
+        f"{path} was loaded for acting only: its entries {replaced} (e.g. "
+        "learning-rate or clip-range schedules, which are code) were not "
+        "unpickled. To continue training from this file, load it with "
+        "allow_unsafe_pickle=True if you trust it."
+    )
+
+    def learn(*args: Any, **kwargs: Any) -> Any:
+        raise PolicyLoadError(message)
+
+    model.__dict__["learn"] = learn
+    warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _resolve_zip_path(path: str | os.PathLike) -> pathlib.Path:
@@ -188,18 +236,71 @@ def load_stable_baselines_model(
     """
     zip_path = _resolve_zip_path(path)
     data = _read_sb3_data(zip_path)
+    replaced: list[str] = []
     if not allow_unsafe_pickle:
-        custom = _safe_custom_objects(data, zip_path)
+        custom, replaced = _safe_custom_objects(data, zip_path)
         kwargs["custom_objects"] = {**custom, **kwargs.get("custom_objects", {})}
     try:
         model = cls.load(zip_path, device=kwargs.pop("device", "cpu"), **kwargs)
-    except (RuntimeError, KeyError) as exc:
+    except Exception as exc:  # corrupt weights, foreign entries, torch errors
         raise PolicyLoadError(
-            f"{zip_path} could not be loaded as {cls.__name__}: {exc}",
+            f"{zip_path} could not be loaded as {cls.__name__} (its weights or "
+            f"entries are corrupt or not of this algorithm): "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
         ) from exc
+    if replaced:
+        _refuse_learning(model, zip_path, replaced)
     if venv is not None:
         _check_spaces(model.policy, venv, str(zip_path))
     return model
+
+
+# Where SB3 (and the Hub) and the RL Zoo keep VecNormalize statistics.
+VEC_NORMALIZE_FILENAMES = ("vec_normalize.pkl", "vecnormalize.pkl")
+
+
+def load_vec_normalize(path: str | os.PathLike) -> vec_env.VecNormalize:
+    """Load VecNormalize statistics saved by SB3's ``VecNormalize.save``.
+
+    Decoded with the allow-list unpickler (``VecNormalize`` and its running
+    statistics are the only extra classes allowed); the result has no
+    environment attached and is meant for :class:`NormalizedObsPolicy`.
+
+    Raises:
+        PolicyLoadError: If the file is corrupt, not VecNormalize statistics,
+            or needs other classes.
+    """
+    try:
+        stats = safe_pickle.safe_loads(
+            pathlib.Path(path).read_bytes(), extra_classes=[vec_env.VecNormalize]
+        )
+    except (safe_pickle.UnsafePickleError, safe_pickle.CorruptFileError) as exc:
+        raise PolicyLoadError(
+            f"{path} is not readable VecNormalize statistics: {exc}"
+        ) from exc
+    if not isinstance(stats, vec_env.VecNormalize):
+        raise PolicyLoadError(
+            f"{path} holds a {type(stats).__name__}, not VecNormalize statistics."
+        )
+    return stats
+
+
+def _with_saved_normalization(
+    policy: policies.BasePolicy, zip_path: pathlib.Path, venv: vec_env.VecEnv
+) -> policies.BasePolicy:
+    """Wrap ``policy`` in the VecNormalize statistics saved beside ``zip_path``."""
+    for name in VEC_NORMALIZE_FILENAMES:
+        stats_path = zip_path.parent / name
+        if stats_path.is_file():
+            stats = load_vec_normalize(stats_path)
+            if stats.observation_space != venv.observation_space:
+                raise ValueError(
+                    f"The VecNormalize statistics in {stats_path} are for "
+                    f"observations {stats.observation_space}, but the environment "
+                    f"has {venv.observation_space}.",
+                )
+            return NormalizedObsPolicy(policy, stats)
+    return policy
 
 
 def _file_loader(cls: type[base_class.BaseAlgorithm]) -> PolicyLoaderFn:
@@ -211,9 +312,12 @@ def _file_loader(cls: type[base_class.BaseAlgorithm]) -> PolicyLoaderFn:
         model = load_stable_baselines_model(
             cls, path, venv, allow_unsafe_pickle=allow_unsafe_pickle
         )
-        return model.policy
+        return _with_saved_normalization(model.policy, _resolve_zip_path(path), venv)
 
-    load.__doc__ = f"Load a {cls.__name__} policy from ``path`` (zip or directory)."
+    load.__doc__ = (
+        f"Load a {cls.__name__} policy from ``path`` (zip or directory); "
+        "VecNormalize statistics saved beside it are applied to observations."
+    )
     return load
 
 
@@ -273,6 +377,13 @@ def _hub_download(repo_id: str, filename: str) -> str:
         ) from exc
 
 
+def _hub_fetch_optional(repo_id: str, filename: str) -> None:
+    """Bring a file the repository may not have into the cache, where reachable."""
+    # Not in this repository, or not reachable: there is nothing to apply.
+    with contextlib.suppress(HubUnavailableError):
+        _hub_download(repo_id, filename)
+
+
 def _hub_loader(cls: type[base_class.BaseAlgorithm], algo: str) -> PolicyLoaderFn:
     def load(
         venv: vec_env.VecEnv,
@@ -282,10 +393,11 @@ def _hub_loader(cls: type[base_class.BaseAlgorithm], algo: str) -> PolicyLoaderF
     ) -> policies.BasePolicy:
         repo_id, filename = hub_repo_and_filename(algo, env_name, organization)
         path = _hub_download(repo_id, filename)
+        _hub_fetch_optional(repo_id, VEC_NORMALIZE_FILENAMES[0])
         model = load_stable_baselines_model(
             cls, path, venv, allow_unsafe_pickle=allow_unsafe_pickle
         )
-        return model.policy
+        return _with_saved_normalization(model.policy, pathlib.Path(path), venv)
 
     load.__doc__ = f"Load a {cls.__name__} policy from the HuggingFace Hub."
     return load

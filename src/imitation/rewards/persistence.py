@@ -19,6 +19,7 @@ import functools
 import importlib
 import inspect
 import json
+import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,8 @@ import gymnasium as gym
 import numpy as np
 import torch as th
 from torch import nn
+
+from imitation.util import networks
 
 FORMAT = "imitation.module/1"
 
@@ -39,29 +42,63 @@ def _qualname(obj: type) -> str:
     return f"{obj.__module__}:{obj.__qualname__}"
 
 
-def _resolve(name: str, *, module_class: bool) -> type:
-    """Find an already-imported class ``module:qualname`` (never importing)."""
-    module_name, _, qualname = name.partition(":")
-    if module_name not in sys.modules:
-        if not module_name.startswith(("imitation.", "torch.nn.")):
-            raise ValueError(
-                f"The saved net uses {name}, whose module is not imported; import "
-                "it before loading (modules named in a file are never imported).",
-            )
+# Classes that saved specs may name, by their exact ``module:qualname``.
+_MODULE_CLASSES: dict[str, type] = {}  # SavableModule subclasses: built from specs
+_ARGUMENT_CLASSES: dict[str, type] = {}  # passed as constructor arguments
+# Library modules that define saved classes; imported (from this fixed list
+# only) when a spec names one of their classes before they were imported.
+_LIBRARY_MODULES = frozenset(
+    {
+        "imitation.rewards.reward_nets.base",
+        "imitation.rewards.reward_nets.architectures",
+        "imitation.rewards.reward_nets.processing",
+        "imitation.algorithms.adversarial.gail",
+        "imitation.algorithms.adversarial.airl",
+    }
+)
+_MAX_DEPTH = 32
+
+
+def register_argument_class(cls: type) -> None:
+    """Allow ``cls`` as a constructor argument of saved modules.
+
+    Reward nets take some classes as arguments (an activation, a
+    normalisation layer); a saved net names them, and loading resolves only
+    registered ones. Activations from ``torch.nn`` and imitation's
+    normalisers are registered already. Register a class only if
+    constructing it (as the net's constructor does) is harmless.
+
+    Raises:
+        TypeError: If ``cls`` is not a class.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_argument_class takes a class, not {cls!r}.")
+    _ARGUMENT_CLASSES[_qualname(cls)] = cls
+
+
+def _resolve(name: Any, *, module_class: bool) -> type:
+    """The registered class called exactly ``name`` (``module:qualname``)."""
+    if not isinstance(name, str):
+        raise ValueError(f"A class name must be a string, not {name!r}.")
+    module_name = name.partition(":")[0]
+    if module_name in _LIBRARY_MODULES and module_name not in sys.modules:
         importlib.import_module(module_name)
-    obj: Any = sys.modules[module_name]
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    if not isinstance(obj, type):
-        raise ValueError(f"{name} is not a class.")
-    if module_class and not issubclass(obj, nn.Module):
-        raise ValueError(f"{name} is not a torch.nn.Module.")
-    if not module_class and not (
-        issubclass(obj, nn.Module)
-        or module_name.startswith(("imitation.", "torch.nn."))
-    ):
-        raise ValueError(f"{name} is not a library class.")
-    return obj
+    registry = _MODULE_CLASSES if module_class else _ARGUMENT_CLASSES
+    cls = registry.get(name)
+    if cls is None:
+        kind = "module" if module_class else "argument"
+        advice = (
+            "import the module that defines it before loading (a SavableModule "
+            "subclass registers itself)"
+            if module_class
+            else "register it with imitation.rewards.persistence."
+            "register_argument_class before loading, if it is safe to construct"
+        )
+        raise ValueError(
+            f"The saved net names the class {name}, which is not a registered "
+            f"{kind} class: {advice}.",
+        )
+    return cls
 
 
 def space_to_dict(space: gym.Space) -> dict[str, Any]:
@@ -88,10 +125,43 @@ def space_to_dict(space: gym.Space) -> dict[str, Any]:
     raise UnsavableModuleError(f"Cannot describe the space {space}.")
 
 
+_SPACE_DTYPES = frozenset(
+    {
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+    }
+)
+
+
 def space_from_dict(data: Mapping[str, Any]) -> gym.Space:
-    """Rebuild a space described by :func:`space_to_dict`."""
+    """Rebuild a space described by :func:`space_to_dict`.
+
+    Raises:
+        ValueError: If ``data`` is not a valid description.
+    """
+    try:
+        return _space_from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"Invalid space description {data!r:.200}: {exc}") from exc
+
+
+def _space_from_dict(data: Mapping[str, Any]) -> gym.Space:
+    if not isinstance(data, Mapping):
+        raise TypeError("a space is described by a mapping")
     kind = data["space"]
     if kind == "Box":
+        if data["dtype"] not in _SPACE_DTYPES:
+            raise ValueError(f"dtype {data['dtype']!r} is not a numeric dtype")
         dtype = np.dtype(data["dtype"])
         return gym.spaces.Box(
             low=np.array(data["low"], dtype=dtype),
@@ -100,16 +170,23 @@ def space_from_dict(data: Mapping[str, Any]) -> gym.Space:
             dtype=dtype,
         )
     if kind == "Discrete":
-        return gym.spaces.Discrete(data["n"], start=data["start"])
+        return gym.spaces.Discrete(_int(data["n"]), start=_int(data["start"]))
     if kind == "MultiDiscrete":
-        return gym.spaces.MultiDiscrete(data["nvec"])
+        return gym.spaces.MultiDiscrete(np.asarray(data["nvec"], dtype=np.int64))
     if kind == "MultiBinary":
-        return gym.spaces.MultiBinary(data["n"])
+        return gym.spaces.MultiBinary(np.asarray(data["n"], dtype=np.int64).tolist())
     if kind == "Dict":
-        return gym.spaces.Dict(
-            {k: space_from_dict(v) for k, v in data["spaces"].items()}
-        )
-    raise ValueError(f"Unknown space kind {kind!r}.")
+        spaces = data["spaces"]
+        if not isinstance(spaces, Mapping):
+            raise TypeError("a Dict space's 'spaces' must be a mapping")
+        return gym.spaces.Dict({str(k): _space_from_dict(v) for k, v in spaces.items()})
+    raise ValueError(f"unknown space kind {kind!r}")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
 
 
 def _encode(value: Any, where: str) -> Any:
@@ -124,6 +201,12 @@ def _encode(value: Any, where: str) -> Any:
     if isinstance(value, gym.Space):
         return {"gym_space": space_to_dict(value)}
     if isinstance(value, type):
+        if _ARGUMENT_CLASSES.get(_qualname(value)) is not value:
+            raise UnsavableModuleError(
+                f"Cannot save {where}={value!r}: loading would refuse this class. "
+                "If constructing it is harmless, register it with imitation."
+                "rewards.persistence.register_argument_class first.",
+            )
         return {"class": _qualname(value)}
     if isinstance(value, nn.Module) and hasattr(value, "_init_args"):
         return {"module": describe(value)}
@@ -135,20 +218,25 @@ def _encode(value: Any, where: str) -> Any:
     )
 
 
-def _decode(value: Any) -> Any:
-    if not isinstance(value, dict):
+def _decode(value: Any, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"The saved description is nested deeper than {_MAX_DEPTH}.")
+    if value is None or isinstance(value, bool | int | float | str):
         return value
-    if "list" in value:
-        return [_decode(v) for v in value["list"]]
-    if "dict" in value:
-        return {k: _decode(v) for k, v in value["dict"].items()}
-    if "gym_space" in value:
-        return space_from_dict(value["gym_space"])
-    if "class" in value:
-        return _resolve(value["class"], module_class=False)
-    if "module" in value:
-        return construct(value["module"])
-    raise ValueError(f"Unknown encoded value {value!r}.")
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ValueError(f"Unknown encoded value {value!r:.200}.")
+    ((kind, inner),) = value.items()
+    if kind == "list" and isinstance(inner, list):
+        return [_decode(v, depth + 1) for v in inner]
+    if kind == "dict" and isinstance(inner, dict):
+        return {k: _decode(v, depth + 1) for k, v in inner.items()}
+    if kind == "gym_space":
+        return space_from_dict(inner)
+    if kind == "class":
+        return _resolve(inner, module_class=False)
+    if kind == "module":
+        return _construct(inner, depth + 1)
+    raise ValueError(f"Unknown encoded value {value!r:.200}.")
 
 
 def describe(module: nn.Module) -> dict[str, Any]:
@@ -165,10 +253,28 @@ def describe(module: nn.Module) -> dict[str, Any]:
 
 
 def construct(spec: Mapping[str, Any]) -> nn.Module:
-    """Instantiate the module described by :func:`describe` (fresh weights)."""
+    """Instantiate the module described by :func:`describe` (fresh weights).
+
+    Raises:
+        ValueError: If the description names an unregistered class, or its
+            arguments do not fit the class.
+    """
+    return _construct(spec, 0)
+
+
+def _construct(spec: Any, depth: int) -> nn.Module:
+    if not isinstance(spec, Mapping) or set(spec) != {"class", "kwargs"}:
+        raise ValueError(f"Invalid module description {spec!r:.200}.")
     cls = _resolve(spec["class"], module_class=True)
-    kwargs = {k: _decode(v) for k, v in spec["kwargs"].items()}
-    return cls(**kwargs)
+    if not isinstance(spec["kwargs"], Mapping):
+        raise ValueError(f"Invalid arguments for {spec['class']}.")
+    kwargs = {k: _decode(v, depth + 1) for k, v in spec["kwargs"].items()}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The saved arguments do not fit {spec['class']}: {exc}"
+        ) from exc
 
 
 def rebuild_module(spec_json: str, state_dict: Mapping[str, th.Tensor]) -> nn.Module:
@@ -177,15 +283,33 @@ def rebuild_module(spec_json: str, state_dict: Mapping[str, th.Tensor]) -> nn.Mo
     Raises:
         ValueError: If the description is not a saved imitation module.
     """
-    spec = json.loads(spec_json)
-    if spec.get("format") != FORMAT:
+    try:
+        spec = json.loads(spec_json)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError("Not a saved imitation module (invalid JSON).") from exc
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
         raise ValueError("Not a saved imitation module (unknown format).")
     module = construct(spec["module"])
     module.load_state_dict(state_dict)
     device = next((t.device for t in state_dict.values()), th.device("cpu"))
     module.to(device)
-    module.train(spec["training"])
+    module.train(bool(spec.get("training", False)))
     return module
+
+
+def load(path: str | os.PathLike, map_location: Any = None) -> nn.Module:
+    """Load a module saved with ``th.save(module, path)``, running no code from it.
+
+    ``torch.load(..., weights_only=True)`` with :func:`rebuild_module`
+    allowed for this call only.
+
+    Raises:
+        pickle.UnpicklingError: If the file holds anything else than a saved
+            module (torch's weights-only loader refuses it).
+        ValueError: If the description names unregistered classes or is invalid.
+    """
+    with th.serialization.safe_globals([rebuild_module]):
+        return th.load(path, map_location=map_location, weights_only=True)
 
 
 class SavableModule:
@@ -198,6 +322,7 @@ class SavableModule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _MODULE_CLASSES[_qualname(cls)] = cls
         if "__init__" not in cls.__dict__:
             return
         init = cls.__dict__["__init__"]
@@ -226,4 +351,10 @@ class SavableModule:
         return (rebuild_module, (json.dumps(spec), self.state_dict()))
 
 
-th.serialization.add_safe_globals([rebuild_module])
+_DEFAULT_ARGUMENT_CLASSES: tuple[type, ...] = (
+    *networks.ACTIVATION_CLASSES,
+    networks.RunningNorm,
+    networks.EMANorm,
+)
+for _cls in _DEFAULT_ARGUMENT_CLASSES:
+    register_argument_class(_cls)

@@ -11,8 +11,9 @@ Registered reward types:
   keyword, default 0).
 * ``"zero"``: zero reward (``reward_path`` is ignored).
 
-Files are read with ``torch.load(..., weights_only=True)``: no arbitrary code
-runs (see :mod:`imitation.rewards.persistence`).
+Files are read with ``torch.load(..., weights_only=True)``, allowing only
+imitation's module rebuilder for that call: no code from the file runs (see
+:mod:`imitation.rewards.persistence`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.vec_env import VecEnv
 
-from imitation.rewards import reward_nets
+from imitation.rewards import persistence, reward_nets
 from imitation.rewards.reward_function import RewardFn
 from imitation.util import registry
 
@@ -55,14 +56,20 @@ def load_reward_net(
     if not os.path.exists(path):
         raise FileNotFoundError(f"No saved reward net at {path}.")
     try:
-        net = th.load(path, map_location=device, weights_only=True)
+        net = persistence.load(path, map_location=device)
     except pickle.UnpicklingError as exc:
         raise RewardLoadError(
             f"{path} is not a reward net saved by imitation, or loading it would "
-            f"run arbitrary code (refused): {exc}",
+            f"run code from the file (refused): {str(exc).splitlines()[0]}",
         ) from exc
-    except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except ValueError as exc:
         raise RewardLoadError(f"{path} is not a valid saved reward net: {exc}") from exc
+    except (RuntimeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise RewardLoadError(
+            f"{path} is truncated or corrupt, not a complete saved reward net "
+            f"({type(exc).__name__}: {exc}). Save the net again with "
+            "th.save(net, path).",
+        ) from exc
     if not isinstance(net, reward_nets.RewardNet):
         raise RewardLoadError(f"{path} holds a {type(net).__name__}, not a RewardNet.")
     return net  # type: ignore[return-value]

@@ -66,6 +66,31 @@ def evaluating(m: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
     return training_mode(m, False)
 
 
+ACTIVATION_CLASSES: tuple[type[nn.Module], ...] = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.CELU,
+    nn.SELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Softplus,
+    nn.Softsign,
+    nn.Hardtanh,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.LogSigmoid,
+    nn.Tanhshrink,
+    nn.Identity,
+)
+"""Activation layers that saved policies and reward nets may name (safe to build)."""
+
+
 class SqueezeLayer(nn.Module):
     """Remove a trailing dimension of size 1: ``(..., 1)`` to ``(...)``."""
 

@@ -1,115 +1,467 @@
-"""Unpickling restricted to library classes, so loading a file never runs its code.
+"""Unpickling restricted to an exact allow-list, so loading a file never runs its code.
 
-A pickle can name any importable callable and have it called on load. The
-:class:`AllowListUnpickler` resolves only classes from an allow-list of
-modules (Stable-Baselines3, imitation, torch layers and optimisers, Gymnasium
-spaces, numpy generators) plus a few named functions that rebuild tensors and
-arrays, and raises :class:`UnsafePickleError` for anything else.
-:func:`safe_torch_load` applies it to ``torch.load``.
+A pickle names globals as ``(module, qualified name)`` pairs and may call any
+of them with arguments of its choosing. :class:`AllowListUnpickler` resolves
+only pairs that appear *exactly* in its allow-list, and returns the object
+recorded there (so nothing named in a file is imported, and no attribute is
+walked from one object to another). It further splits the allow-list in two:
+
+* *callables* (e.g. numpy's array rebuilder, ``collections.OrderedDict``) may
+  be called by the pickle (the ``REDUCE`` opcode);
+* *classes* (e.g. policies, spaces, activations) may only be referenced, or
+  have instances restored (``NEWOBJ`` then ``BUILD``). The pickle cannot call
+  their constructors with arguments of its choosing.
+
+``BUILD`` (restoring an object's state) is refused unless the object is an
+instance of an allow-listed class, so a file cannot set attributes on a class
+or a module. Everything else raises :class:`UnsafePickleError`.
+
+The default allow-list covers what Stable-Baselines3 zips, imitation's saved
+policies and DAgger checkpoints hold. Add your own classes (e.g. a custom
+policy) with :func:`register_safe_class`. See ``docs/security.md`` for the
+threat model.
 """
 
 from __future__ import annotations
 
+import builtins
+import collections
+import copyreg
+import dataclasses
+import importlib
 import io
 import os
 import pickle
 import types
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, BinaryIO
 
 import torch as th
 
-SAFE_MODULE_PREFIXES: tuple[str, ...] = (
-    "stable_baselines3.",
-    "imitation.",
-    "torch.nn.",
-    "torch.optim.",
-    "torch.distributions.",
-    "torch.storage",
-    "gymnasium.spaces.",
-    "numpy.dtypes",
-    "numpy.random.",
-    "collections",
-    "builtins",
-    "__builtin__",
-)
-"""Modules whose *classes* may be resolved when unpickling."""
-
-SAFE_GLOBALS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("torch", "Size"),
-        ("torch", "device"),
-        ("torch", "dtype"),
-        ("torch._utils", "_rebuild_tensor"),
-        ("torch._utils", "_rebuild_tensor_v2"),
-        ("torch._utils", "_rebuild_parameter"),
-        ("torch._utils", "_rebuild_parameter_with_state"),
-        ("copyreg", "_reconstructor"),
-        ("_codecs", "encode"),
-        ("numpy", "dtype"),
-        ("numpy", "ndarray"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy._core.numeric", "_frombuffer"),
-        ("numpy.core.numeric", "_frombuffer"),
-        ("numpy.random._pickle", "__generator_ctor"),
-        ("numpy.random._pickle", "__bit_generator_ctor"),
-        ("numpy.random._pickle", "__randomstate_ctor"),
-        ("stable_baselines3.common.policies", "BasePolicy._dummy_schedule"),
-    }
-    | {
-        ("torch", f"{kind}Storage")
-        for kind in ("Float", "Double", "Long", "Int", "Bool", "Byte", "Half")
-    },
-)
-"""Individual globals (including a few functions) that may be resolved."""
+__all__ = [
+    "AllowListUnpickler",
+    "CorruptFileError",
+    "UnsafePickleError",
+    "allowed_names",
+    "register_safe_class",
+    "safe_loads",
+    "safe_torch_load",
+]
 
 
 class UnsafePickleError(pickle.UnpicklingError):
-    """A pickle referenced a global outside the allow-list."""
+    """A pickle referenced a global, or asked for a call, outside the allow-list."""
 
 
-class AllowListUnpickler(pickle.Unpickler):
-    """``pickle.Unpickler`` that only resolves allow-listed globals.
+class CorruptFileError(ValueError):
+    """A file is truncated or corrupt (not a readable pickle or torch file)."""
 
-    Allowed are the exact globals in :data:`SAFE_GLOBALS`, and classes (never
-    functions) from the modules in :data:`SAFE_MODULE_PREFIXES`. A module is
-    imported only after its name passed the check.
+
+@dataclasses.dataclass(frozen=True)
+class _Allowed:
+    obj: Any
+    callable: bool
+
+
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    """``_codecs.encode`` as pickles use it for bytes: only the latin-1 codec."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise UnsafePickleError(f"refusing to decode bytes with codec {encoding!r}")
+    return text.encode("latin1")
+
+
+def _plain_reconstructor(cls: type, base: type, state: Any) -> Any:
+    """``copyreg._reconstructor`` for plain objects of allow-listed classes."""
+    if base is not object or state is not None:
+        raise UnsafePickleError(
+            f"refusing to rebuild {cls!r} from base {base!r}: only plain objects "
+            "can be rebuilt this way",
+        )
+    return copyreg._reconstructor(cls, base, state)  # type: ignore[attr-defined]
+
+
+def _no_hooks(rebuild: Callable[..., th.Tensor], hooks_at: int) -> Callable:
+    """Wrap a torch tensor rebuilder so that the file cannot attach hooks."""
+
+    def rebuild_without_hooks(*args: Any) -> th.Tensor:
+        if len(args) > hooks_at and args[hooks_at]:
+            raise UnsafePickleError("refusing a saved tensor with backward hooks")
+        return rebuild(*args)
+
+    return rebuild_without_hooks
+
+
+def _table(
+    module: str, names: Iterable[str], *, callable: bool
+) -> dict[tuple[str, str], _Allowed]:
+    mod = importlib.import_module(module)
+    return {(module, n): _Allowed(getattr(mod, n), callable) for n in names}
+
+
+def _classes(*classes: type) -> dict[tuple[str, str], _Allowed]:
+    return {(c.__module__, c.__qualname__): _Allowed(c, False) for c in classes}
+
+
+def _default_allow_list() -> dict[tuple[str, str], _Allowed]:
+    import gymnasium as gym
+    import numpy as np
+    import torch._utils as th_utils
+    from stable_baselines3.common import (
+        buffers,
+        policies,
+        running_mean_std,
+        torch_layers,
+        type_aliases,
+        utils,
+    )
+    from stable_baselines3.dqn import policies as dqn_policies
+    from stable_baselines3.sac import policies as sac_policies
+    from stable_baselines3.td3 import policies as td3_policies
+
+    from imitation.algorithms import dagger
+    from imitation.policies import base as policies_base
+    from imitation.util import networks
+
+    allowed: dict[tuple[str, str], _Allowed] = {}
+    # Callables the pickle may call. Builtin containers and numbers.
+    for fn in (collections.OrderedDict, collections.deque):
+        allowed[(fn.__module__, fn.__qualname__)] = _Allowed(fn, True)
+    for name in ("set", "frozenset", "bytearray", "complex", "slice"):
+        allowed[("builtins", name)] = _Allowed(getattr(builtins, name), True)
+        allowed[("__builtin__", name)] = allowed[("builtins", name)]
+    allowed[("builtins", "object")] = _Allowed(object, False)
+    allowed[("copyreg", "_reconstructor")] = _Allowed(_plain_reconstructor, True)
+    allowed[("_codecs", "encode")] = _Allowed(_latin1_encode, True)
+    # numpy arrays, dtypes and random generators (numpy 2 module names, and
+    # the numpy 1 names found in older files).
+    from numpy._core import multiarray, numeric
+    from numpy.random import _pickle as np_pickle
+    from numpy.random import bit_generator
+
+    for prefix in ("numpy._core", "numpy.core"):
+        allowed[(f"{prefix}.multiarray", "_reconstruct")] = _Allowed(
+            multiarray._reconstruct, True
+        )
+        allowed[(f"{prefix}.multiarray", "scalar")] = _Allowed(multiarray.scalar, True)
+        allowed[(f"{prefix}.numeric", "_frombuffer")] = _Allowed(
+            numeric._frombuffer,  # type: ignore[attr-defined]
+            True,
+        )
+    allowed[("numpy", "dtype")] = _Allowed(np.dtype, True)
+    allowed[("numpy", "ndarray")] = _Allowed(np.ndarray, False)
+    for name in ("__generator_ctor", "__bit_generator_ctor", "__randomstate_ctor"):
+        allowed[("numpy.random._pickle", name)] = _Allowed(
+            getattr(np_pickle, name), True
+        )
+    seed_sequence_rebuilder = "__pyx_unpickle_SeedSequence"
+    allowed[("numpy.random.bit_generator", seed_sequence_rebuilder)] = _Allowed(
+        getattr(bit_generator, seed_sequence_rebuilder), True
+    )
+    allowed.update(
+        _classes(
+            np.random.Generator,
+            np.random.RandomState,
+            np.random.SeedSequence,
+            np.random.PCG64,
+            np.random.PCG64DXSM,
+            np.random.MT19937,
+            np.random.Philox,
+            np.random.SFC64,
+        )
+    )
+    allowed.update(
+        _table(
+            "numpy.dtypes",
+            [n for n in dir(np.dtypes) if n.endswith("DType")],
+            callable=False,
+        )
+    )
+    # torch tensors, sizes, devices and dtypes.
+    allowed[("torch._utils", "_rebuild_tensor")] = _Allowed(
+        th_utils._rebuild_tensor, True
+    )
+    allowed[("torch._utils", "_rebuild_tensor_v2")] = _Allowed(
+        _no_hooks(th_utils._rebuild_tensor_v2, 5), True
+    )
+    allowed[("torch._utils", "_rebuild_parameter")] = _Allowed(
+        _no_hooks(th_utils._rebuild_parameter, 2), True
+    )
+    allowed[("torch._utils", "_rebuild_parameter_with_state")] = _Allowed(
+        _no_hooks(th_utils._rebuild_parameter_with_state, 2), True
+    )
+    allowed[("torch", "Size")] = _Allowed(th.Size, True)
+    allowed[("torch", "device")] = _Allowed(th.device, True)
+    for name in dir(th):
+        if isinstance(getattr(th, name, None), th.dtype):
+            allowed[("torch", name)] = _Allowed(getattr(th, name), False)
+    for kind in ("Float", "Double", "Half", "BFloat16", "Long", "Int", "Short"):
+        allowed[("torch", f"{kind}Storage")] = _Allowed(
+            getattr(th, f"{kind}Storage"), False
+        )
+    for kind in ("Char", "Byte", "Bool"):
+        allowed[("torch", f"{kind}Storage")] = _Allowed(
+            getattr(th, f"{kind}Storage"), False
+        )
+    # Classes that may be referenced and have instances restored.
+    allowed.update(
+        _classes(
+            # Spaces.
+            gym.spaces.Box,
+            gym.spaces.Discrete,
+            gym.spaces.MultiDiscrete,
+            gym.spaces.MultiBinary,
+            gym.spaces.Dict,
+            gym.spaces.Tuple,
+            # Activations, layers and optimisers named in policy arguments.
+            *networks.ACTIVATION_CLASSES,
+            th.nn.Flatten,
+            th.nn.parameter.Parameter,
+            th.optim.Adam,
+            th.optim.AdamW,
+            th.optim.SGD,
+            th.optim.RMSprop,
+            th.optim.Adagrad,
+            th.optim.Adadelta,
+            th.optim.Adamax,
+            th.optim.NAdam,
+            th.optim.RAdam,
+            # Stable-Baselines3 policies, extractors, buffers and schedules.
+            policies.ActorCriticPolicy,
+            policies.ActorCriticCnnPolicy,
+            policies.MultiInputActorCriticPolicy,
+            dqn_policies.DQNPolicy,
+            dqn_policies.CnnPolicy,
+            dqn_policies.MultiInputPolicy,
+            sac_policies.SACPolicy,
+            sac_policies.CnnPolicy,
+            sac_policies.MultiInputPolicy,
+            td3_policies.TD3Policy,
+            td3_policies.CnnPolicy,
+            td3_policies.MultiInputPolicy,
+            torch_layers.FlattenExtractor,
+            torch_layers.NatureCNN,
+            torch_layers.CombinedExtractor,
+            buffers.RolloutBuffer,
+            buffers.DictRolloutBuffer,
+            buffers.ReplayBuffer,
+            buffers.DictReplayBuffer,
+            utils.ConstantSchedule,
+            utils.FloatSchedule,
+            utils.LinearSchedule,
+            type_aliases.TrainFrequencyUnit,
+            running_mean_std.RunningMeanStd,
+            # imitation's policies, normalisers and DAgger schedules.
+            policies_base.FeedForward32Policy,
+            policies_base.SAC1024Policy,
+            policies_base.NormalizeFeaturesExtractor,
+            networks.RunningNorm,
+            networks.EMANorm,
+            dagger.LinearBetaSchedule,
+            dagger.ExponentialBetaSchedule,
+        )
+    )
+    # Enums and named tuples are rebuilt by calling the class with its value.
+    allowed.update(
+        {
+            k: _Allowed(v.obj, True)
+            for k, v in _classes(
+                type_aliases.TrainFrequencyUnit, type_aliases.TrainFreq
+            ).items()
+        }
+    )
+    allowed[("stable_baselines3.common.policies", "BasePolicy._dummy_schedule")] = (
+        _Allowed(policies.BasePolicy._dummy_schedule, False)
+    )
+    return allowed
+
+
+_DEFAULT: dict[tuple[str, str], _Allowed] = {}
+_REGISTERED: dict[tuple[str, str], _Allowed] = {}
+
+
+def _allow_list() -> dict[tuple[str, str], _Allowed]:
+    if not _DEFAULT:
+        _DEFAULT.update(_default_allow_list())
+    return {**_DEFAULT, **_REGISTERED}
+
+
+def register_safe_class(cls: type) -> None:
+    """Let :class:`AllowListUnpickler` load ``cls`` (e.g. your own policy class).
+
+    The class becomes loadable by its exact ``(cls.__module__, cls.__qualname__)``
+    name: files may reference it and restore its instances (``__new__`` then
+    ``__setstate__`` or a ``__dict__`` update), but never call it with
+    arguments of their choosing. Only register classes whose state restoration
+    is harmless.
+
+    Raises:
+        TypeError: If ``cls`` is not a class.
     """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_safe_class takes a class, not {cls!r}.")
+    _REGISTERED[(cls.__module__, cls.__qualname__)] = _Allowed(cls, False)
+
+
+# The pure-Python unpickler, whose opcode handlers can be overridden one by one.
+_PyUnpickler: Any = pickle._Unpickler  # type: ignore[attr-defined]
+
+
+class AllowListUnpickler(_PyUnpickler):
+    """``pickle`` unpickler that resolves and calls only allow-listed globals.
+
+    Args:
+        file: Binary file to read the pickle from.
+        extra_classes: Further classes allowed for this unpickler only (as
+            with :func:`register_safe_class`).
+        kwargs: Passed to ``pickle.Unpickler`` (e.g. ``encoding``).
+    """
+
+    dispatch = dict(_PyUnpickler.dispatch)
+
+    def __init__(
+        self,
+        file: BinaryIO,
+        *,
+        extra_classes: Iterable[type] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(file, **kwargs)
+        self._allowed = {**_allow_list(), **_classes(*extra_classes)}
+        self._class_ids = {id(a.obj) for a in self._allowed.values()}
+        self._callable_ids = {id(a.obj) for a in self._allowed.values() if a.callable}
 
     def find_class(self, module: str, name: str) -> Any:
-        """Resolve ``module.name`` if allowed; raise ``UnsafePickleError`` otherwise."""
-        if (module, name) in SAFE_GLOBALS or (
-            # numpy's generators restore their state through Cython helpers.
-            module.startswith("numpy.random.") and name.startswith("__pyx_unpickle_")
-        ):
-            return super().find_class(module, name)
-        if module.startswith(SAFE_MODULE_PREFIXES):
-            obj = super().find_class(module, name)
-            if isinstance(obj, type):
-                return obj
-        raise UnsafePickleError(
-            f"refusing to load {module}.{name}: only library classes may be "
-            "unpickled, and loading this could run arbitrary code",
-        )
+        """Return the allow-listed object for exactly ``(module, name)``.
+
+        Raises:
+            UnsafePickleError: If the pair is not on the allow-list.
+        """
+        entry = self._allowed.get((module, name))
+        if entry is None or not isinstance(module, str) or not isinstance(name, str):
+            raise UnsafePickleError(
+                f"refusing to load {module}.{name}: it is not on the allow-list of "
+                "classes that are safe to unpickle, and loading it could run "
+                "code from the file",
+            )
+        return entry.obj
+
+    def _refuse_call(self, func: Any) -> None:
+        if id(func) not in self._callable_ids:
+            raise UnsafePickleError(
+                f"refusing to call {_describe(func)} while unpickling: only a few "
+                "rebuilding functions may be called by a file",
+            )
+
+    def _load_reduce(self) -> None:
+        self._refuse_call(self.stack[-2])
+        _PyUnpickler.load_reduce(self)
+
+    def _load_newobj(self) -> None:
+        self._check_class(self.stack[-2])
+        _PyUnpickler.load_newobj(self)
+
+    def _load_newobj_ex(self) -> None:
+        self._check_class(self.stack[-3])
+        _PyUnpickler.load_newobj_ex(self)
+
+    def _load_build(self) -> None:
+        target = self.stack[-2]
+        if id(type(target)) not in self._class_ids or isinstance(target, type):
+            raise UnsafePickleError(
+                f"refusing to set the state of {_describe(target)}: only instances "
+                "of allow-listed classes may be restored",
+            )
+        _PyUnpickler.load_build(self)
+
+    def _instantiate(self, klass: Any, args: list) -> None:
+        self._refuse_call(klass)
+        super()._instantiate(klass, args)
+
+    def _check_class(self, cls: Any) -> None:
+        if not isinstance(cls, type) or id(cls) not in self._class_ids:
+            raise UnsafePickleError(
+                f"refusing to create an instance of {_describe(cls)}",
+            )
+
+    dispatch[pickle.REDUCE[0]] = _load_reduce
+    dispatch[pickle.NEWOBJ[0]] = _load_newobj
+    dispatch[pickle.NEWOBJ_EX[0]] = _load_newobj_ex
+    dispatch[pickle.BUILD[0]] = _load_build
 
 
-def safe_loads(data: bytes) -> Any:
-    """Unpickle ``data`` with :class:`AllowListUnpickler`."""
-    return AllowListUnpickler(io.BytesIO(data)).load()
+def _describe(obj: Any) -> str:
+    if isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType):
+        return f"{getattr(obj, '__module__', '?')}.{obj.__qualname__}"
+    return f"an object of type {type(obj).__qualname__}"
 
 
-_pickle_shim = types.ModuleType("imitation_safe_pickle")
-_pickle_shim.Unpickler = AllowListUnpickler  # type: ignore[attr-defined]
-_pickle_shim.load = lambda f, **kw: AllowListUnpickler(f, **kw).load()  # type: ignore[attr-defined]
-_pickle_shim.__name__ = "pickle"
+def safe_loads(data: bytes, *, extra_classes: Iterable[type] = ()) -> Any:
+    """Unpickle ``data`` with :class:`AllowListUnpickler`.
+
+    Raises:
+        UnsafePickleError: If the data needs anything outside the allow-list.
+        CorruptFileError: If the data is not a readable pickle.
+    """
+    unpickler = AllowListUnpickler(io.BytesIO(data), extra_classes=extra_classes)
+    try:
+        return unpickler.load()
+    except UnsafePickleError:
+        raise
+    except Exception as exc:  # a malformed stream fails in many ways
+        raise CorruptFileError(
+            f"not a readable pickle ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
-def safe_torch_load(path: str | os.PathLike | io.BytesIO, **kwargs: Any) -> Any:
+def _shim(extra_classes: Iterable[type]) -> types.ModuleType:
+    """A stand-in for the ``pickle`` module that ``torch.load`` can use."""
+    extra = tuple(extra_classes)
+
+    class Unpickler(AllowListUnpickler):
+        def __init__(self, file: BinaryIO, **kwargs: Any) -> None:
+            super().__init__(file, extra_classes=extra, **kwargs)
+
+    shim = types.ModuleType("pickle")
+    shim.Unpickler = Unpickler  # type: ignore[attr-defined]
+    shim.load = lambda f, **kw: Unpickler(f, **kw).load()  # type: ignore[attr-defined]
+    return shim
+
+
+def safe_torch_load(
+    path: str | os.PathLike | BinaryIO,
+    *,
+    extra_classes: Iterable[type] = (),
+    **kwargs: Any,
+) -> Any:
     """``torch.load`` through :class:`AllowListUnpickler`.
 
-    Tensors, state dicts, Stable-Baselines3 and imitation objects load;
-    anything else raises :class:`UnsafePickleError`.
+    Tensors, state dicts, and the Stable-Baselines3 and imitation objects on
+    the allow-list load; anything else raises :class:`UnsafePickleError`.
+
+    Args:
+        path: The file (or a binary file object).
+        extra_classes: Further classes allowed for this load only.
+        kwargs: Passed to ``torch.load`` (e.g. ``map_location``).
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        UnsafePickleError: If the file needs anything outside the allow-list.
+        CorruptFileError: If the file is truncated or corrupt.
     """
-    return th.load(path, weights_only=False, pickle_module=_pickle_shim, **kwargs)
+    where = path if isinstance(path, str | os.PathLike) else "the file"
+    shim = _shim(extra_classes)
+    _allow_list()  # build it outside the try: a failure here is not the file's
+    try:
+        return th.load(path, weights_only=False, pickle_module=shim, **kwargs)
+    except (UnsafePickleError, FileNotFoundError, IsADirectoryError):
+        raise
+    except Exception as exc:  # truncated zips and pickles fail in many ways
+        raise CorruptFileError(
+            f"{where} is truncated or corrupt and cannot be loaded "
+            f"({type(exc).__name__}: {exc}). Save it again.",
+        ) from exc
+
+
+def allowed_names() -> Mapping[tuple[str, str], bool]:
+    """The allow-list: ``(module, qualified name)`` to whether it may be called."""
+    return {k: v.callable for k, v in _allow_list().items()}

@@ -8,8 +8,9 @@ discrete spaces, image scaling) and evaluate without gradients.
 normalisation (:class:`NormalizedRewardNet`).
 
 Every net here can be saved with ``th.save(net, path)`` and loaded with
-``th.load(path)`` (``weights_only=True`` works; see
-:mod:`imitation.rewards.persistence`) or ``imitation.rewards.serialize.load_reward``.
+``imitation.rewards.serialize.load_reward_net(path)`` (no code from the file
+runs; see :mod:`imitation.rewards.persistence`) or
+``imitation.rewards.serialize.load_reward``.
 """
 
 from imitation.rewards.reward_nets.architectures import (
