@@ -15,7 +15,7 @@ import torch as th
 from imitation.algorithms import bc, dagger
 from imitation.data import rollout, serialize
 from imitation.policies.serialize import load_policy
-from imitation.util import logger
+from imitation.util import logger, safe_pickle
 from imitation.util.util import make_vec_env
 
 
@@ -180,6 +180,42 @@ def test_partial_write_left_by_a_kill_is_ignored(cartpole, expert, tmp_path, rng
     assert len(restored._all_demos) == len(complete)
 
 
+@pytest.mark.parametrize("cut", [0.05, 0.5, 0.95])
+def test_truncated_checkpoint(cartpole, tmp_path, rng, cut):
+    trainer = dagger.DAggerTrainer(
+        venv=cartpole, scratch_dir=tmp_path, rng=rng, bc_trainer=_bc(cartpole, rng)
+    )
+    checkpoint, policy_path = trainer.save_trainer()
+    for path in (checkpoint, tmp_path / "checkpoint-latest.pt", policy_path):
+        data = path.read_bytes()
+        path.write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(safe_pickle.CorruptFileError, match="truncated or corrupt"):
+        dagger.reconstruct_trainer(tmp_path, cartpole)
+    with pytest.raises(safe_pickle.CorruptFileError, match="truncated or corrupt"):
+        bc.reconstruct_policy(str(policy_path))
+
+
+def test_corrupt_checkpoint_contents(cartpole, tmp_path, rng):
+    trainer = dagger.DAggerTrainer(
+        venv=cartpole, scratch_dir=tmp_path, rng=rng, bc_trainer=_bc(cartpole, rng)
+    )
+    trainer.save_trainer()
+    path = tmp_path / "checkpoint-latest.pt"
+    state = safe_pickle.safe_torch_load(path)
+    del state["optimizer_state"]
+    th.save(state, path)
+    with pytest.raises(ValueError, match="corrupt DAgger checkpoint.*optimizer_state"):
+        dagger.reconstruct_trainer(tmp_path, cartpole)
+    state["optimizer_state"] = {}
+    state["policy"] = {"policy_class": state["policy"]["policy_class"], "data": {}}
+    th.save(state, path)
+    with pytest.raises(ValueError, match="policy cannot be rebuilt"):
+        dagger.reconstruct_trainer(tmp_path, cartpole)
+    th.save([1, 2, 3], path)
+    with pytest.raises(ValueError, match="not a DAgger checkpoint"):
+        dagger.reconstruct_trainer(tmp_path, cartpole)
+
+
 def test_reconstruct_without_checkpoint(cartpole, tmp_path):
     with pytest.raises(FileNotFoundError, match="checkpoint"):
         dagger.reconstruct_trainer(tmp_path, cartpole)
@@ -192,7 +228,7 @@ KILL_SCRIPT = textwrap.dedent(
     import torch as th
     from imitation.algorithms import bc, dagger
     from imitation.policies.serialize import load_policy
-    from imitation.util import logger
+    from imitation.util import logger, safe_pickle
     from imitation.util.util import make_vec_env
 
     th.set_num_threads(1)

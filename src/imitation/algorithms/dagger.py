@@ -376,6 +376,11 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
         return checkpoint, policy_path
 
 
+_CHECKPOINT_KEYS = frozenset(
+    {"round_num", "beta_schedule", "policy", "optimizer_class", "optimizer_state", "bc"}
+)
+
+
 def reconstruct_trainer(
     scratch_dir: types.AnyPath,
     venv: vec_env.VecEnv,
@@ -401,7 +406,10 @@ def reconstruct_trainer(
 
     Raises:
         FileNotFoundError: If there is no checkpoint in ``scratch_dir``.
-        ValueError: If the checkpoint is not a DAgger checkpoint.
+        ValueError: If the checkpoint is not a DAgger checkpoint, or is
+            truncated or corrupt (``safe_pickle.CorruptFileError``).
+        imitation.util.safe_pickle.UnsafePickleError: If the checkpoint names
+            classes outside the allow-list.
     """
     scratch = util.parse_path(scratch_dir)
     path = scratch / "checkpoint-latest.pt"
@@ -417,7 +425,19 @@ def reconstruct_trainer(
         or state.get("format") != "imitation.dagger.checkpoint/1"
     ):
         raise ValueError(f"{path} is not a DAgger checkpoint.")
-    policy = bc.policy_from_dict(state["policy"], device)
+    missing = sorted(_CHECKPOINT_KEYS - set(state))
+    if missing:
+        raise ValueError(
+            f"{path} is a corrupt DAgger checkpoint: it lacks {missing}. Resume "
+            "from an intact scratch directory, or start a new run.",
+        )
+    try:
+        policy = bc.policy_from_dict(state["policy"], device)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(
+            f"{path} is a corrupt DAgger checkpoint: its policy cannot be rebuilt "
+            f"({type(exc).__name__}: {exc}).",
+        ) from exc
     bc_trainer = bc.BC(
         observation_space=venv.observation_space,
         action_space=venv.action_space,
