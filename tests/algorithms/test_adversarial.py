@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
@@ -292,3 +293,32 @@ def test_batched_rollout_rewards_match_per_step_rewards(cartpole_expert_trajecto
     venv_train = trainer.venv_train
     venv_train.reset()  # outside train_gen, the env's rewards are real again
     assert venv_train.step(np.zeros(2, dtype=int))[1].any()
+
+
+@pytest.mark.parametrize("cls", [GAIL, AIRL])
+def test_plain_env_and_bad_arguments_are_explained(
+    cls, cartpole, cartpole_expert_trajectories
+):
+    learner = PPO("MlpPolicy", cartpole, n_steps=128, batch_size=128, device="cpu")
+    kwargs = dict(
+        demonstrations=cartpole_expert_trajectories,
+        demo_batch_size=64,
+        venv=cartpole,
+        gen_algo=learner,
+        reward_net=BasicRewardNet(cartpole.observation_space, cartpole.action_space),
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    env = gym.make("seals:seals/CartPole-v0")
+    with pytest.raises(
+        TypeError, match=r"venv must be .*VecEnv.*plain gym.Env.*make_vec_env"
+    ):
+        cls(**{**kwargs, "venv": env})
+    accepted = r"Demonstrations must be a sequence of Trajectory"
+    with pytest.raises(TypeError, match=f"{accepted}.*required here, but got None"):
+        cls(**{**kwargs, "demonstrations": None})
+    with pytest.raises(TypeError, match=f"{accepted}.*got int, which is not iterable"):
+        cls(**{**kwargs, "demonstrations": 3})
+    with pytest.raises(TypeError, match="demo_batch_size must be a positive int"):
+        cls(**{**kwargs, "demo_batch_size": "64"})
+    with pytest.raises(ValueError, match="demo_minibatch_size must be a positive int"):
+        cls(**{**kwargs, "demo_minibatch_size": 0})

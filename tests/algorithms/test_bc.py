@@ -308,3 +308,78 @@ def test_discrete_observation_spaces(obs_space, rng):
     trainer.train(n_epochs=40, progress_bar=False)
     predicted, _ = trainer.policy.predict(obs, deterministic=True)
     assert np.mean(predicted == acts) > 0.95
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"batch_size": "32"}, TypeError),
+        ({"batch_size": 32.0}, TypeError),
+        ({"batch_size": 0}, ValueError),
+        ({"batch_size": -8}, ValueError),
+        ({"minibatch_size": "8"}, TypeError),
+        ({"minibatch_size": 0}, ValueError),
+    ],
+)
+def test_batch_sizes_must_be_positive_ints(kwargs, error, cartpole, rng):
+    (name,) = kwargs
+    with pytest.raises(error, match=f"{name} must be a positive int"):
+        _bc(cartpole, rng, **kwargs)
+
+
+def test_train_counts_must_be_positive_ints(
+    cartpole, cartpole_expert_trajectories, rng
+):
+    trainer = _bc(cartpole, rng, demonstrations=cartpole_expert_trajectories[:2])
+    with pytest.raises(TypeError, match="n_epochs must be a positive int"):
+        trainer.train(n_epochs=1.5, progress_bar=False)
+    with pytest.raises(ValueError, match="n_batches must be a positive int"):
+        trainer.train(n_batches=0, progress_bar=False)
+    with pytest.raises(ValueError, match="log_interval must be a positive int"):
+        trainer.train(n_batches=1, log_interval=0, progress_bar=False)
+
+
+def test_log_rollouts_venv_must_be_vec_env(cartpole, cartpole_expert_trajectories, rng):
+    trainer = _bc(cartpole, rng, demonstrations=cartpole_expert_trajectories[:2])
+    env = gym.make("seals:seals/CartPole-v0")
+    with pytest.raises(TypeError, match=r"log_rollouts_venv .*plain gym.Env.*wrap"):
+        trainer.train(n_batches=1, log_rollouts_venv=env, progress_bar=False)
+
+
+@pytest.mark.parametrize(
+    "bad_rng", [0, None, np.random.RandomState(0)], ids=["int", "None", "RandomState"]
+)
+def test_rng_must_be_generator(bad_rng, cartpole, cartpole_expert_trajectories):
+    match = r"rng must be a numpy Generator, e\.g\. np\.random\.default_rng\(seed\)"
+    with pytest.raises(TypeError, match=match):
+        _bc(cartpole, bad_rng)
+    trans = rollout.flatten_trajectories(cartpole_expert_trajectories[:1])
+    with pytest.raises(TypeError, match=match):
+        base.make_data_loader(trans, 8, rng=bad_rng or 1)
+
+
+_ACCEPTED = r"sequence of Trajectory.*Transitions.*iterable of batches.*DataLoader"
+
+
+@pytest.mark.parametrize(
+    ("demonstrations", "hint"),
+    [
+        (5, "got int, which is not iterable"),
+        (3.5, "got float, which is not iterable"),
+        ("demos/cartpole", "path 'demos/cartpole': load it first"),
+        ({"obs": np.zeros((4, 4)), "acts": np.zeros(4)}, r"single batch.*\[batch\]"),
+        ([1, 2, 3], "first element has type int"),
+    ],
+    ids=["int", "float", "path", "one batch", "ints"],
+)
+def test_demonstrations_of_wrong_type(demonstrations, hint, cartpole, rng):
+    with pytest.raises(TypeError, match=f"{_ACCEPTED}.*{hint}"):
+        _bc(cartpole, rng, demonstrations=demonstrations)
+    with pytest.raises(TypeError, match=f"{_ACCEPTED}.*{hint}"):
+        base.make_data_loader(demonstrations, 8)
+
+
+def test_missing_demonstrations(cartpole, rng):
+    trainer = _bc(cartpole, rng)  # Demonstrations are optional here...
+    with pytest.raises(TypeError, match=f"{_ACCEPTED}.*required here, but got None"):
+        trainer.set_demonstrations(None)  # ...but not here.

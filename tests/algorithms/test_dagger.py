@@ -216,6 +216,18 @@ def test_corrupt_checkpoint_contents(cartpole, tmp_path, rng):
         dagger.reconstruct_trainer(tmp_path, cartpole)
 
 
+def test_bad_rng_and_plain_env(cartpole, tmp_path, rng):
+    with pytest.raises(TypeError, match="default_rng"):
+        dagger.DAggerTrainer(
+            venv=cartpole, scratch_dir=tmp_path, rng=0, bc_trainer=_bc(cartpole, rng)
+        )
+    env = cartpole.envs[0]
+    with pytest.raises(TypeError, match="make_vec_env"):
+        dagger.DAggerTrainer(
+            venv=env, scratch_dir=tmp_path, rng=rng, bc_trainer=_bc(cartpole, rng)
+        )
+
+
 def test_reconstruct_without_checkpoint(cartpole, tmp_path):
     with pytest.raises(FileNotFoundError, match="checkpoint"):
         dagger.reconstruct_trainer(tmp_path, cartpole)

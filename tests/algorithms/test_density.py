@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
@@ -251,3 +252,10 @@ def test_bad_input(pendulum, pendulum_demos, cartpole_demos):
 def test_dict_observations_rejected(make_counting_venv):
     with pytest.raises(TypeError, match="Dict"):
         _density(make_counting_venv([3], dict_obs=True), None)
+
+
+def test_plain_env_and_int_rng_are_explained(pendulum, pendulum_demos):
+    with pytest.raises(TypeError, match=r"venv must be .*plain gym.Env.*make_vec_env"):
+        _density(gym.make("Pendulum-v1"), pendulum_demos[:1])
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator.*default_rng"):
+        db.DensityAlgorithm(demonstrations=pendulum_demos[:1], venv=pendulum, rng=0)

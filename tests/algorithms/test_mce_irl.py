@@ -374,3 +374,17 @@ def test_bad_input(cliff_expert):
         _mce(None, env, [8]).train()
     with pytest.raises(ValueError, match="empty"):
         _mce([], env, [8])
+
+
+def test_int_rng_is_explained():
+    env = _cliff(horizon=5)
+    match = r"rng must be a numpy Generator, e\.g\. np\.random\.default_rng\(seed\)"
+    with pytest.raises(TypeError, match=match):
+        mce_irl.MCEIRL(None, env, _net(env, []), rng=0)
+    with pytest.raises(TypeError, match=match):
+        mce_irl.TabularPolicy(
+            state_space=gym.spaces.Discrete(2),
+            action_space=gym.spaces.Discrete(2),
+            pi=np.full((1, 2, 2), 0.5),
+            rng=0,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import gymnasium as gym
 import numpy as np
@@ -679,3 +680,68 @@ def test_comparison_queue_size_bounds_the_dataset():
     trainer = _trainer(rng, comparison_queue_size=12)
     trainer.train(total_timesteps=0, total_comparisons=40)
     assert len(trainer.dataset) == 12
+
+
+def test_components_need_a_generator_rng_and_vec_env():
+    rng = np.random.default_rng(0)
+    match = r"rng must be a numpy Generator, e\.g\. np\.random\.default_rng"
+    pairs_model = pc.PreferenceModel(_net())
+    for make in (
+        lambda: pc.RandomFragmenter(rng=0),
+        lambda: pc.SyntheticGatherer(rng=np.random.RandomState(0)),
+        lambda: pc.BasicRewardTrainer(pairs_model, pc.CrossEntropyRewardLoss(), rng=1),
+        lambda: pc.TrajectoryDataset([_traj(rng)], rng=7),
+        lambda: pc.PreferenceComparisons(
+            pc.TrajectoryDataset([_traj(rng)], rng=rng), _net(), 1, rng=3
+        ),
+    ):
+        with pytest.raises(TypeError, match=match):
+            make()
+    venv = make_vec_env("Pendulum-v1", rng=rng, n_envs=1)
+    agent = PPO("MlpPolicy", venv, n_steps=64, batch_size=64)
+    with pytest.raises(TypeError, match=match):
+        pc.AgentTrainer(agent, _net_for(venv), venv, rng=0)
+    env = gym.make("Pendulum-v1")
+    with pytest.raises(TypeError, match=r"venv must be a vectorised.*plain gym.Env"):
+        pc.AgentTrainer(agent, _net_for(venv), env, rng=rng)
+
+
+def _saved_dataset(path, rng):
+    dataset = pc.PreferenceDataset()
+    dataset.push(_pairs(rng, 3), np.array([0.0, 1.0, 0.5]))
+    dataset.save(path)
+    return dataset
+
+
+@pytest.mark.parametrize(
+    "name", ["fragments1.npz", "fragments2.npz", "preferences.npy", "metadata.json"]
+)
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 0.95])
+def test_truncated_preference_dataset_file(tmp_path, name, fraction):
+    _saved_dataset(tmp_path / "prefs", np.random.default_rng(0))
+    file = tmp_path / "prefs" / name
+    data = file.read_bytes()
+    file.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(
+        ValueError,
+        match=rf"{re.escape(str(file))} is truncated or corrupt .*PreferenceDataset "
+        rf"in {re.escape(str(tmp_path / 'prefs'))} cannot be loaded.*"
+        r"PreferenceDataset\.save",
+    ):
+        pc.PreferenceDataset.load(tmp_path / "prefs")
+
+
+def test_preference_dataset_load_recovers_interrupted_save(tmp_path):
+    """A save killed between its two renames is completed by the next load."""
+    rng = np.random.default_rng(0)
+    _saved_dataset(tmp_path / "prefs", rng)
+    newer = _saved_dataset(tmp_path / "newer", rng)
+    # What a save without renameat2 leaves when killed between its renames.
+    tmp_dir = tmp_path / ".prefs.x1y2z3w4.tmp"
+    tmp_dir.mkdir()
+    (tmp_path / "prefs").rename(tmp_dir / "prefs.old")
+    (tmp_path / "newer").rename(tmp_dir / "prefs")
+    loaded = pc.PreferenceDataset.load(tmp_path / "prefs")
+    np.testing.assert_array_equal(loaded.preferences, newer.preferences)
+    assert all(a == b for a, b in zip(loaded.fragments1, newer.fragments1))
+    assert [p.name for p in tmp_path.iterdir()] == ["prefs"]

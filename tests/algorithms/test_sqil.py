@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
@@ -133,3 +134,16 @@ def test_bad_inputs(cartpole, cartpole_v1_demos, rng):
             rl_algo_class=SAC,
         )
     assert issubclass(DQN, type(_sqil(cartpole, cartpole_v1_demos).rl_algo))
+
+
+def test_plain_env_and_missing_demonstrations_are_explained(cartpole_v1_demos):
+    env = gym.make("CartPole-v1")
+    with pytest.raises(TypeError, match=r"venv must be .*plain gym.Env.*DummyVecEnv"):
+        _sqil(env, cartpole_v1_demos)
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    accepted = r"Demonstrations must be a sequence of Trajectory.*Transitions"
+    with pytest.raises(TypeError, match=f"{accepted}.*required here, but got None"):
+        _sqil(venv, None)
+    with pytest.raises(TypeError, match=f"{accepted}.*got int, which is not iterable"):
+        _sqil(venv, 12)
+    venv.close()

@@ -275,3 +275,70 @@ def test_flatten_trajectories(make_counting_venv, rng):
     np.testing.assert_array_equal(flat.rews, flat.next_obs[:, 0])
     with pytest.raises(ValueError, match="empty"):
         rollout.flatten_trajectories([])
+
+
+def _traj(n=3, obs_step=(2,), obs_dtype=np.float64, act_step=(), dict_obs=False):
+    obs = np.zeros((n + 1, *obs_step), dtype=obs_dtype)
+    return types.TrajectoryWithRew(
+        obs=types.DictObs({"pos": obs}) if dict_obs else obs,
+        acts=np.zeros((n, *act_step)),
+        infos=None,
+        terminal=True,
+        rews=np.zeros(n),
+    )
+
+
+@pytest.mark.parametrize(
+    ("odd_one", "match"),
+    [
+        (
+            _traj(obs_step=(3,)),
+            r"different obs: trajectory 2 has per-step shape \(3,\) and dtype "
+            r"float64, but trajectory 0 has per-step shape \(2,\) and dtype float64",
+        ),
+        (
+            _traj(obs_dtype=np.float32),
+            r"different obs: trajectory 2 has per-step shape \(2,\) and dtype "
+            r"float32, but trajectory 0 has per-step shape \(2,\) and dtype float64",
+        ),
+        (
+            _traj(act_step=(1,)),
+            r"different acts: trajectory 2 has per-step shape \(1,\) and dtype "
+            r"float64, but trajectory 0 has per-step shape \(\) and dtype float64",
+        ),
+        (
+            _traj(dict_obs=True),
+            r"different obs: trajectory 2 has dict observations \{'pos': per-step "
+            r"shape \(2,\) .*but trajectory 0 has per-step shape \(2,\)",
+        ),
+    ],
+    ids=["obs shape", "obs dtype", "acts shape", "dict obs"],
+)
+def test_flatten_refuses_mixed_trajectories(odd_one, match):
+    trajs = [_traj(), _traj(5), odd_one, _traj()]
+    for flatten in (
+        rollout.flatten_trajectories,
+        rollout.flatten_trajectories_with_rew,
+    ):
+        with pytest.raises(ValueError, match=f"{match}.*same observation and action"):
+            flatten(trajs)
+
+
+def test_flatten_refuses_mixed_dict_observations():
+    trajs = [_traj(dict_obs=True), _traj(dict_obs=True, obs_step=(2, 2))]
+    with pytest.raises(
+        ValueError, match=r"trajectory 1 .*'pos': per-step shape \(2, 2\)"
+    ):
+        rollout.flatten_trajectories(trajs)
+
+
+def test_generate_trajectories_checks_venv_and_rng(make_counting_venv, rng):
+    venv = make_counting_venv([2])
+    sample_until = rollout.make_min_episodes(1)
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator.*default_rng"):
+        rollout.generate_trajectories(None, venv, sample_until, rng=0)
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator"):
+        rollout.rollout(None, venv, sample_until, rng=np.random.RandomState(0))
+    env = gym.make("CartPole-v1")
+    with pytest.raises(TypeError, match=r"venv must be a vectorised.*DummyVecEnv"):
+        rollout.generate_trajectories(None, env, sample_until, rng=rng)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import select
+import signal
+import subprocess
+import sys
+import time
 
 import datasets
 import numpy as np
@@ -378,3 +384,149 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     # The earlier save is intact and no temporary leftovers remain.
     assert len(serialize.load(tmp_path / "d")) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+# Runs saves in forked children on request, so that one interpreter start-up
+# (importing torch and datasets) serves many kills. Each request is a JSON line
+# [mode, path, npz_a, npz_b]; the driver answers with the child's pid, then
+# with its exit code once it is reaped (-9: SIGKILLed). In mode "exchange" or
+# "fallback" (directory swaps without renameat2) the child saves the two
+# datasets alternately forever; in "die_between_renames" it saves the second
+# one without renameat2 and exits right after its first rename (code 0).
+_SAVE_DRIVER = """
+import itertools, json, os, sys, traceback
+from imitation.data import serialize
+from imitation.util import atomic
+
+def run(mode, path, *sources):
+    trajectories = [serialize.load(source) for source in sources]
+    if mode != "exchange":
+        atomic.exchange_paths = lambda first, second: False
+    if mode == "die_between_renames":
+        real_replace = os.replace
+
+        def replace(src, dst, **kwargs):
+            real_replace(src, dst, **kwargs)
+            if os.fspath(dst).endswith(".old"):
+                os._exit(0)
+
+        os.replace = replace
+        serialize.save(path, trajectories[1])
+        return
+    for i in itertools.count():
+        serialize.save(path, trajectories[i % 2])
+
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run(*json.loads(line))
+        except BaseException:
+            traceback.print_exc()
+        os._exit(1)
+    print(pid, flush=True)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
+
+
+class _SaveDriver:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SAVE_DRIVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
+
+    def _read_int(self, timeout: float = 60.0) -> int:
+        assert self.proc.stdout is not None
+        fd, data = self.proc.stdout.fileno(), b""
+        deadline = time.monotonic() + timeout
+        while not data.endswith(b"\n"):
+            ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+            chunk = os.read(fd, 1) if ready else b""
+            assert chunk, "The save driver died or timed out."
+            data += chunk
+        return int(data)
+
+    def start(self, mode: str, path, a_npz, b_npz) -> int:
+        assert self.proc.stdin is not None
+        request = json.dumps([mode, str(path), str(a_npz), str(b_npz)])
+        self.proc.stdin.write(request.encode() + b"\n")
+        return self._read_int()
+
+    def exit_code(self) -> int:
+        return self._read_int()
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def save_driver():
+    if not hasattr(os, "fork"):
+        pytest.skip("Needs os.fork.")
+    driver = _SaveDriver()
+    yield driver
+    driver.close()
+
+
+def _two_datasets(tmp_path):
+    """Two different trajectory lists, and .npz copies the driver loads them from."""
+    a = [_simple(3), _simple(2, obs=np.ones((3, 2)))]
+    b = [_simple(40, obs=np.full((41, 2), 7.0), acts=np.arange(40.0))]
+    serialize.save_npz(tmp_path / "a.npz", a)
+    serialize.save_npz(tmp_path / "b.npz", b)
+    return a, b
+
+
+def _hidden(directory):
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def test_save_killed_between_renames_is_recovered(tmp_path, save_driver):
+    a, b = _two_datasets(tmp_path)
+    path = tmp_path / "out" / "d"
+    serialize.save(path, a)
+    save_driver.start(
+        "die_between_renames", path, tmp_path / "a.npz", tmp_path / "b.npz"
+    )
+    assert save_driver.exit_code() == 0
+    # Killed between its renames: both copies sit in the hidden temp directory.
+    assert not path.exists()
+    (tmp_dir,) = _hidden(path.parent)
+    assert sorted(p.name for p in (path.parent / tmp_dir).iterdir()) == ["d", "d.old"]
+    # The next load puts the (complete) new copy in place.
+    assert_same_trajectories(serialize.load(path), b)
+    assert [p.name for p in path.parent.iterdir()] == ["d"]
+
+    # So does the next save, before writing its own.
+    serialize.save(path, a)
+    save_driver.start(
+        "die_between_renames", path, tmp_path / "a.npz", tmp_path / "b.npz"
+    )
+    assert save_driver.exit_code() == 0
+    serialize.save(path, a)
+    assert_same_trajectories(serialize.load(path), a)
+    assert [p.name for p in path.parent.iterdir()] == ["d"]
+
+
+def test_save_survives_sigkill_at_random_moments(tmp_path, save_driver):
+    a, b = _two_datasets(tmp_path)
+    path = tmp_path / "out" / "d"
+    serialize.save(path, a)
+    rng = np.random.default_rng(0)
+    for mode in ["exchange", "fallback"] * 4:
+        pid = save_driver.start(mode, path, tmp_path / "a.npz", tmp_path / "b.npz")
+        time.sleep(rng.uniform(0.05, 0.5))
+        os.kill(pid, signal.SIGKILL)
+        assert save_driver.exit_code() == -signal.SIGKILL
+        loaded = list(serialize.load(path))
+        assert loaded in (a, b), f"{mode}: the kill left {loaded}"

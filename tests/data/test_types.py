@@ -232,6 +232,73 @@ def test_nan_rejected_in_transitions(trans, seed):
             )
 
 
+def _with_value(rng, arr, value):
+    arr = arr.astype(np.float64)
+    index = tuple(int(rng.integers(0, s)) for s in arr.shape)
+    arr[index] = value
+    return arr, index
+
+
+_KIND = {np.inf: r"\+inf", -np.inf: "-inf"}
+
+
+@fast
+@given(
+    trajectories(with_rew=True),
+    st.sampled_from(["obs", "acts", "rews"]),
+    st.sampled_from([np.inf, -np.inf]),
+    seeds,
+)
+def test_inf_rejected_in_trajectory(traj, field, value, seed):
+    rng = np.random.default_rng(seed)
+    arr = getattr(traj, field)
+    if isinstance(arr, types.DictObs):
+        key = next(iter(arr.keys()))
+        bad, index = _with_value(rng, arr.get(key), value)
+        arr = types.DictObs({**arr.unwrap(), key: bad})
+        where = rf"under key '{key}': 1 of {bad.size}"
+    else:
+        arr, index = _with_value(rng, arr, value)
+        where = f"1 of {arr.size}"
+    where += ", the first at index " + re.escape(
+        str(index[0] if len(index) == 1 else index)
+    )
+    fix = "rewards must be finite" if field == "rews" else "clean the data"
+    with pytest.raises(
+        ValueError,
+        match=f"^{field} contains {_KIND[value]} values \\({where}\\); {fix}",
+    ):
+        dataclasses.replace(traj, **{field: arr})
+
+
+@fast
+@given(transitions(cls=types.TransitionsWithRew, dict_obs=False), seeds)
+def test_inf_rejected_in_transitions(trans, seed):
+    rng = np.random.default_rng(seed)
+    for field in ("obs", "next_obs", "rews"):
+        value, _ = _with_value(rng, getattr(trans, field), -np.inf)
+        changes = {field: value}
+        if field != "rews":
+            other = "next_obs" if field == "obs" else "obs"
+            changes[other] = getattr(trans, other).astype(float)
+        with pytest.raises(ValueError, match=f"^{field} contains -inf values"):
+            dataclasses.replace(trans, **changes)
+
+
+def test_non_finite_kinds_are_all_named():
+    obs = np.zeros((4, 2))
+    obs[1, 1], obs[2, 0], obs[3, 0] = np.inf, np.nan, -np.inf
+    with pytest.raises(
+        ValueError,
+        match=r"^obs contains NaN and \+inf and -inf values \(3 of 8, the first at "
+        r"index \(1, 1\)\); clean the data \(e\.g\. np\.nan_to_num",
+    ):
+        types.Trajectory(obs=obs, acts=np.zeros(3), infos=None, terminal=True)
+    # Huge but finite values pass.
+    big = np.full((4, 2), np.finfo(np.float64).max)
+    types.Trajectory(obs=big, acts=np.zeros(3, int), infos=None, terminal=True)
+
+
 @fast
 @given(trajectories(), st.sampled_from(["obs", "acts"]), st.sampled_from([object, str]))
 def test_non_numeric_dtype_rejected_in_trajectory(traj, field, dtype):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.vec_env import DummyVecEnv
 
-from imitation.util import util
+from imitation.util import atomic, util
 
 
 def test_make_vec_env_seeding_and_wrappers(tmp_path):
@@ -103,3 +107,159 @@ def test_atomic_write_path(tmp_path):
         raise RuntimeError("crash")
     assert target.read_text() == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def _write_dir(path, text):
+    path.mkdir()
+    (path / "data.txt").write_text(text)
+
+
+def _hidden(directory):
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def test_exchange_paths(tmp_path):
+    _write_dir(tmp_path / "a", "a")
+    (tmp_path / "b").write_text("b")
+    if not util.exchange_paths(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("This platform or filesystem cannot exchange paths.")
+    assert (tmp_path / "a").read_text() == "b"
+    assert (tmp_path / "b" / "data.txt").read_text() == "a"
+    with pytest.raises(FileNotFoundError):
+        util.exchange_paths(tmp_path / "a", tmp_path / "missing")
+
+
+def test_atomic_write_path_exchanges_directories(tmp_path, monkeypatch):
+    target = tmp_path / "d"
+    _write_dir(target, "old")
+    (target / "only_in_old.txt").write_text("x")
+    results = []
+    exchange = util.exchange_paths
+
+    def spy(first, second):
+        results.append(exchange(first, second))
+        return results[-1]
+
+    monkeypatch.setattr(atomic, "exchange_paths", spy)
+    with util.atomic_write_path(target) as tmp:
+        _write_dir(tmp, "new")
+    if results != [True]:
+        pytest.skip("This platform or filesystem cannot exchange paths.")
+    assert sorted(p.name for p in target.iterdir()) == ["data.txt"]
+    assert (target / "data.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+def test_atomic_write_path_falls_back_to_two_renames(tmp_path, monkeypatch):
+    monkeypatch.setattr(atomic, "exchange_paths", lambda first, second: False)
+    target = tmp_path / "d"
+    _write_dir(target, "old")
+    with util.atomic_write_path(target) as tmp:
+        _write_dir(tmp, "new")
+    assert (target / "data.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+    # A failed write still leaves the old directory and no leftovers.
+    with pytest.raises(RuntimeError), util.atomic_write_path(target) as tmp:
+        _write_dir(tmp, "half")
+        raise RuntimeError("crash")
+    assert (target / "data.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+def test_atomic_write_path_interrupted_between_renames(tmp_path, monkeypatch):
+    """An exception between the two renames (e.g. Ctrl-C) keeps a copy in place."""
+    monkeypatch.setattr(atomic, "exchange_paths", lambda first, second: False)
+    real_replace = os.replace
+
+    def interrupted_replace(src, dst):
+        real_replace(src, dst)
+        if os.fspath(dst).endswith(".old"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    target = tmp_path / "d"
+    _write_dir(target, "old")
+    with pytest.raises(KeyboardInterrupt), util.atomic_write_path(target) as tmp:
+        _write_dir(tmp, "new")
+    assert (target / "data.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+def _killed_between_renames(parent, name="d", suffix="k1l2m3n4"):
+    """The files a writer killed between its two renames leaves behind."""
+    tmp_dir = parent / f".{name}.{suffix}.tmp"
+    tmp_dir.mkdir()
+    _write_dir(tmp_dir / name, "new")
+    _write_dir(tmp_dir / f"{name}.old", "old")
+    return tmp_dir
+
+
+def test_recover_interrupted_write(tmp_path):
+    target = tmp_path / "d"
+    assert not util.recover_interrupted_write(target)
+    assert not util.recover_interrupted_write(tmp_path / "no" / "parent")
+    _killed_between_renames(tmp_path)
+    # A writer still writing (no .old yet) and another path's leftovers.
+    writing = tmp_path / ".d.abcd1234.tmp"
+    writing.mkdir()
+    _write_dir(writing / "d", "partial")
+    _killed_between_renames(tmp_path, name="d.x")
+
+    assert util.recover_interrupted_write(target)
+    assert (target / "data.txt").read_text() == "new"
+    assert _hidden(tmp_path) == [".d.abcd1234.tmp", ".d.x.k1l2m3n4.tmp"]
+    assert (writing / "d" / "data.txt").read_text() == "partial"
+    assert not util.recover_interrupted_write(target)  # Nothing left to do.
+
+
+def test_recover_leaves_an_existing_path_alone(tmp_path):
+    _write_dir(tmp_path / "d", "current")
+    tmp_dir = _killed_between_renames(tmp_path)
+    assert not util.recover_interrupted_write(tmp_path / "d")
+    assert (tmp_path / "d" / "data.txt").read_text() == "current"
+    assert sorted(p.name for p in tmp_dir.iterdir()) == ["d", "d.old"]
+
+
+def test_atomic_write_path_recovers_first(tmp_path):
+    _killed_between_renames(tmp_path)
+    seen = []
+    with util.atomic_write_path(tmp_path / "d") as tmp:
+        seen.append((tmp_path / "d" / "data.txt").read_text())
+        _write_dir(tmp, "newest")
+    assert seen == ["new"]
+    assert (tmp_path / "d" / "data.txt").read_text() == "newest"
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [0, None, np.random.RandomState(0), "seed"],
+    ids=["int", "None", "RandomState", "str"],
+)
+def test_check_rng(bad):
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator.*default_rng"):
+        util.check_rng(bad)
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        util.make_vec_env("CartPole-v1", rng=bad, n_envs=1)
+    generator = np.random.default_rng(0)
+    assert util.check_rng(generator) is generator
+
+
+def test_check_vec_env():
+    env = gym.make("CartPole-v1")
+    with pytest.raises(TypeError, match=r"plain gym.Env.*make_vec_env.*DummyVecEnv"):
+        util.check_vec_env(env)
+    with pytest.raises(TypeError, match="log_rollouts_venv must be a vectorised"):
+        util.check_vec_env("CartPole-v1", "log_rollouts_venv")
+    venv = DummyVecEnv([lambda: env])
+    assert util.check_vec_env(venv) is venv
+
+
+def test_check_positive_int():
+    assert util.check_positive_int(np.int64(3), "n") == 3
+    for bad in ("32", 32.0, True, None):
+        with pytest.raises(TypeError, match="n must be a positive int"):
+            util.check_positive_int(bad, "n")
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="n must be a positive int"):
+            util.check_positive_int(bad, "n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +27,15 @@ AnyTransitions = (
     Iterable[types.Trajectory] | Iterable[TransitionMapping] | types.TransitionsMinimal
 )
 """Demonstrations in any accepted form: trajectories, transitions or batches."""
+
+DEMONSTRATIONS_ACCEPTED = (
+    "a sequence of Trajectory (e.g. from imitation.data.serialize.load or "
+    "imitation.data.rollout.rollout), a Transitions object (e.g. "
+    "rollout.flatten_trajectories(trajectories)), or an iterable of batches "
+    "such as a torch DataLoader, each batch a mapping from field names ('obs', "
+    "'acts', ...) to arrays or tensors"
+)
+"""The forms of demonstrations that :class:`DemonstrationAlgorithm` accepts."""
 
 VARIABLE_HORIZON_HELP = (
     "Episodes of different lengths detected: {lengths}. Variable-horizon "
@@ -195,6 +205,41 @@ def check_demonstration_spaces(
         )
 
 
+def check_demonstrations_type(demonstrations: object) -> None:
+    """Raise ``TypeError`` unless ``demonstrations`` has an accepted form.
+
+    Only the container is checked (its elements are not iterated over); see
+    :data:`DEMONSTRATIONS_ACCEPTED` for the accepted forms.
+
+    Args:
+        demonstrations: The value given as demonstrations.
+
+    Raises:
+        TypeError: For None, a path (demonstrations must be loaded first), a
+            single batch (a mapping, which must be wrapped in a list), or
+            anything that is not iterable.
+    """
+    if isinstance(demonstrations, types.TransitionsMinimal | th_data.DataLoader):
+        return
+    if demonstrations is None:
+        hint = "demonstrations are required here, but got None"
+    elif isinstance(demonstrations, str | bytes | os.PathLike):
+        hint = (
+            f"got the path {demonstrations!r}: load it first, with "
+            "imitation.data.serialize.load(path)"
+        )
+    elif isinstance(demonstrations, Mapping):
+        hint = "got a single batch (a mapping): wrap it in a list, [batch]"
+    else:
+        try:
+            iter(demonstrations)  # type: ignore[call-overload]
+        except TypeError:
+            hint = f"got {type(demonstrations).__name__}, which is not iterable"
+        else:
+            return
+    raise TypeError(f"Demonstrations must be {DEMONSTRATIONS_ACCEPTED}; {hint}.")
+
+
 class ShuffledBatches(Iterable[dict[str, Any]]):
     """Minibatches of a transitions object, reshuffled on every pass.
 
@@ -218,8 +263,13 @@ class ShuffledBatches(Iterable[dict[str, Any]]):
             rng: Generator for the shuffling.
 
         Raises:
-            ValueError: If there are fewer samples than ``batch_size``.
+            ValueError: If there are fewer samples than ``batch_size``, or it
+                is not positive.
+            TypeError: If ``batch_size`` is not an int or ``rng`` not a numpy
+                ``Generator``.
         """
+        batch_size = util.check_positive_int(batch_size, "batch_size")
+        util.check_rng(rng)
         if len(transitions) < batch_size:
             raise ValueError(
                 f"Need at least batch_size={batch_size} transitions, got "
@@ -262,15 +312,24 @@ def flatten_if_trajectories(demonstrations: AnyTransitions) -> AnyTransitions:
 
     Raises:
         ValueError: If ``demonstrations`` is an empty iterable.
+        TypeError: If ``demonstrations`` is none of the accepted forms (see
+            :data:`DEMONSTRATIONS_ACCEPTED`), judging by the container and its
+            first element.
     """
     if isinstance(demonstrations, types.TransitionsMinimal | th_data.DataLoader):
         return demonstrations
+    check_demonstrations_type(demonstrations)
     try:
         first, items = util.get_first_iter_element(demonstrations)
     except ValueError as exc:
         raise ValueError("The demonstrations are empty.") from exc
     if isinstance(first, types.Trajectory):
         return rollout.flatten_trajectories(list(items))  # type: ignore[arg-type]
+    if not isinstance(first, Mapping):
+        raise TypeError(
+            f"Demonstrations must be {DEMONSTRATIONS_ACCEPTED}; got an iterable "
+            f"whose first element has type {type(first).__name__}.",
+        )
     return items  # type: ignore[return-value]
 
 
@@ -301,9 +360,13 @@ def make_data_loader(
     Raises:
         ValueError: If ``batch_size`` is not positive, the demonstrations are
             empty, or there are fewer transitions than ``batch_size``.
+        TypeError: If ``batch_size`` is not an int, ``rng`` is not a numpy
+            ``Generator`` (or None), or the demonstrations are none of the
+            accepted forms (see :data:`DEMONSTRATIONS_ACCEPTED`).
     """
-    if batch_size <= 0:
-        raise ValueError(f"batch_size={batch_size} must be positive.")
+    batch_size = util.check_positive_int(batch_size, "batch_size")
+    if rng is not None:
+        util.check_rng(rng)
     transitions = flatten_if_trajectories(transitions)
     if isinstance(transitions, types.TransitionsMinimal):
         if len(transitions) == 0:

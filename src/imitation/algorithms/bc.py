@@ -186,13 +186,18 @@ class BC(algo_base.DemonstrationAlgorithm):
             ValueError: If ``weight_decay`` is in ``optimizer_kwargs``, the batch
                 size is not a positive multiple of the minibatch size, or the
                 policy's spaces differ from the given spaces.
+            TypeError: If ``batch_size`` or ``minibatch_size`` is not an int,
+                ``rng`` is not a numpy ``Generator``, or the demonstrations
+                are none of the accepted forms.
         """
         self._demo_data_loader: Iterable[algo_base.TransitionMapping] | None = None
-        self.batch_size = batch_size
-        self.minibatch_size = minibatch_size or batch_size
-        if batch_size <= 0 or self.minibatch_size <= 0:
-            raise ValueError("batch_size and minibatch_size must be positive.")
-        if batch_size % self.minibatch_size != 0:
+        self.batch_size = util.check_positive_int(batch_size, "batch_size")
+        self.minibatch_size = (
+            self.batch_size
+            if minibatch_size is None
+            else util.check_positive_int(minibatch_size, "minibatch_size")
+        )
+        if self.batch_size % self.minibatch_size != 0:
             raise ValueError(
                 f"batch_size={batch_size} must be a multiple of "
                 f"minibatch_size={self.minibatch_size}.",
@@ -205,7 +210,7 @@ class BC(algo_base.DemonstrationAlgorithm):
             )
         self.observation_space = observation_space
         self.action_space = action_space
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         super().__init__(demonstrations=demonstrations, custom_logger=custom_logger)
         if policy is None:
             policy = policy_base.FeedForward32Policy(
@@ -308,10 +313,20 @@ class BC(algo_base.DemonstrationAlgorithm):
 
         Raises:
             ValueError: If not exactly one of ``n_epochs``/``n_batches`` is given,
-                or no demonstrations were set.
+                it or ``log_interval`` is not positive, or no demonstrations
+                were set.
+            TypeError: If ``n_epochs``, ``n_batches`` or ``log_interval`` is not
+                an int, or ``log_rollouts_venv`` is not a ``VecEnv``.
         """
         if (n_epochs is None) == (n_batches is None):
             raise ValueError("Give exactly one of n_epochs and n_batches.")
+        if n_epochs is not None:
+            n_epochs = util.check_positive_int(n_epochs, "n_epochs")
+        if n_batches is not None:
+            n_batches = util.check_positive_int(n_batches, "n_batches")
+        log_interval = util.check_positive_int(log_interval, "log_interval")
+        if log_rollouts_venv is not None:
+            util.check_vec_env(log_rollouts_venv, "log_rollouts_venv")
         if self._demo_data_loader is None:
             raise ValueError("No demonstrations: call set_demonstrations() first.")
         if reset_tensorboard:

@@ -136,13 +136,13 @@ class InteractiveTrajectoryCollector(vec_env.VecEnvWrapper):
         Raises:
             ValueError: If ``beta`` is outside [0, 1].
         """
-        super().__init__(venv)
+        super().__init__(util.check_vec_env(venv))
         if not 0 <= beta <= 1:
             raise ValueError(f"beta={beta} must be in [0, 1].")
         self.get_robot_acts = get_robot_acts
         self.beta = beta
         self.save_dir = util.parse_path(save_dir)
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         match = re.search(r"round-(\d+)$", self.save_dir.name)
         self._round_num = int(match.group(1)) if match else 0
         self.traj_accum: rollout.TrajectoryAccumulator | None = None
@@ -235,6 +235,7 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
             ValueError: If ``venv``'s spaces differ from the BC trainer's.
         """
         super().__init__(custom_logger=custom_logger)
+        util.check_vec_env(venv)
         for name in ("observation_space", "action_space"):
             if getattr(venv, name) != getattr(bc_trainer, name):
                 raise ValueError(
@@ -243,7 +244,7 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
                 )
         self.venv = venv
         self.scratch_dir = util.parse_path(scratch_dir)
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         self.beta_schedule = beta_schedule or LinearBetaSchedule(15)
         self.bc_trainer = bc_trainer
         self.bc_trainer.logger = self.logger

@@ -183,8 +183,8 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
                 "kernel_bandwidth must be positive and finite, got "
                 f"{kernel_bandwidth}.",
             )
-        self.venv = venv
-        self.rng = rng
+        self.venv = util.check_vec_env(venv)
+        self.rng = util.check_rng(rng)
         self.density_type = density_type
         self.kernel = kernel
         self.kernel_bandwidth = kernel_bandwidth

@@ -42,6 +42,7 @@ def _as_transitions(demonstrations: algo_base.AnyTransitions) -> types.Transitio
             "types.Transitions object, not TransitionsMinimal.",
         )
     else:
+        algo_base.check_demonstrations_type(demonstrations)
         items = list(demonstrations)  # type: ignore[arg-type]
         if not items:
             raise ValueError("The demonstrations are empty.")
@@ -188,7 +189,11 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
                 ``replay_buffer_kwargs``, if DQN is used with non-discrete
                 actions, or if the demonstrations are empty or do not fit
                 ``venv``'s spaces.
+            TypeError: If ``venv`` is not a ``VecEnv``, or the demonstrations
+                are missing or none of the accepted forms.
         """
+        util.check_vec_env(venv)
+        algo_base.check_demonstrations_type(demonstrations)
         rl_kwargs = dict(rl_kwargs or {})
         for key in ("replay_buffer_class", "replay_buffer_kwargs"):
             if key in rl_kwargs:
@@ -202,8 +207,6 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
                 f"DQN needs a Discrete action space, got {venv.action_space}; for "
                 "continuous actions use e.g. rl_algo_class=SAC.",
             )
-        if demonstrations is None:
-            raise ValueError("SQIL needs demonstrations.")
         self.venv = venv
         self.rl_algo = rl_algo_class(
             policy=policy,

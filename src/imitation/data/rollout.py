@@ -16,6 +16,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
 from imitation.data import types
+from imitation.util import util
 
 PolicyCallable = Callable[[Any, Any, Any], tuple[np.ndarray, Any]]
 """``(observations, state, episode_start) -> (actions, state)``, batched over envs."""
@@ -363,7 +364,13 @@ def generate_trajectories(
 
     Returns:
         Complete episodes, each with infos and rewards.
+
+    Raises:
+        TypeError: If ``venv`` is not a ``VecEnv`` or ``rng`` not a numpy
+            ``Generator``.
     """
+    util.check_vec_env(venv)
+    util.check_rng(rng)
     get_actions = policy_to_callable(policy, venv, deterministic_policy)
     obs = venv.reset()
     acc = TrajectoryAccumulator(venv.num_envs)
@@ -518,11 +525,52 @@ def rollout(
     return trajs
 
 
+def _per_step_layout(x: types.Observation) -> Any:
+    """Per-step shape and dtype of ``x`` (by key for a ``DictObs``), comparable."""
+    if isinstance(x, types.DictObs):
+        return {k: (v.shape[1:], v.dtype) for k, v in x.items()}
+    return (x.shape[1:], x.dtype)
+
+
+def _describe_layout(layout: Any) -> str:
+    if isinstance(layout, dict):
+        keys = ", ".join(
+            f"{k!r}: per-step shape {shape} and dtype {dtype}"
+            for k, (shape, dtype) in layout.items()
+        )
+        return f"dict observations {{{keys}}}"
+    shape, dtype = layout
+    return f"per-step shape {shape} and dtype {dtype}"
+
+
+def _check_same_layout(trajectories: Sequence[types.Trajectory]) -> None:
+    """Raise ``ValueError`` unless all observations, and all actions, match.
+
+    Raises:
+        ValueError: Naming the first trajectory whose per-step shape or dtype
+            of ``obs`` or ``acts`` differs from trajectory 0's, and both.
+    """
+    for field in ("obs", "acts"):
+        expected = _per_step_layout(getattr(trajectories[0], field))
+        for i, traj in enumerate(trajectories):
+            got = _per_step_layout(getattr(traj, field))
+            if got != expected:
+                raise ValueError(
+                    f"Cannot flatten trajectories with different {field}: "
+                    f"trajectory {i} has {_describe_layout(got)}, but trajectory "
+                    f"0 has {_describe_layout(expected)}. All trajectories must "
+                    "come from the same observation and action spaces: convert "
+                    "them to one shape and dtype first, or flatten each kind "
+                    "separately.",
+                )
+
+
 def _flatten(
     trajectories: Sequence[types.Trajectory],
 ) -> dict[str, Any]:
     if len(trajectories) == 0:
         raise ValueError("Cannot flatten an empty list of trajectories.")
+    _check_same_layout(trajectories)
     obs = types.concatenate_maybe_dictobs([t.obs[:-1] for t in trajectories])
     next_obs = types.concatenate_maybe_dictobs([t.obs[1:] for t in trajectories])
     acts = np.concatenate([t.acts for t in trajectories])
@@ -553,7 +601,9 @@ def flatten_trajectories(trajectories: Sequence[types.Trajectory]) -> types.Tran
     ``dones`` is True only at the last step of trajectories that are terminal.
 
     Raises:
-        ValueError: If ``trajectories`` is empty.
+        ValueError: If ``trajectories`` is empty, or their observations or
+            actions differ in per-step shape or dtype (the message names the
+            first trajectory that differs from trajectory 0).
     """
     return types.Transitions(**_flatten(trajectories))
 
@@ -561,7 +611,11 @@ def flatten_trajectories(trajectories: Sequence[types.Trajectory]) -> types.Tran
 def flatten_trajectories_with_rew(
     trajectories: Sequence[types.TrajectoryWithRew],
 ) -> types.TransitionsWithRew:
-    """Like :func:`flatten_trajectories`, keeping the rewards."""
+    """Like :func:`flatten_trajectories`, keeping the rewards.
+
+    Raises:
+        ValueError: As for :func:`flatten_trajectories`.
+    """
     parts = _flatten(trajectories)
     rews = np.concatenate([t.rews for t in trajectories])
     return types.TransitionsWithRew(**parts, rews=rews)

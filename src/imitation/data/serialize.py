@@ -14,10 +14,10 @@ reads that and two legacy formats:
 * Pickle (e.g. ``.pkl``): a pickled list of trajectories. Unpickling runs code
   from the file, so it is only read with ``allow_pickle=True``.
 
-Saves are atomic: a crash leaves the previous file (or none), never a partial
-one. Whatever the format, loaded trajectories are validated like newly built
-ones, and anything that is not a valid trajectory file raises
-:class:`TrajectoryFormatError`.
+Saves are atomic: a crash or kill at any point leaves the previous file or
+directory (or none) or the new one, never a partial one. Whatever the format,
+loaded trajectories are validated like newly built ones, and anything that is
+not a valid trajectory file raises :class:`TrajectoryFormatError`.
 """
 
 from __future__ import annotations
@@ -353,6 +353,9 @@ def load(
             ``.npz`` files with pickled infos. Unpickling runs code from the
             file: only enable this for files you trust.
 
+    A save that was killed half-way through replacing ``path`` is completed
+    first (see :func:`imitation.util.util.recover_interrupted_write`).
+
     Returns:
         The trajectories, ``TrajectoryWithRew`` if they were saved with
         rewards. A dataset directory gives a lazy
@@ -367,6 +370,7 @@ def load(
             unpickling and ``allow_pickle`` is False.
     """
     path = util.parse_path(path)
+    util.recover_interrupted_write(path)
     if not path.exists():
         raise FileNotFoundError(f"Cannot load trajectories: {path} does not exist.")
     if path.is_dir():

@@ -256,19 +256,57 @@ def _obs_len(obs: Observation) -> int:
     return len(obs)
 
 
+def _describe_non_finite(a: np.ndarray) -> tuple[str, str]:
+    """Which non-finite values ``a`` holds, and how many and where.
+
+    Only called once a (fast) ``np.isfinite`` check has failed.
+
+    Returns:
+        ``(kinds, detail)``, e.g. ``("NaN and +inf", "2 of 40, the first at
+        index 3")``.
+    """
+    counts = {
+        "NaN": int(np.isnan(a).sum()),
+        "+inf": int(np.isposinf(a).sum()),
+        "-inf": int(np.isneginf(a).sum()),
+    }
+    kinds = " and ".join(kind for kind, n in counts.items() if n)
+    first = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+    where = first[0] if len(first) == 1 else first
+    return kinds, f"{sum(counts.values())} of {a.size}, the first at index {where}"
+
+
+def _check_finite(name: str, a: np.ndarray, fix: str, key: str | None = None) -> None:
+    """Raise ``ValueError`` if the float array ``a`` holds NaN or +-inf.
+
+    Args:
+        name: The field, for the message.
+        a: The array.
+        fix: How to fix it, for the message.
+        key: The ``DictObs`` key of ``a``, if any.
+    """
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        kinds, detail = _describe_non_finite(a)
+        if key is not None:
+            detail = f"under key {key!r}: {detail}"
+        raise ValueError(f"{name} contains {kinds} values ({detail}); {fix}")
+
+
 def _check_numeric(name: str, arr: Observation) -> None:
-    """Reject object/string dtypes and NaNs in a numeric field."""
-    arrays = arr.values() if isinstance(arr, DictObs) else [arr]
-    for a in arrays:
+    """Reject object/string dtypes and non-finite values (NaN, +-inf)."""
+    items = arr.items() if isinstance(arr, DictObs) else [(None, arr)]
+    for key, a in items:
         if a.dtype.kind not in "biuf":
             raise ValueError(
                 f"{name} must have a numeric or bool dtype, got {a.dtype}.",
             )
-        if a.dtype.kind == "f" and np.isnan(a).any():
-            raise ValueError(
-                f"{name} contains NaN values; clean the data (or drop the "
-                "affected trajectories) before using it.",
-            )
+        _check_finite(
+            name,
+            a,
+            "clean the data (e.g. np.nan_to_num, or clip the values to finite "
+            "bounds) or drop the affected trajectories before using it.",
+            key=key,
+        )
 
 
 def _check_infos(infos: np.ndarray | None, n: int) -> None:
@@ -394,8 +432,12 @@ def _check_rews(rews: Any, n: int) -> None:
         )
     if rews.dtype.kind != "f":
         raise ValueError(f"rews must have a float dtype, got {rews.dtype}.")
-    if np.isnan(rews).any():
-        raise ValueError("rews contains NaN values.")
+    _check_finite(
+        "rews",
+        rews,
+        "rewards must be finite: clip them (e.g. np.clip) or replace the "
+        "non-finite ones (np.nan_to_num) before building the trajectories.",
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -497,8 +539,8 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
 def _replace_unchecked(obj: TransitionsT, values: dict[str, Any]) -> TransitionsT:
     """Build a new instance of ``type(obj)`` from fields already known valid.
 
-    Selecting rows from a validated batch keeps it valid, so the (NaN-scanning)
-    validation is skipped on this hot path.
+    Selecting rows from a validated batch keeps it valid, so the validation
+    (which scans for NaN and inf) is skipped on this hot path.
     """
     new = object.__new__(type(obj))
     for name, value in values.items():

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
 import itertools
 import os
 import pathlib
-import shutil
-import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,10 +19,19 @@ from stable_baselines3.common import monitor, policies
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from imitation.data.types import AnyPath
+from imitation.util.atomic import (
+    atomic_write_path,
+    exchange_paths,
+    recover_interrupted_write,
+)
 
 __all__ = [
     "atomic_write_path",
+    "check_positive_int",
+    "check_rng",
+    "check_vec_env",
     "endless_iter",
+    "exchange_paths",
     "get_first_iter_element",
     "make_seeds",
     "make_unique_timestamp",
@@ -35,6 +41,7 @@ __all__ = [
     "parse_path",
     "path_to_str",
     "policy_to_dict",
+    "recover_interrupted_write",
     "safe_to_numpy",
     "safe_to_tensor",
     "save_policy",
@@ -76,6 +83,7 @@ def make_seeds(
     n: int | None = None,
 ) -> int | list[int]:
     """Draw seeds from ``rng``: one ``int`` if ``n`` is None, else a list of ``n``."""
+    check_rng(rng)
     if n is None:
         return int(rng.integers(0, (1 << 31) - 1))
     return [int(s) for s in rng.integers(0, (1 << 31) - 1, size=(n,))]
@@ -137,6 +145,7 @@ def make_vec_env(
     Raises:
         ValueError: If ``n_envs`` is not positive.
     """
+    check_rng(rng)
     if n_envs < 1:
         raise ValueError(f"n_envs must be at least 1, got {n_envs}.")
     seeds = make_seeds(rng, n_envs)
@@ -274,42 +283,79 @@ def split_in_half(x: int) -> tuple[int, int]:
     return half, x - half
 
 
-@contextlib.contextmanager
-def atomic_write_path(path: AnyPath) -> Iterator[pathlib.Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
-
-    Writers write to the yielded path; readers of ``path`` then see either the
-    old file (or none) or the complete new one, never half a file. On an
-    exception the temporary file (or directory) is removed.
+def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` if it is a numpy ``Generator``; raise ``TypeError`` otherwise.
 
     Args:
-        path: Final destination (a file or a directory).
+        rng: The value to check.
+        name: The argument's name, for the message.
 
-    Yields:
-        The temporary path to write to (it does not exist yet).
+    Returns:
+        ``rng``.
+
+    Raises:
+        TypeError: If ``rng`` is not a ``np.random.Generator`` (e.g. a seed,
+            None or a legacy ``np.random.RandomState``).
     """
-    final = parse_path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = pathlib.Path(
-        tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent),
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name} must be a numpy Generator, e.g. np.random.default_rng(seed), "
+            f"got {rng!r} ({type(rng).__name__}).",
+        )
+    return rng
+
+
+def check_vec_env(venv: Any, name: str = "venv") -> VecEnv:
+    """Return ``venv`` if it is an SB3 ``VecEnv``; raise ``TypeError`` otherwise.
+
+    Args:
+        venv: The value to check.
+        name: The argument's name, for the message.
+
+    Returns:
+        ``venv``.
+
+    Raises:
+        TypeError: If ``venv`` is not a ``VecEnv``; for a plain ``gym.Env`` the
+            message says how to wrap it.
+    """
+    if isinstance(venv, VecEnv):
+        return venv
+    if isinstance(venv, gym.Env):
+        raise TypeError(
+            f"{name} must be a vectorised environment (a stable_baselines3 VecEnv), "
+            f"got the plain gym.Env {venv!r}. Make one with "
+            "imitation.util.util.make_vec_env(env_id, rng=...), or wrap the env: "
+            "stable_baselines3.common.vec_env.DummyVecEnv([lambda: env]).",
+        )
+    raise TypeError(
+        f"{name} must be a vectorised environment (a stable_baselines3 VecEnv, "
+        "e.g. from imitation.util.util.make_vec_env), got "
+        f"{type(venv).__name__}.",
     )
-    tmp = tmp_dir / final.name
-    try:
-        yield tmp
-        if final.is_dir() and not final.is_symlink():
-            # os.replace cannot replace a non-empty directory: move the old one
-            # aside first, then drop it once the new one is in place.
-            old = tmp_dir / (final.name + ".old")
-            os.replace(final, old)
-            os.replace(tmp, final)
-        else:
-            os.replace(tmp, final)
-    finally:
-        _remove_tree(tmp_dir)
 
 
-def _remove_tree(path: pathlib.Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def check_positive_int(value: Any, name: str) -> int:
+    """Return ``value`` as an ``int`` if it is a positive integer; raise otherwise.
+
+    Args:
+        value: The value to check; numpy integers are accepted, bools are not.
+        name: The argument's name, for the message.
+
+    Returns:
+        ``int(value)``.
+
+    Raises:
+        TypeError: If ``value`` is not an integer (e.g. a str or float).
+        ValueError: If ``value`` is zero or negative.
+    """
+    if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
+        raise TypeError(
+            f"{name} must be a positive int, got {value!r} ({type(value).__name__}).",
+        )
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value}.")
+    return int(value)
 
 
 def policy_to_dict(policy: policies.BasePolicy) -> dict[str, Any]:

@@ -183,10 +183,21 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 minibatch size, a missing ``gen_train_timesteps`` for an
                 off-policy generator, or demonstrations that do not fit (see
                 :meth:`set_demonstrations`).
+            TypeError: If ``venv`` is not a ``VecEnv`` (e.g. a plain
+                ``gym.Env``), a batch size is not an int, or the demonstrations
+                are missing or none of the accepted forms.
         """
-        self.demo_batch_size = demo_batch_size
-        self.demo_minibatch_size = demo_minibatch_size or demo_batch_size
-        if demo_batch_size <= 0 or demo_batch_size % self.demo_minibatch_size:
+        util.check_vec_env(venv)
+        base.check_demonstrations_type(demonstrations)
+        self.demo_batch_size = util.check_positive_int(
+            demo_batch_size, "demo_batch_size"
+        )
+        self.demo_minibatch_size = (
+            demo_batch_size
+            if demo_minibatch_size is None
+            else util.check_positive_int(demo_minibatch_size, "demo_minibatch_size")
+        )
+        if demo_batch_size % self.demo_minibatch_size:
             raise ValueError(
                 f"demo_batch_size={demo_batch_size} must be a positive multiple of "
                 f"demo_minibatch_size={self.demo_minibatch_size}.",

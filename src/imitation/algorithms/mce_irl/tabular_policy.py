@@ -9,6 +9,8 @@ import numpy as np
 import torch as th
 from stable_baselines3.common import policies
 
+from imitation.util import util
+
 
 class TabularPolicy(policies.BasePolicy):
     """A time-dependent stochastic policy given as a table ``pi[t, state, action]``.
@@ -49,7 +51,7 @@ class TabularPolicy(policies.BasePolicy):
                 f"{state_space} and {action_space}.",
             )
         super().__init__(state_space, action_space)  # type: ignore[arg-type]
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         self.set_pi(pi)
 
     def set_pi(self, pi: np.ndarray) -> None:

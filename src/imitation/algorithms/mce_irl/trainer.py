@@ -122,7 +122,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
                     f"MCE IRL learns a reward of the state only; build the reward "
                     f"net with {flag}=False.",
                 )
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         self.demo_state_om = None
         super().__init__(demonstrations=demonstrations, custom_logger=custom_logger)
         self.reward_net = reward_net

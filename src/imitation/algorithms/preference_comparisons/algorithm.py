@@ -32,6 +32,7 @@ from imitation.algorithms.preference_comparisons.trajectory_generators import (
 )
 from imitation.rewards import reward_nets
 from imitation.util import logger as imit_logger
+from imitation.util import util
 
 QUERY_SCHEDULES: dict[str, Callable[[float], float]] = {
     "constant": lambda t: 1.0,
@@ -120,6 +121,7 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
             ValueError: If an argument is out of range, ``query_schedule`` is
                 unknown, a default subcomponent is needed without ``rng``, or
                 ``reward_trainer`` trains another net than ``reward_model``.
+            TypeError: If ``rng`` is given but is not a numpy ``Generator``.
         """
         super().__init__(
             custom_logger=custom_logger, allow_variable_horizon=allow_variable_horizon
@@ -128,6 +130,8 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
             raise ValueError(f"num_iterations={num_iterations} must be positive.")
         if fragment_length < 1:
             raise ValueError(f"fragment_length={fragment_length} must be positive.")
+        if rng is not None:
+            util.check_rng(rng)
         if not transition_oversampling > 0:
             raise ValueError(
                 f"transition_oversampling={transition_oversampling} must be positive.",

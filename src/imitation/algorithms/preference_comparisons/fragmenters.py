@@ -15,7 +15,7 @@ from imitation.algorithms.preference_comparisons.preference_model import (
 )
 from imitation.data import types
 from imitation.util import logger as imit_logger
-from imitation.util import networks
+from imitation.util import networks, util
 
 UNCERTAINTY_MEASURES = ("logit", "probability", "label")
 """What :class:`ActiveSelectionFragmenter` measures the members' disagreement on."""
@@ -94,7 +94,7 @@ class RandomFragmenter(Fragmenter):
         super().__init__(custom_logger=custom_logger)
         if warning_threshold < 0:
             raise ValueError(f"warning_threshold={warning_threshold} is negative.")
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         self.warning_threshold = warning_threshold
 
     def __call__(

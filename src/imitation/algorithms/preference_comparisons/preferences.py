@@ -37,7 +37,7 @@ class PreferenceGatherer(abc.ABC):
             rng: Randomness, for gatherers that need it.
             custom_logger: Where to log to; if None, a new logger is created.
         """
-        self.rng = rng
+        self.rng = None if rng is None else util.check_rng(rng)
         self.logger = custom_logger or imit_logger.configure()
 
     @abc.abstractmethod
@@ -257,17 +257,22 @@ class PreferenceDataset(Sequence[tuple[TrajectoryWithRewPair, float]]):
     def load(path: types.AnyPath) -> PreferenceDataset:
         """Load a dataset written by :meth:`save`, without unpickling anything.
 
+        A save that was killed half-way through replacing ``path`` is completed
+        first (see :func:`imitation.util.util.recover_interrupted_write`).
+
         Raises:
             FileNotFoundError: If ``path`` or one of its files is missing.
-            ValueError: If the files are inconsistent or not a saved dataset.
+            ValueError: If a file is truncated or corrupt, or the files are
+                inconsistent or not a saved dataset.
         """
         root = util.parse_path(path)
+        util.recover_interrupted_write(root)
         if not root.is_dir():
             raise FileNotFoundError(f"{root} is not a saved PreferenceDataset.")
         metadata = _read_metadata(root / "metadata.json")
-        frags1 = serialize.load_with_rewards(root / "fragments1.npz")
-        frags2 = serialize.load_with_rewards(root / "fragments2.npz")
-        prefs = np.load(root / "preferences.npy", allow_pickle=False)
+        frags1 = _load_fragments(root / "fragments1.npz")
+        frags2 = _load_fragments(root / "fragments2.npz")
+        prefs = _load_preferences(root / "preferences.npy")
         if not len(frags1) == len(frags2) == len(prefs):
             raise ValueError(
                 f"{root}: {len(frags1)} first fragments, {len(frags2)} second "
@@ -276,6 +281,33 @@ class PreferenceDataset(Sequence[tuple[TrajectoryWithRewPair, float]]):
         dataset = PreferenceDataset(max_size=metadata["max_size"])
         dataset.push(list(zip(frags1, frags2)), prefs)
         return dataset
+
+
+_DAMAGED_HELP = (
+    "{path} is truncated or corrupt ({error}), so the PreferenceDataset in "
+    "{root} cannot be loaded. Restore the directory from a copy, or gather the "
+    "preferences again and save them with PreferenceDataset.save."
+)
+
+
+def _load_fragments(path: pathlib.Path) -> Sequence[types.TrajectoryWithRew]:
+    try:
+        return serialize.load_with_rewards(path)
+    except serialize.TrajectoryFormatError as exc:
+        raise ValueError(
+            _DAMAGED_HELP.format(path=path, error=exc, root=path.parent),
+        ) from exc
+
+
+def _load_preferences(path: pathlib.Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (ValueError, EOFError, OSError) as exc:
+        raise ValueError(
+            _DAMAGED_HELP.format(path=path, error=exc, root=path.parent),
+        ) from exc
 
 
 def _without_infos(fragment: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
@@ -293,8 +325,10 @@ def _without_infos(fragment: types.TrajectoryWithRew) -> types.TrajectoryWithRew
 def _read_metadata(path: pathlib.Path) -> dict:
     try:
         metadata = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            _DAMAGED_HELP.format(path=path, error=exc, root=path.parent),
+        ) from exc
     if (
         not isinstance(metadata, dict)
         or metadata.get("format_version") != _FORMAT_VERSION

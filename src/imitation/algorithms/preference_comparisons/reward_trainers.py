@@ -16,7 +16,7 @@ from imitation.algorithms.preference_comparisons.preference_model import (
 from imitation.algorithms.preference_comparisons.preferences import PreferenceDataset
 from imitation.regularization import regularizers
 from imitation.util import logger as imit_logger
-from imitation.util import networks
+from imitation.util import networks, util
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +221,7 @@ class BasicRewardTrainer(RewardTrainer):
         if not lr > 0:
             raise ValueError(f"lr={lr} must be positive.")
         self.loss = loss
-        self.rng = rng
+        self.rng = util.check_rng(rng)
         self.batch_size = batch_size
         self.minibatch_size = minibatch_size
         self.epochs = epochs

@@ -21,6 +21,7 @@ from imitation.data import rollout, types, wrappers
 from imitation.policies.exploration_wrapper import ExplorationWrapper
 from imitation.rewards import reward_function, reward_nets, reward_wrapper
 from imitation.util import logger as imit_logger
+from imitation.util import util
 
 
 def _check_steps(steps: int) -> None:
@@ -101,7 +102,7 @@ class TrajectoryDataset(TrajectoryGenerator):
                 "serialize.load_with_rewards.",
             )
         self._lengths = np.array([len(t) for t in self._trajectories])
-        self.rng = rng
+        self.rng = util.check_rng(rng)
 
     def sample(self, steps: int) -> Sequence[types.TrajectoryWithRew]:
         """Random trajectories whose lengths add up to at least ``steps``.
@@ -165,7 +166,11 @@ class AgentTrainer(TrajectoryGenerator):
         Raises:
             ValueError: If a probability is outside [0, 1], or ``venv`` has a
                 different number of envs than the agent was built for.
+            TypeError: If ``venv`` is not a ``VecEnv`` or ``rng`` not a numpy
+                ``Generator``.
         """
+        self.venv = util.check_vec_env(venv)
+        self.rng = util.check_rng(rng)
         for name, p in (
             ("exploration_frac", exploration_frac),
             ("switch_prob", switch_prob),
@@ -185,8 +190,6 @@ class AgentTrainer(TrajectoryGenerator):
             if isinstance(reward_fn, reward_nets.RewardNet)
             else reward_fn
         )
-        self.venv = venv
-        self.rng = rng
         self.exploration_frac = exploration_frac
         self.switch_prob = switch_prob
         self.random_prob = random_prob
