@@ -124,7 +124,7 @@ def recover_interrupted_write(path: AnyPath) -> bool:
 
     Where directories cannot be swapped atomically (see :func:`exchange_paths`),
     :func:`atomic_write_path` replaces a directory with two renames: the old
-    directory into its temporary directory ``.{name}.XXXX.tmp/`` as
+    directory into its temporary directory ``.{name}.<random>.tmp/`` as
     ``{name}.old``, then the new one (``{name}`` there) onto ``path``. A kill
     between the two leaves ``path`` missing. This moves the new copy into
     place: ``{name}.old`` exists only once the new copy was completely
