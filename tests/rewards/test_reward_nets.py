@@ -195,3 +195,27 @@ def test_foreign_pickle_is_refused(tmp_path):
     th.save({"x": Evil()}, tmp_path / "evil.pt")
     with pytest.raises(pickle.UnpicklingError):
         th.load(tmp_path / "evil.pt", weights_only=True)
+
+
+@pytest.mark.parametrize(
+    "space",
+    [
+        BOX,
+        IMAGE,
+        DISCRETE,
+        gym.spaces.MultiDiscrete([3, 2]),
+        gym.spaces.MultiBinary(4),
+    ],
+)
+def test_preprocess_equals_sb3(space):
+    from stable_baselines3.common.preprocessing import preprocess_obs
+
+    net = reward_nets.BasicRewardNet(space, DISCRETE)
+    space.seed(0)
+    batch = th.as_tensor(np.stack([space.sample() for _ in range(6)]))
+    want = preprocess_obs(batch, space, normalize_images=True)
+    got = net._preprocessor(space)(batch)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert th.equal(got, want)
+    with pytest.raises(RuntimeError):
+        net._preprocessor(DISCRETE)(th.tensor([0, 4]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -26,6 +28,35 @@ def cnn_transpose(tensor: th.Tensor) -> th.Tensor:
             f"cnn_transpose needs a 4-D tensor, got shape {tuple(tensor.shape)}."
         )
     return th.permute(tensor, (0, 3, 1, 2))
+
+
+def _make_preprocessor(
+    space: gym.Space, normalize_images: bool
+) -> Callable[[Any], Any]:
+    """A function equal to ``preprocess_obs(x, space, normalize_images)``.
+
+    Box and Discrete spaces (the common case, on every environment step) skip
+    SB3's per-call image check and use a scatter for the one-hot encoding,
+    which is several times cheaper than ``F.one_hot`` on small batches.
+    """
+    if isinstance(space, gym.spaces.Box):
+        if normalize_images and preprocessing.is_image_space(space):
+            return lambda x: x.float() / 255.0
+        return lambda x: x.float()
+    if isinstance(space, gym.spaces.Discrete):
+        n = int(space.n)
+
+        def one_hot(x: th.Tensor) -> th.Tensor:
+            index = x.long().unsqueeze(-1)
+            out = th.zeros((*index.shape[:-1], n), device=x.device)
+            return out.scatter_(-1, index, 1.0)
+
+        return one_hot
+    return functools.partial(
+        preprocessing.preprocess_obs,
+        observation_space=space,
+        normalize_images=normalize_images,
+    )
 
 
 class RewardNet(SavableModule, nn.Module, abc.ABC):
@@ -107,17 +138,25 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
                 return {k: util.safe_to_tensor(v, device=device) for k, v in x.items()}
             return util.safe_to_tensor(x, device=device)
 
-        state_th = preprocessing.preprocess_obs(
-            to_th(state), self.observation_space, self.normalize_images
-        )
-        action_th = preprocessing.preprocess_obs(
-            to_th(action), self.action_space, self.normalize_images
-        )
-        next_state_th = preprocessing.preprocess_obs(
-            to_th(next_state), self.observation_space, self.normalize_images
-        )
+        prep_obs = self._preprocessor(self.observation_space)
+        state_th = prep_obs(to_th(state))
+        action_th = self._preprocessor(self.action_space)(to_th(action))
+        next_state_th = prep_obs(to_th(next_state))
         done_th = util.safe_to_tensor(done, device=device).to(th.float32)
         return state_th, action_th, next_state_th, done_th  # type: ignore[return-value]
+
+    def _preprocessor(self, space: gym.Space) -> Callable[[Any], Any]:
+        """SB3's ``preprocess_obs`` for ``space``, with its per-call checks done once.
+
+        Built on first use and kept (with the space, so a replaced space gets
+        its own); the results equal ``preprocess_obs``'s.
+        """
+        cache = self.__dict__.setdefault("_preprocessors", {})
+        entry = cache.get(id(space))
+        if entry is None or entry[0] is not space:
+            entry = (space, _make_preprocessor(space, self.normalize_images))
+            cache[id(space)] = entry
+        return entry[1]
 
     def predict_th(
         self,
@@ -240,6 +279,19 @@ class PredictProcessedWrapper(RewardNetWrapper):
         **kwargs: Any,
     ) -> np.ndarray:
         """Processed rewards for policy training."""
+
+    def _preprocessor(self, space: gym.Space) -> Callable[[Any], Any]:
+        """SB3's ``preprocess_obs`` for ``space``, with its per-call checks done once.
+
+        Built on first use and kept (with the space, so a replaced space gets
+        its own); the results equal ``preprocess_obs``'s.
+        """
+        cache = self.__dict__.setdefault("_preprocessors", {})
+        entry = cache.get(id(space))
+        if entry is None or entry[0] is not space:
+            entry = (space, _make_preprocessor(space, self.normalize_images))
+            cache[id(space)] = entry
+        return entry[1]
 
     def predict_th(
         self,
