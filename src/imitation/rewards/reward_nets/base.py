@@ -280,19 +280,6 @@ class PredictProcessedWrapper(RewardNetWrapper):
     ) -> np.ndarray:
         """Processed rewards for policy training."""
 
-    def _preprocessor(self, space: gym.Space) -> Callable[[Any], Any]:
-        """SB3's ``preprocess_obs`` for ``space``, with its per-call checks done once.
-
-        Built on first use and kept (with the space, so a replaced space gets
-        its own); the results equal ``preprocess_obs``'s.
-        """
-        cache = self.__dict__.setdefault("_preprocessors", {})
-        entry = cache.get(id(space))
-        if entry is None or entry[0] is not space:
-            entry = (space, _make_preprocessor(space, self.normalize_images))
-            cache[id(space)] = entry
-        return entry[1]
-
     def predict_th(
         self,
         state: np.ndarray,
