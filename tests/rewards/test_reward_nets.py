@@ -217,5 +217,6 @@ def test_preprocess_equals_sb3(space):
     got = net._preprocessor(space)(batch)
     assert got.dtype == want.dtype and got.shape == want.shape
     assert th.equal(got, want)
-    with pytest.raises(RuntimeError):
-        net._preprocessor(DISCRETE)(th.tensor([0, 4]))
+    for invalid in ([0, 4], [-1, 0]):  # out of range: an error, as in one_hot
+        with pytest.raises((RuntimeError, IndexError)):
+            net._preprocessor(DISCRETE)(th.tensor(invalid))

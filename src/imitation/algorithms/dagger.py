@@ -32,7 +32,7 @@ from stable_baselines3.common import policies, utils, vec_env
 from imitation.algorithms import base, bc
 from imitation.data import rollout, serialize, types
 from imitation.util import logger as imit_logger
-from imitation.util import safe_pickle, util
+from imitation.util import progress, safe_pickle, util
 
 
 class BetaSchedule(abc.ABC):
@@ -205,7 +205,12 @@ def _without_infos(traj: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
 
 
 class DAggerTrainer(base.BaseImitationAlgorithm):
-    """DAgger with a low-level, resumable API (suited to human demonstrators)."""
+    """DAgger with a low-level, resumable API (suited to human demonstrators).
+
+    Dataset Aggregation: Ross, Gordon and Bagnell, "A Reduction of Imitation
+    Learning and Structured Prediction to No-Regret Online Learning" (AISTATS
+    2011), https://arxiv.org/abs/1011.0686.
+    """
 
     DEFAULT_N_EPOCHS: int = 4
     """The default number of BC training epochs in ``extend_and_update``."""
@@ -463,7 +468,10 @@ def reconstruct_trainer(
 
 
 class SimpleDAggerTrainer(DAggerTrainer):
-    """DAgger with a synthetic demonstrator: an expert policy labels the states."""
+    """DAgger with a synthetic demonstrator: an expert policy labels the states.
+
+    Paper: https://arxiv.org/abs/1011.0686 (see :class:`DAggerTrainer`).
+    """
 
     def __init__(
         self,
@@ -516,6 +524,7 @@ class SimpleDAggerTrainer(DAggerTrainer):
         rollout_round_min_episodes: int = 3,
         rollout_round_min_timesteps: int = 500,
         bc_train_kwargs: Mapping[str, Any] | None = None,
+        progress_bar: bool = True,
     ) -> None:
         """Run rounds of collection and BC until ``total_timesteps`` env steps.
 
@@ -529,7 +538,13 @@ class SimpleDAggerTrainer(DAggerTrainer):
             rollout_round_min_episodes: Minimum episodes per round.
             rollout_round_min_timesteps: Minimum steps per round.
             bc_train_kwargs: See :meth:`extend_and_update`.
+            progress_bar: Show a bar of the environment steps (in a terminal
+                only); BC's own bar is hidden unless ``bc_train_kwargs`` asks.
         """
+        bc_train_kwargs = {"progress_bar": False, **(bc_train_kwargs or {})}
+        bar = progress.progress_bar(
+            total_timesteps, desc="DAgger", unit="step", enabled=progress_bar
+        )
         total = 0
         while total < total_timesteps:
             collector = self.create_trajectory_collector()
@@ -559,3 +574,5 @@ class SimpleDAggerTrainer(DAggerTrainer):
             self.logger.record("dagger/round_timestep_count", round_steps)
             self.extend_and_update(bc_train_kwargs)
             self.save_trainer()
+            bar.update(min(round_steps, total_timesteps - bar.n))
+        bar.close()

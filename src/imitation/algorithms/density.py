@@ -29,7 +29,7 @@ from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.rewards import reward_wrapper
 from imitation.util import logger as imit_logger
-from imitation.util import util
+from imitation.util import progress, sb3_compat, util
 
 KERNELS = ("gaussian", "tophat", "epanechnikov", "exponential", "linear", "cosine")
 """The kernels scikit-learn's ``KernelDensity`` supports."""
@@ -118,6 +118,10 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
     demonstration features the density for it is fitted on. Calling the
     object on a batch ``(state, action, next_state, done)`` returns the
     log-densities as rewards.
+
+    A simple IRL baseline of this library (Gleave et al., "imitation: Clean
+    Imitation Learning Implementations", 2022, https://arxiv.org/abs/2211.11972):
+    states or state-action pairs the expert visits often are rewarded.
     """
 
     transitions: dict[int | None, np.ndarray]
@@ -316,11 +320,14 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         bounds = np.cumsum(np.bincount(timesteps))[:-1]
         self.transitions = dict(enumerate(np.split(features[order], bounds)))
 
-    def train(self) -> None:
+    def train(self, progress_bar: bool = True) -> None:
         """Fit the density model(s) to the demonstrations.
 
         With ``standardise_inputs``, one scaling (fit on all demonstrations)
         is shared by every timestep's model.
+
+        Args:
+            progress_bar: Show a bar of the models fitted (in a terminal only).
 
         Raises:
             ValueError: If no demonstrations were set.
@@ -334,15 +341,18 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             data = {t: self._scaler.transform(x) for t, x in data.items()}
         # Ball tree with large leaves: measured fastest for scoring thousands
         # of low-dimensional points at the bandwidths used here.
-        self._models = {
-            t: KernelDensity(
-                kernel=self.kernel,
-                bandwidth=self.kernel_bandwidth,
-                algorithm="ball_tree",
-                leaf_size=100,
-            ).fit(x)
-            for t, x in data.items()
-        }
+        self._models = {}
+        with progress.progress_bar(
+            len(data), desc="DensityAlgorithm", unit="model", enabled=progress_bar
+        ) as bar:
+            for t, x in data.items():
+                self._models[t] = KernelDensity(
+                    kernel=self.kernel,
+                    bandwidth=self.kernel_bandwidth,
+                    algorithm="ball_tree",
+                    leaf_size=100,
+                ).fit(x)
+                bar.update(1)
 
     def __call__(
         self,
@@ -467,7 +477,7 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         )
         # The rollout reset the environment under rl_algo: make its next
         # learn() start from a fresh reset instead of a stale observation.
-        rl_algo._last_obs = None  # type: ignore[assignment]
+        sb3_compat.restart_episodes_on_next_learn(rl_algo)
         self._clock.pop_finished_lengths()
         self._check_fixed_horizon([len(t) for t in trajs])
         return rollout.rollout_stats(trajs)

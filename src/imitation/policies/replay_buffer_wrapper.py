@@ -45,6 +45,7 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
 from imitation.rewards.reward_function import RewardFn
+from imitation.util import sb3_compat
 
 
 def _to_numpy(x: th.Tensor | dict[str, th.Tensor]) -> Any:
@@ -200,7 +201,7 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
         batch_inds: np.ndarray,
         env: VecNormalize | None = None,
     ) -> ReplayBufferSamples:
-        samples = self.replay_buffer._get_samples(batch_inds, env=None)
+        samples = sb3_compat.replay_samples(self.replay_buffer, batch_inds)
         return self._relabel(samples, env)
 
     def _relabel(

@@ -11,6 +11,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from imitation.rewards.reward_function import RewardFn
+from imitation.util import sb3_compat
 
 
 class WrappedRewardCallback(callbacks.BaseCallback):
@@ -243,6 +244,7 @@ class DeferredRewardCallback(callbacks.BaseCallback):
                 "stepped outside its rollouts?",
             )
         rollout_buffer.rewards += rews
+        last_values, dones = sb3_compat.rollout_end_values(self)
         rollout_buffer.compute_returns_and_advantage(
-            last_values=self.locals["values"], dones=self.locals["dones"]
+            last_values=last_values, dones=dones
         )

@@ -5,14 +5,43 @@ from __future__ import annotations
 import abc
 import collections
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import torch as th
 from torch import nn
 
 
-@contextlib.contextmanager
-def training_mode(m: nn.Module, mode: bool = False) -> Iterator[nn.Module]:
+def module_tree(m: nn.Module) -> list[nn.Module]:
+    """``list(m.modules())``, without building the submodules' names.
+
+    ``nn.Module.modules`` formats a dotted name for every submodule; on the
+    per-step reward path that costs more than the walk itself.
+    """
+    tree, seen = [m], {id(m)}
+    for module in tree:  # ``tree`` grows while it is walked: breadth first
+        for child in module._modules.values():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                tree.append(child)
+    return tree
+
+
+def first_parameter(m: nn.Module) -> th.Tensor | None:
+    """The first of ``m.parameters()`` (depth first, as torch orders them), or None."""
+    for param in m._parameters.values():
+        if param is not None:
+            return param
+    for child in m._modules.values():
+        if child is not None:
+            found = first_parameter(child)
+            if found is not None:
+                return found
+    return None
+
+
+def training_mode(
+    m: nn.Module, mode: bool = False
+) -> contextlib.AbstractContextManager[nn.Module]:
     """Put ``m`` in training mode ``mode`` inside the block, then restore it.
 
     Every submodule gets ``mode`` inside the block and its own previous mode
@@ -24,22 +53,38 @@ def training_mode(m: nn.Module, mode: bool = False) -> Iterator[nn.Module]:
         m: The module.
         mode: True for training mode, False for evaluation mode.
 
-    Yields:
-        ``m``, in the requested mode.
+    Returns:
+        A context manager whose ``with`` block sees ``m`` in the mode.
     """
-    # Each submodule's own flag is restored afterwards (``m.train(previous)``
-    # would overwrite submodules that were in another mode). Flags are set
-    # directly: ``nn.Module.train`` is slow enough to dominate a small net's
-    # prediction, and setting ``training`` runs no hooks.
-    modules = list(m.modules())
-    previous = [mod.training for mod in modules]
-    for mod in modules:
-        object.__setattr__(mod, "training", mode)
-    try:
-        yield m
-    finally:
-        for mod, flag in zip(modules, previous):
+    return _TrainingMode(m, mode)
+
+
+class _TrainingMode(contextlib.AbstractContextManager):
+    """The context manager of :func:`training_mode`.
+
+    A class, because it is entered on every reward prediction, where a
+    generator-based context manager costs noticeably more.
+    """
+
+    __slots__ = ("_module", "_mode", "_saved")
+
+    def __init__(self, m: nn.Module, mode: bool = False) -> None:
+        self._module, self._mode = m, mode
+        self._saved: list[tuple[nn.Module, bool]] = []
+
+    def __enter__(self) -> nn.Module:
+        # Flags are set directly: ``nn.Module.train`` is slow enough to
+        # dominate a small net's prediction, and setting ``training`` runs no
+        # hooks. Each module's own flag is restored on exit.
+        self._saved = [(mod, mod.training) for mod in module_tree(self._module)]
+        for mod, _ in self._saved:
+            object.__setattr__(mod, "training", self._mode)
+        return self._module
+
+    def __exit__(self, *exc_info: object) -> None:
+        for mod, flag in self._saved:
             object.__setattr__(mod, "training", flag)
+        self._saved = []
 
 
 def training(m: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:

@@ -119,6 +119,9 @@ class AIRL(common.AdversarialTrainer):
     stochastic policy whose action log-probabilities can be evaluated. As in
     GAIL, the discriminator's input normalisation is fitted to the expert's
     transitions (``expert_input_stats``).
+
+    Fu, Luo and Levine, "Learning Robust Rewards with Adversarial Inverse
+    Reinforcement Learning" (ICLR 2018), https://arxiv.org/abs/1710.11248.
     """
 
     def __init__(

@@ -33,7 +33,7 @@ from imitation.data import buffer, rollout, types, wrappers
 from imitation.policies import replay_buffer_wrapper
 from imitation.rewards import reward_nets, reward_wrapper
 from imitation.util import logger as imit_logger
-from imitation.util import networks, util
+from imitation.util import networks, progress, util
 
 DEFAULT_DISC_OPT_KWARGS: Mapping[str, Any] = {"lr": 3e-3}
 """Discriminator optimiser arguments that ``disc_opt_kwargs`` adds to or overrides.
@@ -114,7 +114,11 @@ def _take(x: Any, idx: th.Tensor) -> Any:
 
 
 class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC):
-    """Base class of adversarial imitation (GAIL, AIRL)."""
+    """Base class of adversarial imitation (GAIL, AIRL).
+
+    GAIL: https://arxiv.org/abs/1606.03476; AIRL:
+    https://arxiv.org/abs/1710.11248.
+    """
 
     venv: vec_env.VecEnv
     """The original environment."""
@@ -556,12 +560,18 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         self,
         total_timesteps: int,
         callback: Callable[[int], None] | None = None,
+        progress_bar: bool = True,
     ) -> None:
         """Alternate generator and discriminator training.
 
         Each round is ``train_gen(gen_train_timesteps)``, then
         ``n_disc_updates_per_round`` calls of ``train_disc``, then
         ``callback(round)``; rounds stop before exceeding ``total_timesteps``.
+
+        Args:
+            total_timesteps: Generator environment steps, in total.
+            callback: Called with the round number after each round.
+            progress_bar: Show a bar of the rounds (in a terminal only).
 
         Raises:
             ValueError: If ``total_timesteps`` is less than one round.
@@ -572,10 +582,14 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 f"total_timesteps={total_timesteps} is less than one round of "
                 f"gen_train_timesteps={self.gen_train_timesteps}.",
             )
-        for round_num in range(n_rounds):
-            self.train_gen(self.gen_train_timesteps)
-            for _ in range(self.n_disc_updates_per_round):
-                self.train_disc()
-            if callback is not None:
-                callback(round_num)
-            self.logger.dump(self._global_step)
+        with progress.progress_bar(
+            n_rounds, desc=type(self).__name__, unit="round", enabled=progress_bar
+        ) as bar:
+            for round_num in range(n_rounds):
+                self.train_gen(self.gen_train_timesteps)
+                for _ in range(self.n_disc_updates_per_round):
+                    self.train_disc()
+                if callback is not None:
+                    callback(round_num)
+                self.logger.dump(self._global_step)
+                bar.update(1)

@@ -37,7 +37,11 @@ class RewardNetFromDiscriminatorLogit(reward_nets.ForwardWrapper):
 
 
 class GAIL(common.AdversarialTrainer):
-    """GAIL: the discriminator's logit is the reward net's output."""
+    """GAIL: the discriminator's logit is the reward net's output.
+
+    Ho and Ermon, "Generative Adversarial Imitation Learning" (NeurIPS 2016),
+    https://arxiv.org/abs/1606.03476.
+    """
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ from imitation.algorithms.mce_irl.tabular_policy import TabularPolicy
 from imitation.data import types
 from imitation.rewards import reward_nets
 from imitation.util import logger as imit_logger
-from imitation.util import util
+from imitation.util import progress, util
 
 MCEDemonstrations = np.ndarray | algo_base.AnyTransitions
 """A state occupancy measure, or trajectories / transitions with state observations."""
@@ -61,6 +61,10 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
 
     ``demo_state_om`` is the demonstrator's state occupancy measure that
     training matches.
+
+    Maximum Causal Entropy IRL: Ziebart, Bagnell and Dey, "Modeling Interaction
+    via the Principle of Maximum Causal Entropy" (ICML 2010),
+    https://www.cs.cmu.edu/~bziebart/publications/maximum-causal-entropy.pdf.
     """
 
     demo_state_om: np.ndarray | None
@@ -239,7 +243,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
     def _rewards(self) -> th.Tensor:
         return squeeze_r(self.reward_net(*self._net_inputs))
 
-    def train(self, max_iter: int = 1000) -> np.ndarray:
+    def train(self, max_iter: int = 1000, progress_bar: bool = True) -> np.ndarray:
         """Run MCE IRL.
 
         Each iteration plans for the current reward, computes the policy's
@@ -250,6 +254,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
             max_iter: Maximum number of iterations; training stops earlier once
                 the occupancy gap is below ``linf_eps`` or the gradient norm is
                 below ``grad_l2_eps``.
+            progress_bar: Show a bar of the iterations (in a terminal only).
 
         Returns:
             The state occupancy measure of the soft-optimal policy for the final
@@ -266,7 +271,11 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
         demo_om = self.demo_state_om
         params = [p for p in self.reward_net.parameters() if p.requires_grad]
         self.reward_net.train()
+        bar = progress.progress_bar(
+            max_iter, desc="MCEIRL", unit="iteration", enabled=progress_bar
+        )
         for it in range(max_iter):
+            bar.update(1)
             self.optimizer.zero_grad()
             rewards = self._rewards()
             pi, om = self._plan(rewards)
@@ -293,6 +302,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
             # The last step changed the reward: plan once more for it.
             with th.no_grad():
                 pi, om = self._plan(self._rewards())
+        bar.close()
         self._policy.set_pi(pi)
         return om
 

@@ -32,7 +32,7 @@ from imitation.algorithms.preference_comparisons.trajectory_generators import (
 )
 from imitation.rewards import reward_nets
 from imitation.util import logger as imit_logger
-from imitation.util import util
+from imitation.util import progress, util
 
 QUERY_SCHEDULES: dict[str, Callable[[float], float]] = {
     "constant": lambda t: 1.0,
@@ -254,6 +254,7 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
         total_timesteps: int,
         total_comparisons: int,
         callback: Callable[[int], None] | None = None,
+        progress_bar: bool = True,
     ) -> Mapping[str, Any]:
         """Train the reward model, and the agent if the generator has one.
 
@@ -261,6 +262,7 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
             total_timesteps: Environment steps of agent training, in total.
             total_comparisons: Preferences to gather, in total.
             callback: Called with the iteration number after each iteration.
+            progress_bar: Show a bar of the iterations (in a terminal only).
 
         Returns:
             ``reward_loss`` and ``reward_accuracy`` of the last reward training.
@@ -280,18 +282,25 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
             # Pretraining on fragments of the untrained agent.
             self._gather(schedule[0])
             metrics = self._train_reward()
-        for i, num_pairs in enumerate(schedule[1:]):
-            if num_pairs > 0:
-                self._gather(num_pairs)
-                metrics = self._train_reward()
-            agent_steps = steps + (1 if i < extra else 0)
-            if agent_steps > 0:
-                self.logger.log(f"Training agent for {agent_steps} timesteps")
-                self.trajectory_generator.train(steps=agent_steps)
-            self.logger.dump(self._iteration)
-            if callback is not None:
-                callback(self._iteration)
-            self._iteration += 1
+        with progress.progress_bar(
+            len(schedule) - 1,
+            desc="PreferenceComparisons",
+            unit="iteration",
+            enabled=progress_bar,
+        ) as bar:
+            for i, num_pairs in enumerate(schedule[1:]):
+                if num_pairs > 0:
+                    self._gather(num_pairs)
+                    metrics = self._train_reward()
+                agent_steps = steps + (1 if i < extra else 0)
+                if agent_steps > 0:
+                    self.logger.log(f"Training agent for {agent_steps} timesteps")
+                    self.trajectory_generator.train(steps=agent_steps)
+                self.logger.dump(self._iteration)
+                if callback is not None:
+                    callback(self._iteration)
+                self._iteration += 1
+                bar.update(1)
         return {
             "reward_loss": metrics.get("loss", math.nan),
             "reward_accuracy": metrics.get("accuracy", math.nan),

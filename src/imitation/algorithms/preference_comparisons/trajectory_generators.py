@@ -21,7 +21,7 @@ from imitation.data import rollout, types, wrappers
 from imitation.policies.exploration_wrapper import ExplorationWrapper
 from imitation.rewards import reward_function, reward_nets, reward_wrapper
 from imitation.util import logger as imit_logger
-from imitation.util import util
+from imitation.util import sb3_compat, util
 
 
 def _check_steps(steps: int) -> None:
@@ -232,7 +232,7 @@ class AgentTrainer(TrajectoryGenerator):
         _check_steps(steps)
         if self._venv_used_elsewhere:
             # Sampling reset the shared venv: make the agent start fresh episodes.
-            self.algorithm._last_obs = None  # type: ignore[assignment]
+            sb3_compat.restart_episodes_on_next_learn(self.algorithm)
             self._venv_used_elsewhere = False
         with self.logger.accumulate_means("agent"):
             self.algorithm.learn(

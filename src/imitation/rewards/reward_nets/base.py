@@ -36,20 +36,23 @@ def _make_preprocessor(
     """A function equal to ``preprocess_obs(x, space, normalize_images)``.
 
     Box and Discrete spaces (the common case, on every environment step) skip
-    SB3's per-call image check and use a scatter for the one-hot encoding,
-    which is several times cheaper than ``F.one_hot`` on small batches.
+    SB3's per-call image check and pick rows of an identity for the one-hot
+    encoding, which is cheaper than ``F.one_hot`` on small batches.
     """
     if isinstance(space, gym.spaces.Box):
         if normalize_images and preprocessing.is_image_space(space):
             return lambda x: x.float() / 255.0
         return lambda x: x.float()
     if isinstance(space, gym.spaces.Discrete):
-        n = int(space.n)
+        identities: dict[th.device, th.Tensor] = {}
 
         def one_hot(x: th.Tensor) -> th.Tensor:
-            index = x.long().unsqueeze(-1)
-            out = th.zeros((*index.shape[:-1], n), device=x.device)
-            return out.scatter_(-1, index, 1.0)
+            eye = identities.get(x.device)
+            if eye is None:
+                eye = identities[x.device] = th.eye(int(space.n), device=x.device)
+            # Rows of the identity; out-of-range values raise, as in one_hot.
+            rows = eye.index_select(0, x.long().reshape(-1))
+            return rows.reshape(*x.shape, int(space.n))
 
         return one_hot
     return functools.partial(
@@ -142,7 +145,12 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         state_th = prep_obs(to_th(state))
         action_th = self._preprocessor(self.action_space)(to_th(action))
         next_state_th = prep_obs(to_th(next_state))
-        done_th = util.safe_to_tensor(done, device=device).to(th.float32)
+        done_th = util.safe_to_tensor(
+            np.asarray(done, dtype=np.float32)
+            if isinstance(done, np.ndarray)
+            else done,
+            device=device,
+        ).to(th.float32)
         return state_th, action_th, next_state_th, done_th  # type: ignore[return-value]
 
     def _preprocessor(self, space: gym.Space) -> Callable[[Any], Any]:
@@ -216,13 +224,13 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
     @property
     def device(self) -> th.device:
         """The device of the net's parameters (CPU if it has none)."""
-        first = next(self.parameters(), None)
+        first = networks.first_parameter(self)
         return first.device if first is not None else th.device("cpu")
 
     @property
     def dtype(self) -> th.dtype:
         """The dtype of the net's parameters (float32 if it has none)."""
-        first = next(self.parameters(), None)
+        first = networks.first_parameter(self)
         return first.dtype if first is not None else th.float32
 
 
