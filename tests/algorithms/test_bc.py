@@ -383,3 +383,148 @@ def test_missing_demonstrations(cartpole, rng):
     trainer = _bc(cartpole, rng)  # Demonstrations are optional here...
     with pytest.raises(TypeError, match=f"{_ACCEPTED}.*required here, but got None"):
         trainer.set_demonstrations(None)  # ...but not here.
+
+
+# The parts of BC's training loop.
+
+
+def _batches(*sizes):
+    return [{"obs": np.zeros((n, 2)), "acts": np.zeros(n)} for n in sizes]
+
+
+@pytest.mark.parametrize(
+    ("n_epochs", "n_batches", "n_yielded", "epochs_ended"),
+    [(2, None, 6, [0, 1]), (None, 4, 4, [0]), (None, 3, 3, []), (None, 7, 7, [0, 1])],
+)
+def test_batch_iterator_counts(n_epochs, n_batches, n_yielded, epochs_ended):
+    loader = _batches(1, 2, 3)
+    ended = []
+    it = bc.BatchIteratorWithEpochEndCallback(loader, n_epochs, n_batches, ended.append)
+    got = list(it)
+    assert len(got) == n_yielded
+    assert [len(b["obs"]) for b in got] == ([1, 2, 3] * 3)[:n_yielded]
+    assert ended == epochs_ended
+    ended.clear()
+    assert len(list(it)) == n_yielded  # Iterating again starts over.
+
+
+@pytest.mark.parametrize(
+    ("n_epochs", "n_batches", "error", "match"),
+    [
+        (None, None, ValueError, "exactly one"),
+        (1, 1, ValueError, "exactly one"),
+        (0, None, ValueError, "n_epochs must be a positive int"),
+        (None, "2", TypeError, "n_batches must be a positive int"),
+    ],
+)
+def test_batch_iterator_validates(n_epochs, n_batches, error, match):
+    with pytest.raises(error, match=match):
+        bc.BatchIteratorWithEpochEndCallback(_batches(1), n_epochs, n_batches, None)
+
+
+def test_batch_iterator_empty_or_exhausted_loader():
+    with pytest.raises(ValueError, match="no batches in epoch 0"):
+        list(bc.BatchIteratorWithEpochEndCallback([], 1, None, None))
+    one_shot = iter(_batches(2, 2))
+    it = bc.BatchIteratorWithEpochEndCallback(one_shot, 2, None, None)
+    with pytest.raises(ValueError, match="no batches in epoch 1"):
+        list(it)
+
+
+def test_enumerate_batches():
+    batches = _batches(2, 3, 1)
+    got = list(bc.enumerate_batches(batches))
+    assert [stats for stats, _ in got] == [(0, 2, 2), (1, 3, 5), (2, 1, 6)]
+    assert all(a is b for (_, a), b in zip(got, batches))
+    dict_batch = {"obs": {"a": th.zeros(4, 1), "b": th.zeros(4, 2)}, "acts": None}
+    assert next(bc.enumerate_batches([dict_batch]))[0] == (0, 4, 4)
+
+
+def test_rollout_stats_computer(cartpole, rng):
+    policy = bc.BC(
+        observation_space=cartpole.observation_space,
+        action_space=cartpole.action_space,
+        rng=rng,
+        custom_logger=_quiet_logger(),
+    ).policy
+    assert bc.RolloutStatsComputer(None, 5)(policy, rng) == {}
+    assert bc.RolloutStatsComputer(cartpole, 0)(policy, rng) == {}
+    policy.set_training_mode(True)
+    stats = bc.RolloutStatsComputer(cartpole, 3)(policy, rng)
+    assert stats["n_traj"] >= 3
+    assert stats["len_mean"] == 500 and "return_mean" in stats  # Fixed horizon.
+    assert policy.training  # Restored after the rollouts.
+
+
+class _RecordingLogger:
+    def __init__(self):
+        self.rows, self.current = [], {}
+
+    def record(self, key, value):
+        self.current[key] = value
+
+    def dump(self, step):
+        self.rows.append((step, self.current))
+        self.current = {}
+
+
+def _metrics(entropy):
+    t = th.tensor
+    return bc.BCTrainingMetrics(
+        neglogp=t(1.0),
+        entropy=entropy,
+        ent_loss=t(0.5),
+        prob_true_act=t(0.25),
+        l2_norm=t(2.0),
+        l2_loss=t(0.0),
+        loss=t(1.5),
+    )
+
+
+def test_bc_logger_rows_and_steps():
+    log = _RecordingLogger()
+    bc_logger = bc.BCLogger(log)
+    bc_logger.log_batch(0, 32, 32, _metrics(th.tensor(0.7)), {"return_mean": 9.0})
+    bc_logger.log_epoch(3)
+    bc_logger.log_batch(7, 16, 144, _metrics(None), {})
+    bc_logger.reset_tensorboard_steps()
+    bc_logger.log_batch(8, 16, 160, _metrics(None), {})
+    assert [step for step, _ in log.rows] == [0, 1, 0]
+    first, second = log.rows[0][1], log.rows[1][1]
+    assert first == {
+        "batch_size": 32,
+        "bc/epoch": 0,
+        "bc/batch": 0,
+        "bc/samples_so_far": 32,
+        "bc/neglogp": 1.0,
+        "bc/entropy": pytest.approx(0.7),
+        "bc/ent_loss": 0.5,
+        "bc/prob_true_act": 0.25,
+        "bc/l2_norm": 2.0,
+        "bc/l2_loss": 0.0,
+        "bc/loss": 1.5,
+        "rollout/return_mean": 9.0,
+    }
+    assert second["bc/epoch"] == 3 and second["bc/samples_so_far"] == 144
+    assert "bc/entropy" not in second
+
+
+def test_bc_logger_pickles_without_its_logger():
+    import pickle
+
+    bc_logger = bc.BCLogger(_RecordingLogger())
+    bc_logger.log_batch(0, 1, 1, _metrics(None), {})
+    restored = pickle.loads(pickle.dumps(bc_logger))
+    assert isinstance(restored.logger, logger.HierarchicalLogger)
+    assert restored._tensorboard_step == 1
+
+
+def test_bc_uses_its_logger_after_replacement(cartpole, cartpole_expert_trajectories):
+    trainer = _bc(
+        cartpole, np.random.default_rng(0), demonstrations=cartpole_expert_trajectories
+    )
+    recording = _RecordingLogger()
+    trainer.logger = recording  # As DAgger does with its BC trainer.
+    trainer.train(n_batches=3, log_interval=2, progress_bar=False)
+    assert [row["bc/batch"] for _, row in recording.rows] == [0, 2]
+    assert [step for step, _ in recording.rows] == [0, 1]

@@ -745,3 +745,41 @@ def test_preference_dataset_load_recovers_interrupted_save(tmp_path):
     np.testing.assert_array_equal(loaded.preferences, newer.preferences)
     assert all(a == b for a, b in zip(loaded.fragments1, newer.fragments1))
     assert [p.name for p in tmp_path.iterdir()] == ["prefs"]
+
+
+def test_get_base_model_unwraps_every_wrapper():
+    from imitation.rewards import reward_nets
+
+    base = _net()
+    assert pc.get_base_model(base) is base
+    shaped = reward_nets.ShapedRewardNet(
+        base, reward_nets.BasicPotentialMLP(OBS_SPACE, hid_sizes=(4,)), 0.99
+    )
+    normalized = reward_nets.NormalizedRewardNet(shaped, RunningNorm)
+    assert pc.get_base_model(normalized) is base
+    ensemble = RewardEnsemble(OBS_SPACE, ACT_SPACE, [_net(), _net()])
+    wrapped = reward_nets.AddSTDRewardWrapper(ensemble)
+    assert pc.get_base_model(wrapped) is ensemble
+
+
+def test_preference_collate_fn_batches_a_dataset():
+    rng = np.random.default_rng(0)
+    dataset = _dataset(rng, n=10)
+    loader = th.utils.data.DataLoader(
+        dataset, batch_size=4, collate_fn=pc.preference_collate_fn
+    )
+    batches = list(loader)
+    assert [len(pairs) for pairs, _ in batches] == [4, 4, 2]
+    pairs, prefs = batches[0]
+    assert prefs.dtype == np.float32 and prefs.shape == (4,)
+    np.testing.assert_array_equal(prefs, dataset.preferences[:4])
+    assert pairs[1][0] is dataset.fragments1[1]
+    assert pairs[1][1] is dataset.fragments2[1]
+
+
+def test_preference_collate_fn_checks_preferences():
+    pair = (_traj(np.random.default_rng(0)), _traj(np.random.default_rng(1)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        pc.preference_collate_fn([(pair, 1.5)])
+    pairs, prefs = pc.preference_collate_fn([])
+    assert pairs == [] and prefs.shape == (0,)

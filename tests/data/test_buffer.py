@@ -614,3 +614,21 @@ def test_replay_buffer_constructor_errors(make_counting_venv, kwargs, match):
 def test_replay_buffer_capacity_must_be_positive():
     with pytest.raises(ValueError, match="capacity must be positive"):
         buffer.ReplayBuffer(0, obs_space=_BOX, act_space=_DISCRETE)
+
+
+def test_num_samples():
+    data = {
+        "a": np.zeros((4, 2)),
+        "b": np.zeros(4),
+        "obs": types.DictObs({"x": np.zeros((4, 3))}),
+        "next_obs": {"x": np.zeros((4, 3))},
+    }
+    assert buffer.num_samples(data) == 4
+    assert buffer.num_samples({"a": np.zeros((0, 2))}) == 0
+
+
+def test_num_samples_refuses_different_lengths_and_empty():
+    with pytest.raises(ValueError, match=r"different lengths: \{'a': 3, 'b': 2\}"):
+        buffer.num_samples({"a": np.zeros(3), "b": np.zeros(2)})
+    with pytest.raises(ValueError, match="at least one field"):
+        buffer.num_samples({})

@@ -342,3 +342,38 @@ def test_generate_trajectories_checks_venv_and_rng(make_counting_venv, rng):
     env = gym.make("CartPole-v1")
     with pytest.raises(TypeError, match=r"venv must be a vectorised.*DummyVecEnv"):
         rollout.generate_trajectories(None, env, sample_until, rng=rng)
+
+
+@pytest.mark.parametrize("truncate", [True, False])
+def test_generate_transitions(make_counting_venv, rng, truncate):
+    venv = make_counting_venv([3, 5])
+    trans = rollout.generate_transitions(None, venv, 7, rng, truncate=truncate)
+    assert isinstance(trans, types.TransitionsWithRew)
+    if truncate:
+        assert len(trans) == 7
+    else:
+        assert len(trans) >= 7
+    # Rewards count the steps of each episode (CountingEnv), so each
+    # transition's reward is its next observation's step count.
+    np.testing.assert_array_equal(trans.rews, trans.next_obs[:, 0])
+    assert trans.dones.dtype == bool
+
+
+def test_generate_transitions_validates(make_counting_venv, rng):
+    venv = make_counting_venv([3])
+    with pytest.raises(ValueError, match="min_timesteps must be positive"):
+        rollout.generate_transitions(None, venv, 0, rng)
+    with pytest.raises(TypeError, match="numpy Generator"):
+        rollout.generate_transitions(None, venv, 3, 0)
+
+
+def test_flatten_accepts_any_iterable(make_counting_venv, rng):
+    trajs = rollout.generate_trajectories(
+        None, make_counting_venv([3, 4]), rollout.make_min_episodes(2), rng=rng
+    )
+    from_list = rollout.flatten_trajectories_with_rew(list(trajs))
+    from_generator = rollout.flatten_trajectories_with_rew(t for t in trajs)
+    assert from_generator == from_list
+    assert rollout.flatten_trajectories(iter(trajs)) == (
+        rollout.flatten_trajectories(trajs)
+    )

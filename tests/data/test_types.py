@@ -407,7 +407,7 @@ def test_other_validation_errors():
         types.TransitionsMinimal(obs=np.zeros((2, 1)), acts=np.zeros(2), infos=None)
     with pytest.raises(ValueError, match="infos must be a numpy array"):
         types.Trajectory(
-            obs=np.zeros((3, 1)), acts=np.zeros(2), infos=[{}, {}], terminal=True
+            obs=np.zeros((3, 1)), acts=np.zeros(2), infos={"a": 1}, terminal=True
         )
     with pytest.raises(ValueError, match="terminal must be a bool"):
         types.Trajectory(obs=np.zeros((3, 2)), acts=np.zeros(2), infos=None, terminal=1)
@@ -701,3 +701,89 @@ def test_transitions_empty_index_list():
     )
     assert len(trans[np.array([], dtype=np.intp)]) == 0
     assert len(trans[[]]) == 0
+
+
+# Infos given as a list of dicts (as the original release accepted).
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_infos_list_becomes_object_array(container):
+    infos = container([{"a": [1, 2]}, {"a": [3, 4]}])
+    traj = types.TrajectoryWithRew(
+        obs=np.zeros((3, 1)),
+        acts=np.zeros(2),
+        infos=infos,
+        terminal=True,
+        rews=np.zeros(2),
+    )
+    assert isinstance(traj.infos, np.ndarray)
+    assert traj.infos.dtype == object and traj.infos.shape == (2,)
+    assert traj.infos[1] == {"a": [3, 4]}  # Not broadcast into a 2-D array.
+    trans = types.Transitions(
+        obs=np.zeros((2, 1)),
+        acts=np.zeros(2),
+        infos=container([{}, {"b": 1}]),
+        next_obs=np.zeros((2, 1)),
+        dones=np.zeros(2, dtype=bool),
+    )
+    assert trans.infos.dtype == object and trans.infos[1] == {"b": 1}
+    assert trans[1]["infos"] == {"b": 1}
+
+
+def test_infos_list_of_wrong_length_refused():
+    with pytest.raises(ValueError, match=r"len\(infos\)=1, len\(acts\)=2"):
+        types.Trajectory(
+            obs=np.zeros((3, 1)), acts=np.zeros(2), infos=[{}], terminal=False
+        )
+
+
+def test_infos_list_equal_to_array():
+    kwargs = {"obs": np.zeros((3, 1)), "acts": np.zeros(2), "terminal": True}
+    from_list = types.Trajectory(infos=[{"x": 1}, {}], **kwargs)
+    from_array = types.Trajectory(infos=np.array([{"x": 1}, {}]), **kwargs)
+    assert from_list == from_array
+
+
+def test_pair_aliases():
+    assert types.TrajectoryPair == tuple[types.Trajectory, types.Trajectory]
+    assert (
+        types.TrajectoryWithRewPair
+        == tuple[types.TrajectoryWithRew, types.TrajectoryWithRew]
+    )
+    assert types.Pair[int] == tuple[int, int]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (np.arange(3), np.arange(3) * 2),
+        ({"a": np.ones(2), "b": np.zeros(2)}, {"a": np.ones(2) * 2, "b": np.zeros(2)}),
+    ],
+)
+def test_map_maybe_dict(value, expected):
+    result = types.map_maybe_dict(lambda x: x * 2, value)
+    if isinstance(expected, dict):
+        assert isinstance(result, dict) and result.keys() == expected.keys()
+        for key in expected:
+            np.testing.assert_array_equal(result[key], expected[key])
+    else:
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_map_maybe_dict_keeps_dictobs():
+    obs = types.DictObs({"a": np.arange(3), "b": np.ones((3, 2))})
+    doubled = types.map_maybe_dict(lambda x: x * 2, obs)
+    assert isinstance(doubled, types.DictObs)
+    np.testing.assert_array_equal(doubled.get("a"), np.arange(3) * 2)
+    np.testing.assert_array_equal(doubled.get("b"), np.full((3, 2), 2.0))
+
+
+def test_transition_mapping_typed_dicts():
+    assert types.TransitionMappingNoNextObs.__required_keys__ == {"obs", "acts"}
+    assert types.TransitionMapping.__required_keys__ == {
+        "obs",
+        "acts",
+        "next_obs",
+        "dones",
+    }
+    assert "infos" in types.TransitionMapping.__optional_keys__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
@@ -182,3 +183,70 @@ def test_show_with_matplotlib_headless():
     image = plt.figure("observation").axes[0].images[0]
     assert image.get_array().shape == (4, 5, 3)
     plt.close("all")
+
+
+def test_interactive_policies_are_non_trainable():
+    from imitation.policies import base
+
+    policy, _ = _policy(["a"])
+    assert isinstance(policy, base.NonTrainablePolicy)
+
+
+class _FakeAtari(gym.Env):
+    """Stands in for an ALE environment: image observations, named actions."""
+
+    observation_space = spaces.Box(0, 255, shape=(6, 8, 3), dtype=np.uint8)
+
+    def __init__(self, names=("NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWNFIRE")):
+        self.names = list(names)
+        self.action_space = spaces.Discrete(len(self.names))
+
+    def get_action_meanings(self):
+        return self.names
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        return self.observation_space.sample(), 0.0, False, False, {}
+
+
+def test_atari_action_keys_cover_the_ale_actions():
+    assert len(interactive.ATARI_ACTION_KEYS) == 18
+    assert len(set(interactive.ATARI_ACTION_KEYS.values())) == 18  # No shared key.
+    assert interactive.ATARI_ACTION_KEYS["UPFIRE"] == "fw"
+
+
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_atari_policy_keys_from_action_names(vectorised):
+    env = _FakeAtari()
+    if vectorised:
+        from stable_baselines3.common.vec_env import DummyVecEnv
+
+        env = DummyVecEnv([_FakeAtari])
+    shown = []
+    policy = interactive.AtariInteractivePolicy(
+        env,
+        clear_screen_on_query=False,
+        input_fn=ScriptedInput(["fx", "d", "s"]),
+        show_fn=shown.append,
+    )
+    assert policy.action_keys_names == {
+        "s": ("NOOP", 0),
+        "f": ("FIRE", 1),
+        "w": ("UP", 2),
+        "d": ("RIGHT", 3),
+        "a": ("LEFT", 4),
+        "fx": ("DOWNFIRE", 5),
+    }
+    obs = np.zeros((1, 6, 8, 3), dtype=np.uint8)
+    assert [int(policy.predict(obs)[0][0]) for _ in range(3)] == [5, 3, 0]
+    assert len(shown) == 3 and shown[0].shape == (6, 8, 3)
+
+
+def test_atari_policy_rejects_other_envs():
+    with pytest.raises(ValueError, match="not an Atari environment"):
+        interactive.AtariInteractivePolicy(gym.make("CartPole-v1"))
+    with pytest.raises(ValueError, match="No key for the Atari action 'JUMP'"):
+        interactive.AtariInteractivePolicy(_FakeAtari(["NOOP", "JUMP"]))

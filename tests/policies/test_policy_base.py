@@ -68,3 +68,52 @@ def test_random_policy_reproducible(venv):
 
     np.testing.assert_array_equal(sample(1), sample(1))
     assert set(sample(1).tolist()) == {0, 1}
+
+
+class _ParityPolicy(base.NonTrainablePolicy):
+    """Acts on one observation at a time: action 1 if its first entry is > 0."""
+
+    def __init__(self, observation_space, action_space):
+        super().__init__(observation_space, action_space)
+        self.seen = []
+
+    def _choose_action(self, obs):
+        self.seen.append(obs)
+        first = obs["x"][0] if isinstance(obs, dict) else obs[0]
+        return np.array(int(first > 0))
+
+
+def test_non_trainable_policy_acts_per_observation(venv):
+    policy = _ParityPolicy(venv.observation_space, venv.action_space)
+    obs = np.array([[1.0, 0, 0, 0], [-1.0, 0, 0, 0], [2.0, 0, 0, 0]], np.float32)
+    acts, state = policy.predict(obs)
+    assert acts.tolist() == [1, 0, 1] and state is None
+    assert [o.shape for o in policy.seen] == [(4,)] * 3  # One at a time, unbatched.
+    single, _ = policy.predict(obs[1])  # An unbatched observation works too.
+    assert single.shape == () and int(single) == 0
+    mean, _ = evaluate_policy(policy, venv, n_eval_episodes=2)
+    assert mean > 0
+
+
+def test_non_trainable_policy_dict_observations():
+    from gymnasium import spaces
+
+    space = spaces.Dict({"x": spaces.Box(-5, 5, shape=(2,), dtype=np.float32)})
+    policy = _ParityPolicy(space, spaces.Discrete(2))
+    acts, _ = policy.predict({"x": np.array([[3, 0], [-3, 0]], np.float32)})
+    assert acts.tolist() == [1, 0]
+    assert policy.seen[0]["x"].shape == (2,)
+
+
+def test_non_trainable_policy_is_abstract(venv):
+    with pytest.raises(TypeError, match="abstract"):
+        base.NonTrainablePolicy(venv.observation_space, venv.action_space)
+
+
+@pytest.mark.parametrize("cls", [base.RandomPolicy, base.ZeroPolicy])
+def test_hard_coded_policies_are_non_trainable(cls, venv):
+    policy = cls(venv.observation_space, venv.action_space)
+    assert isinstance(policy, base.NonTrainablePolicy)
+    one = policy._choose_action(np.zeros(4, dtype=np.float32))
+    assert one.shape == venv.action_space.shape
+    assert venv.action_space.contains(one.item())

@@ -247,3 +247,22 @@ def test_save_policy_callback(tmp_path, cartpole):
     model.learn(128, callback=callback)
     saved = sorted(p.name for p in tmp_path.iterdir())
     assert saved and all((tmp_path / name / "model.zip").exists() for name in saved)
+
+
+def test_random_loader_seeded_by_rng(cartpole):
+    def actions(seed):
+        policy = serialize.load_policy(
+            "random", cartpole, rng=np.random.default_rng(seed)
+        )
+        return policy.predict(np.zeros((20, 4), dtype=np.float32))[0]
+
+    np.testing.assert_array_equal(actions(3), actions(3))
+
+
+def test_load_stable_baselines_model_returns_given_class(saved_ppo, cartpole):
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    assert serialize.Algorithm.__bound__ is BaseAlgorithm
+    _, run_dir = saved_ppo
+    model = serialize.load_stable_baselines_model(PPO, run_dir, cartpole)
+    assert type(model) is PPO

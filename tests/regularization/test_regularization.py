@@ -65,3 +65,65 @@ def test_lambda_updates_and_validation():
     assert reg.lambda_ == 1.5
     with pytest.raises(ValueError, match="p="):
         regularizers.LpRegularizer(opt, 1.0, None, log, p=0)
+
+
+def test_interval_param_scaler_accepts_tensor_losses():
+    scaler = updaters.IntervalParamScaler(0.5, (1.1, 1.5))
+    new = scaler(1.0, train_loss=th.tensor(1.0), val_loss=th.tensor([2.0]))
+    assert new == 1.5 and type(new) is float
+    with pytest.raises(ValueError, match="scalar"):
+        scaler(1.0, train_loss=th.ones(2), val_loss=1.0)
+
+
+def test_update_params_with_tensor_losses():
+    _, opt = _setup(0.1)
+    reg = regularizers.LpRegularizer(
+        opt,
+        1.0,
+        updaters.IntervalParamScaler(0.5, (1.1, 1.5)),
+        logger.configure(format_strs=[]),
+        p=2,
+        val_split=0.2,
+    )
+    reg.update_params(th.tensor(1.0, requires_grad=True), th.tensor(1.0))
+    assert reg.lambda_ == 0.5
+
+
+class _CountingRegularizer(regularizers.Regularizer[int]):
+    """A user subclass fixing the generic return type: counts its calls."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def regularize_and_backward(self, loss: th.Tensor) -> int:
+        loss.backward()
+        self.calls += 1
+        return self.calls
+
+
+def test_regularizer_is_generic_in_its_result():
+    param, opt = _setup(0.1)
+    factory: regularizers.RegularizerFactory[_CountingRegularizer] = (
+        _CountingRegularizer.create(initial_lambda=0.0)
+    )
+    reg = factory(optimizer=opt, logger=logger.configure(format_strs=[]))
+    assert isinstance(reg, _CountingRegularizer)
+    assert reg.regularize_and_backward(param.sum()) == 1
+    assert reg.regularize_and_backward(param.sum()) == 2
+    th.testing.assert_close(param.grad, th.full((2,), 2.0))
+
+
+def test_regularizer_type_parameters():
+    assert (
+        regularizers.LossRegularizer.__orig_bases__[0]
+        == (regularizers.Regularizer[regularizers.Scalar])
+    )
+    assert (
+        regularizers.WeightRegularizer.__orig_bases__[0]
+        == (regularizers.Regularizer[regularizers.Scalar])
+    )
+    assert regularizers.Scalar == th.Tensor | float
+    assert regularizers.T_Regularizer_co.__covariant__
+    assert regularizers.Self.__bound__.__forward_arg__ == "Regularizer"
+    assert updaters.LossType.__bound__ == th.Tensor | float

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -237,3 +238,98 @@ def test_deferred_reward_callback_needs_on_policy(pendulum):
     model = SAC("MlpPolicy", venv, learning_starts=10)
     with pytest.raises(TypeError, match="on-policy"):
         model.learn(20, callback=DeferredRewardCallback(venv))
+
+
+class _FixedMoments(reward_nets.RewardNetWithVariance):
+    """A net reporting a known mean and variance for every transition."""
+
+    def __init__(self, observation_space, action_space, mean=1.0, var=4.0):
+        super().__init__(observation_space, action_space)
+        self.mean, self.var = mean, var
+
+    def forward(self, state, action, next_state, done):
+        return th.full((len(done),), self.mean)
+
+    def predict_reward_moments(self, state, action, next_state, done, **kwargs):
+        n = len(done)
+        return np.full(n, self.mean), np.full(n, self.var)
+
+
+def test_reward_net_with_variance_in_add_std_wrapper(pendulum):
+    net = _FixedMoments(pendulum.observation_space, pendulum.action_space)
+    wrapped = reward_nets.AddSTDRewardWrapper(net, default_alpha=-0.5)
+    batch = _batch(pendulum)
+    np.testing.assert_allclose(wrapped.predict_processed(*batch), 1.0 - 0.5 * 2.0)
+    assert isinstance(
+        reward_nets.RewardEnsemble(
+            pendulum.observation_space,
+            pendulum.action_space,
+            [_FixedMoments(pendulum.observation_space, pendulum.action_space)] * 2,
+        ),
+        reward_nets.RewardNetWithVariance,
+    )
+    with pytest.raises(TypeError, match="RewardNetWithVariance"):
+        reward_nets.AddSTDRewardWrapper(
+            reward_nets.BasicRewardNet(
+                pendulum.observation_space, pendulum.action_space
+            )
+        )
+    with pytest.raises(TypeError, match="abstract"):
+        reward_nets.RewardNetWithVariance(
+            pendulum.observation_space, pendulum.action_space
+        )
+
+
+def test_load_reward_std_added_any_variance_net(tmp_path, pendulum):
+    net = _FixedMoments(pendulum.observation_space, pendulum.action_space, var=9.0)
+    batch = _batch(pendulum)
+    for saved in (net, reward_nets.AddSTDRewardWrapper(net, default_alpha=5.0)):
+        fn = serialize.load_reward(
+            "RewardNet_std_added", _saved(tmp_path, saved), pendulum, alpha=1.0
+        )
+        np.testing.assert_allclose(fn(*batch), 1.0 + 3.0)
+
+
+def test_load_reward_std_added_names_the_accepted_structures(tmp_path, pendulum):
+    shaped = reward_nets.BasicShapedRewardNet(
+        pendulum.observation_space, pendulum.action_space
+    )
+    with pytest.raises(TypeError) as info:
+        serialize.load_reward("RewardNet_std_added", _saved(tmp_path, shaped), pendulum)
+    assert str(info.value) == (
+        "RewardNet_std_added needs a saved AddSTDRewardWrapper(RewardNetWithVariance)"
+        " or RewardNetWithVariance (e.g. a RewardEnsemble), got BasicShapedRewardNet."
+    )
+
+
+def test_load_zero_is_public(pendulum):
+    fn = serialize.load_zero("ignored", pendulum)
+    rews = fn(*_batch(pendulum, n=4))
+    assert rews.dtype == np.float32 and rews.tolist() == [0.0] * 4
+    assert serialize.reward_registry.get("zero") is serialize.load_zero
+
+
+def test_validate_reward_fn_passes_good_rewards_through(pendulum):
+    batch = _batch(pendulum, n=5)
+    good = serialize.ValidateRewardFn(lambda s, a, n, d: np.arange(len(d), dtype=float))
+    np.testing.assert_array_equal(good(*batch), np.arange(5))
+
+
+@pytest.mark.parametrize(
+    ("bad", "got"),
+    [
+        (lambda s, a, n, d: np.zeros((len(d), 1)), r"shape \(5, 1\)"),
+        (lambda s, a, n, d: np.zeros(len(d) + 1), r"shape \(6,\)"),
+        (lambda s, a, n, d: [0.0] * len(d), "list"),
+    ],
+)
+def test_validate_reward_fn_refuses_bad_rewards(pendulum, bad, got):
+    with pytest.raises(ValueError, match=rf"returned {got}; expected .* \(5,\)"):
+        serialize.ValidateRewardFn(bad)(*_batch(pendulum, n=5))
+
+
+def test_load_reward_returns_validated_function(tmp_path, pendulum):
+    net = reward_nets.BasicRewardNet(pendulum.observation_space, pendulum.action_space)
+    fn = serialize.load_reward("RewardNet_normalized", _saved(tmp_path, net), pendulum)
+    assert isinstance(fn, serialize.ValidateRewardFn)
+    assert serialize.WrapperPrefix == Sequence[type[reward_nets.RewardNet]]

@@ -120,3 +120,41 @@ def test_callables_as_values():
     reg.register("loader", loader)
     fn = reg.get("loader")
     assert fn is loader
+
+
+class _Spaces:
+    def __init__(self, observation_space, action_space, scale=1, offset=0):
+        self.spaces = (observation_space, action_space)
+        self.scale = scale
+        self.offset = offset
+
+
+class _FakeVenv:
+    observation_space = "obs-space"
+    action_space = "act-space"
+
+
+def test_build_loader_fn_require_space():
+    loader = registry.build_loader_fn_require_space(_Spaces, scale=2)
+    built = loader(_FakeVenv())
+    assert built.spaces == ("obs-space", "act-space")
+    assert (built.scale, built.offset) == (2, 0)
+    overridden = loader(_FakeVenv(), scale=3, offset=1)
+    assert (overridden.scale, overridden.offset) == (3, 1)
+
+
+def test_build_loader_fn_require_env():
+    def factory(venv, k=0):
+        return venv, k
+
+    loader = registry.build_loader_fn_require_env(factory, k=5)
+    venv = _FakeVenv()
+    assert loader(venv) == (venv, 5)
+    assert loader(venv, k=6) == (venv, 6)
+    assert loader.__name__ == "factory"  # functools.wraps keeps the name.
+
+
+def test_loaders_in_a_registry():
+    loaders: registry.Registry[registry.LoaderFn[_Spaces]] = registry.Registry()
+    loaders.register("spaces", registry.build_loader_fn_require_space(_Spaces))
+    assert loaders.get("spaces")(_FakeVenv()).spaces == ("obs-space", "act-space")

@@ -263,3 +263,39 @@ def test_check_positive_int():
     for bad in (0, -1):
         with pytest.raises(ValueError, match="n must be a positive int"):
             util.check_positive_int(bad, "n")
+
+
+def test_clear_screen_writes_ansi_erase_and_home(capsys):
+    util.clear_screen()
+    assert capsys.readouterr().out == "\033[2J\033[H"
+
+
+def test_docstring_parameter_formats_docstring():
+    @util.docstring_parameter(32, unit="steps")
+    def f():
+        """Runs {0} {unit}; braces stay: {{x}}."""
+
+    assert f.__doc__ == "Runs 32 steps; braces stay: {x}."
+
+
+def test_docstring_parameter_on_class_and_without_docstring():
+    @util.docstring_parameter(size=3)
+    class Sized:
+        """Holds {size} things."""
+
+    assert Sized.__doc__ == "Holds 3 things."
+
+    @util.docstring_parameter(1)
+    def undocumented():
+        pass
+
+    assert undocumented.__doc__ is None
+    assert undocumented() is None
+
+
+def test_docstring_parameter_missing_key():
+    with pytest.raises(KeyError):
+
+        @util.docstring_parameter(other=1)
+        def f():
+            """Needs {name}."""

@@ -296,15 +296,13 @@ class ShuffledBatches(Iterable[dict[str, Any]]):
 
 
 def _to_tensor(value: Any) -> Any:
-    if isinstance(value, types.DictObs):
-        return {k: util.safe_to_tensor(v) for k, v in value.items()}
-    return util.safe_to_tensor(value)
+    """An array as a tensor; a ``DictObs`` as a dict of tensors."""
+    return types.map_maybe_dict(util.safe_to_tensor, types.maybe_unwrap_dictobs(value))
 
 
 def _index(value: Any, idx: th.Tensor) -> Any:
-    if isinstance(value, dict):
-        return {k: v[idx] for k, v in value.items()}
-    return value[idx]
+    """Rows ``idx`` of a tensor, or of each tensor of a dict."""
+    return types.map_maybe_dict(lambda v: v[idx], value)
 
 
 def flatten_if_trajectories(demonstrations: AnyTransitions) -> AnyTransitions:

@@ -1,9 +1,17 @@
-"""Behavioral Cloning (BC): supervised learning of a policy from expert actions."""
+"""Behavioral Cloning (BC): supervised learning of a policy from expert actions.
+
+Besides :class:`BC`, the module has the parts its training loop is made of,
+usable on their own: :class:`BatchIteratorWithEpochEndCallback` (epochs or a
+number of batches over a data loader), :func:`enumerate_batches` (batch
+counts), :class:`RolloutStatsComputer` (return statistics of the policy) and
+:class:`BCLogger` (what BC logs).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -67,6 +75,204 @@ class BCTrainingMetrics:
     l2_norm: th.Tensor
     l2_loss: th.Tensor
     loss: th.Tensor
+
+
+@dataclasses.dataclass
+class BatchIteratorWithEpochEndCallback:
+    """Iterate over a data loader for some epochs or some batches.
+
+    An epoch is one pass over ``batch_loader``; ``on_epoch_end(epoch)`` is
+    called after each complete pass (``epoch`` counting from 0). With
+    ``n_batches``, iteration stops right after the ``n_batches``-th batch, so a
+    pass cut short by it does not count as an epoch.
+    """
+
+    batch_loader: Iterable[algo_base.TransitionMapping]
+    """A re-iterable of batches, e.g. a ``DataLoader``."""
+
+    n_epochs: int | None
+    """Number of passes over ``batch_loader``; give this or ``n_batches``."""
+
+    n_batches: int | None
+    """Number of batches in total; give this or ``n_epochs``."""
+
+    on_epoch_end: Callable[[int], None] | None
+    """Called with the epoch's number after each complete pass."""
+
+    def __post_init__(self) -> None:
+        """Check the counts.
+
+        Raises:
+            ValueError: If not exactly one of ``n_epochs`` and ``n_batches`` is
+                given, or it is not positive.
+            TypeError: If it is not an int.
+        """
+        if (self.n_epochs is None) == (self.n_batches is None):
+            raise ValueError("Give exactly one of n_epochs and n_batches.")
+        if self.n_epochs is not None:
+            self.n_epochs = util.check_positive_int(self.n_epochs, "n_epochs")
+        if self.n_batches is not None:
+            self.n_batches = util.check_positive_int(self.n_batches, "n_batches")
+
+    def __iter__(self) -> Iterator[algo_base.TransitionMapping]:
+        """Yield the batches.
+
+        Raises:
+            ValueError: If a pass over ``batch_loader`` yields no batch.
+        """
+        yielded = 0
+        for epoch in itertools.count():
+            if self.n_epochs is not None and epoch >= self.n_epochs:
+                return
+            empty = True
+            for batch in self.batch_loader:
+                empty = False
+                yield batch
+                yielded += 1
+                if self.n_batches is not None and yielded >= self.n_batches:
+                    return
+            if empty:
+                raise ValueError(
+                    f"The data loader yielded no batches in epoch {epoch}: is it "
+                    "empty, or an iterator that cannot be iterated again?",
+                )
+            if self.on_epoch_end is not None:
+                self.on_epoch_end(epoch)
+
+
+def enumerate_batches(
+    batch_it: Iterable[algo_base.TransitionMapping],
+) -> Iterator[tuple[tuple[int, int, int], algo_base.TransitionMapping]]:
+    """Number the batches and count their samples.
+
+    Args:
+        batch_it: Batches, each a mapping with an ``obs`` entry (an array or
+            tensor, or a mapping of them for dict observations).
+
+    Yields:
+        ``((batch_num, batch_size, num_samples_so_far), batch)``: the batch's
+        index (from 0), its number of samples, and the number of samples up
+        to and including it.
+    """
+    num_samples_so_far = 0
+    for batch_num, batch in enumerate(batch_it):
+        obs = batch["obs"]
+        if isinstance(obs, Mapping):
+            obs = next(iter(obs.values()))
+        batch_size = len(obs)
+        num_samples_so_far += batch_size
+        yield (batch_num, batch_size, num_samples_so_far), batch
+
+
+@dataclasses.dataclass
+class RolloutStatsComputer:
+    """Return and length statistics of a policy's episodes in an environment.
+
+    With no environment, or ``n_episodes <= 0``, it computes nothing and
+    returns an empty mapping (so rollouts can be switched off).
+    """
+
+    venv: vec_env.VecEnv | None
+    """The environment to roll out in (spaces as the policy's)."""
+
+    n_episodes: int
+    """Number of episodes per computation."""
+
+    def __call__(
+        self,
+        policy: policies.BasePolicy,
+        rng: np.random.Generator,
+    ) -> Mapping[str, float]:
+        """Roll ``policy`` out (in evaluation mode) and summarise the episodes.
+
+        Args:
+            policy: The policy; its training mode is restored afterwards.
+            rng: Generator for the rollouts.
+
+        Returns:
+            :func:`imitation.data.rollout.rollout_stats` of the episodes, or
+            an empty mapping if rollouts are switched off.
+        """
+        if self.venv is None or self.n_episodes <= 0:
+            return {}
+        was_training = policy.training
+        policy.set_training_mode(False)
+        try:
+            trajs = rollout.generate_trajectories(
+                policy,
+                self.venv,
+                rollout.make_min_episodes(self.n_episodes),
+                rng=rng,
+            )
+        finally:
+            policy.set_training_mode(was_training)
+        return rollout.rollout_stats(trajs)
+
+
+class BCLogger:
+    """Logs BC's training statistics, one row per logged batch.
+
+    Each :meth:`log_batch` records ``batch_size``, ``bc/epoch`` (the epoch set
+    by :meth:`log_epoch`), ``bc/batch``, ``bc/samples_so_far``, every loss term
+    as ``bc/<name>`` and every rollout statistic as ``rollout/<name>``, then
+    writes them out at the next TensorBoard step. Steps count the logged
+    batches and continue across ``BC.train`` calls unless reset.
+    """
+
+    def __init__(self, logger: imit_logger.HierarchicalLogger) -> None:
+        """Log to ``logger``, starting at TensorBoard step 0 and epoch 0."""
+        self.logger = logger
+        self._tensorboard_step = 0
+        self._current_epoch = 0
+
+    def reset_tensorboard_steps(self) -> None:
+        """Start the TensorBoard steps from 0 again."""
+        self._tensorboard_step = 0
+
+    def log_epoch(self, epoch_number: int) -> None:
+        """Set the epoch recorded with the following batches."""
+        self._current_epoch = epoch_number
+
+    def log_batch(
+        self,
+        batch_num: int,
+        batch_size: int,
+        num_samples_so_far: int,
+        training_metrics: BCTrainingMetrics,
+        rollout_stats: Mapping[str, float],
+    ) -> None:
+        """Record and write out one batch's statistics.
+
+        Args:
+            batch_num: The batch's index (from 0).
+            batch_size: Its number of samples.
+            num_samples_so_far: Samples trained on, this batch included.
+            training_metrics: The batch's loss and its parts (an entropy of
+                None is left out).
+            rollout_stats: Statistics of the policy's rollouts (may be empty).
+        """
+        self.logger.record("batch_size", batch_size)
+        self.logger.record("bc/epoch", self._current_epoch)
+        self.logger.record("bc/batch", batch_num)
+        self.logger.record("bc/samples_so_far", num_samples_so_far)
+        for field in dataclasses.fields(training_metrics):
+            value = getattr(training_metrics, field.name)
+            if value is not None:
+                self.logger.record(f"bc/{field.name}", float(value.item()))
+        for key, stat in rollout_stats.items():
+            self.logger.record(f"rollout/{key}", stat)
+        self.logger.dump(self._tensorboard_step)
+        self._tensorboard_step += 1
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        # Loggers hold open files: a fresh one is made on unpickling.
+        state.pop("logger", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.logger = imit_logger.configure()
 
 
 @contextlib.contextmanager
@@ -232,7 +438,22 @@ class BC(algo_base.DemonstrationAlgorithm):
         self._policy = policy.to(utils.get_device(device))
         self.optimizer = optimizer_cls(self._policy.parameters(), **optimizer_kwargs)
         self.loss_calculator = BehaviorCloningLossCalculator(ent_weight, l2_weight)
-        self._tensorboard_step = 0
+        self._bc_logger = BCLogger(self.logger)
+
+    @property
+    def logger(self) -> imit_logger.HierarchicalLogger:
+        """The logger of this algorithm (also its ``BCLogger``'s)."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
+        self._logger = value
+        if hasattr(self, "_bc_logger"):
+            self._bc_logger.logger = value
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._bc_logger.logger = self._logger
 
     @property
     def policy(self) -> policies.ActorCriticPolicy:
@@ -261,26 +482,12 @@ class BC(algo_base.DemonstrationAlgorithm):
             rng=self.rng,
         )
 
-    def _to_device(self, value: Any, device: th.device) -> Any:
-        if isinstance(value, Mapping):
-            return {k: self._to_device(v, device) for k, v in value.items()}
-        return util.safe_to_tensor(value, device=device)
-
-    def _batches(
-        self,
-        on_epoch_end: Callable[[], None] | None,
-    ) -> Iterable[tuple[int, Mapping[str, Any]]]:
-        """Yield ``(epoch, minibatch)`` forever, calling ``on_epoch_end`` between."""
-        assert self._demo_data_loader is not None
-        for epoch in itertools.count():
-            empty = True
-            for batch in self._demo_data_loader:
-                empty = False
-                yield epoch, batch
-            if empty:
-                raise ValueError("The demonstration data loader yielded no batches.")
-            if on_epoch_end is not None:
-                on_epoch_end()
+    @staticmethod
+    def _to_device(value: Any, device: th.device) -> Any:
+        return types.map_maybe_dict(
+            functools.partial(util.safe_to_tensor, device=device),
+            types.maybe_unwrap_dictobs(value),
+        )
 
     def train(
         self,
@@ -318,95 +525,62 @@ class BC(algo_base.DemonstrationAlgorithm):
             TypeError: If ``n_epochs``, ``n_batches`` or ``log_interval`` is not
                 an int, or ``log_rollouts_venv`` is not a ``VecEnv``.
         """
-        if (n_epochs is None) == (n_batches is None):
-            raise ValueError("Give exactly one of n_epochs and n_batches.")
-        if n_epochs is not None:
-            n_epochs = util.check_positive_int(n_epochs, "n_epochs")
+        accumulate = self.batch_size // self.minibatch_size
         if n_batches is not None:
             n_batches = util.check_positive_int(n_batches, "n_batches")
+
+        def _on_epoch_end(epoch: int) -> None:
+            self._bc_logger.log_epoch(epoch + 1)
+            if on_epoch_end is not None:
+                on_epoch_end()
+
+        # Counts minibatches: ``accumulate`` of them make one optimisation step.
+        minibatches = BatchIteratorWithEpochEndCallback(
+            [] if self._demo_data_loader is None else self._demo_data_loader,
+            n_epochs,
+            None if n_batches is None else n_batches * accumulate,
+            _on_epoch_end,
+        )
         log_interval = util.check_positive_int(log_interval, "log_interval")
         if log_rollouts_venv is not None:
             util.check_vec_env(log_rollouts_venv, "log_rollouts_venv")
         if self._demo_data_loader is None:
             raise ValueError("No demonstrations: call set_demonstrations() first.")
         if reset_tensorboard:
-            self._tensorboard_step = 0
-        accumulate = self.batch_size // self.minibatch_size
-        scale = self.minibatch_size / self.batch_size
+            self._bc_logger.reset_tensorboard_steps()
+        self._bc_logger.log_epoch(0)
+        compute_rollout_stats = RolloutStatsComputer(
+            log_rollouts_venv, log_rollouts_n_episodes
+        )
         total = n_batches
-        if total is None:
+        if total is None and hasattr(self._demo_data_loader, "__len__"):
             assert n_epochs is not None
-            total = (
-                None
-                if not hasattr(self._demo_data_loader, "__len__")
-                else (
-                    n_epochs * len(self._demo_data_loader) // accumulate  # type: ignore[arg-type]
-                )
-            )
+            total = n_epochs * len(self._demo_data_loader) // accumulate  # type: ignore[arg-type]
         device = self._policy.device  # a property that scans the parameters
         self._policy.set_training_mode(True)
         progress = tqdm.tqdm(total=total, unit="batch", disable=not progress_bar)
-        batch_num = 0
-        n_mini = 0
+        scale = self.minibatch_size / self.batch_size
         self.optimizer.zero_grad(set_to_none=True)
-        epoch = 0
-        for batch_epoch, minibatch in self._batches(on_epoch_end):
-            if n_epochs is not None and batch_epoch >= n_epochs:
-                break
-            epoch = batch_epoch
+        for (mini_num, _, num_samples), minibatch in enumerate_batches(minibatches):
             obs = self._to_device(minibatch["obs"], device)
             acts = self._to_device(minibatch["acts"], device)
             metrics = self.loss_calculator(self._policy, obs, acts)
             (metrics.loss * scale).backward()
-            n_mini += 1
-            if n_mini % accumulate:
+            if (mini_num + 1) % accumulate:
                 continue
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
-            batch_num += 1
-            self._tensorboard_step += 1
+            batch_num = (mini_num + 1) // accumulate - 1
             progress.update(1)
-            if (batch_num - 1) % log_interval == 0:
-                self._log(
-                    metrics,
-                    epoch,
+            if batch_num % log_interval == 0:
+                self._bc_logger.log_batch(
                     batch_num,
-                    log_rollouts_venv,
-                    log_rollouts_n_episodes,
+                    self.batch_size,
+                    num_samples,
+                    metrics,
+                    compute_rollout_stats(self._policy, self.rng),
                 )
             if on_batch_end is not None:
                 on_batch_end()
-            if n_batches is not None and batch_num >= n_batches:
-                break
         progress.close()
         self._policy.set_training_mode(False)
-
-    def _log(
-        self,
-        metrics: BCTrainingMetrics,
-        epoch: int,
-        batch_num: int,
-        venv: vec_env.VecEnv | None,
-        n_episodes: int,
-    ) -> None:
-        self.logger.record("batch_size", self.batch_size)
-        self.logger.record("bc/epoch", epoch)
-        # Batches are counted from 0 in the log; samples include this batch.
-        self.logger.record("bc/batch", batch_num - 1)
-        self.logger.record("bc/samples_so_far", batch_num * self.batch_size)
-        for field in dataclasses.fields(metrics):
-            value = getattr(metrics, field.name)
-            if value is not None:
-                self.logger.record(f"bc/{field.name}", float(value.item()))
-        if venv is not None and n_episodes > 0:
-            self._policy.set_training_mode(False)
-            trajs = rollout.generate_trajectories(
-                self._policy,
-                venv,
-                rollout.make_min_episodes(n_episodes),
-                rng=self.rng,
-            )
-            for key, value in rollout.rollout_stats(trajs).items():
-                self.logger.record(f"rollout/{key}", value)
-            self._policy.set_training_mode(True)
-        self.logger.dump(self._tensorboard_step)

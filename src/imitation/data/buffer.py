@@ -41,6 +41,28 @@ FieldData = np.ndarray | types.DictObs | Mapping[str, np.ndarray]
 arrays) for a dict field."""
 
 
+def num_samples(data: Mapping[str, FieldData]) -> int:
+    """The number of samples in ``data``, a batch per field.
+
+    Args:
+        data: Field name to batch: an array, a ``DictObs`` or a dict of arrays
+            (its arrays' common length counts).
+
+    Returns:
+        The common length of the batches.
+
+    Raises:
+        ValueError: If ``data`` is empty or the batches differ in length (the
+            message lists each field's length).
+    """
+    if not data:
+        raise ValueError("num_samples needs at least one field.")
+    lengths = {field: len(_as_batch(field, value)) for field, value in data.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"Fields have different lengths: {lengths}.")
+    return next(iter(lengths.values()))
+
+
 def _positive_int(name: str, value: int) -> int:
     """Return ``value`` as an ``int``, checking that it is a positive integer."""
     value = operator.index(value)
@@ -200,10 +222,7 @@ class Buffer:
         if not data:
             raise ValueError("from_data needs at least one field.")
         batches = {field: _as_batch(field, value) for field, value in data.items()}
-        lengths = {field: len(value) for field, value in batches.items()}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f"Fields have different lengths: {lengths}.")
-        n_samples = next(iter(lengths.values()))
+        n_samples = num_samples(batches)
         if capacity is None:
             if n_samples == 0:
                 raise ValueError(
@@ -265,9 +284,7 @@ class Buffer:
             flat.update({f"{field}/{k}": v for k, v in batch.items()})
         for name, arr in flat.items():
             self._check_array(name, arr)
-        lengths = {field: len(batch) for field, batch in batches.items()}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f"Fields have different lengths: {lengths}.")
+        num_samples(batches)
         return flat
 
     def _check_array(self, name: str, arr: np.ndarray) -> None:

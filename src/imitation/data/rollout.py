@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -401,6 +401,49 @@ def generate_trajectories(
     return [trajectories[i] for i in order]
 
 
+def generate_transitions(
+    policy: AnyPolicy,
+    venv: VecEnv,
+    n_timesteps: int,
+    rng: np.random.Generator,
+    *,
+    truncate: bool = True,
+    **kwargs: Any,
+) -> types.TransitionsWithRew:
+    """Collect at least ``n_timesteps`` transitions from ``policy`` in ``venv``.
+
+    Whole episodes are collected (see :func:`generate_trajectories`) and
+    flattened, so the last episodes usually overshoot ``n_timesteps``.
+
+    Args:
+        policy: See :func:`policy_to_callable`.
+        venv: The environment.
+        n_timesteps: Minimum number of transitions.
+        rng: Generator used to shuffle the order of the episodes.
+        truncate: Return exactly the first ``n_timesteps`` transitions (the
+            rest of the collected episodes is dropped).
+        kwargs: Passed to :func:`generate_trajectories`
+            (``deterministic_policy``).
+
+    Returns:
+        The transitions, with rewards.
+
+    Raises:
+        ValueError: If ``n_timesteps`` is not positive.
+    """
+    trajectories = generate_trajectories(
+        policy,
+        venv,
+        make_min_timesteps(n_timesteps),
+        rng=rng,
+        **kwargs,
+    )
+    transitions = flatten_trajectories_with_rew(trajectories)
+    if truncate:
+        transitions = transitions[:n_timesteps]
+    return transitions
+
+
 def unwrap_traj(traj: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
     """Replace observations and rewards with those saved by ``RolloutInfoWrapper``.
 
@@ -595,27 +638,29 @@ def _flatten(
     }
 
 
-def flatten_trajectories(trajectories: Sequence[types.Trajectory]) -> types.Transitions:
+def flatten_trajectories(trajectories: Iterable[types.Trajectory]) -> types.Transitions:
     """Flatten trajectories into one batch of transitions.
 
     ``dones`` is True only at the last step of trajectories that are terminal.
+    Any iterable of trajectories is accepted (a generator too).
 
     Raises:
         ValueError: If ``trajectories`` is empty, or their observations or
             actions differ in per-step shape or dtype (the message names the
             first trajectory that differs from trajectory 0).
     """
-    return types.Transitions(**_flatten(trajectories))
+    return types.Transitions(**_flatten(list(trajectories)))
 
 
 def flatten_trajectories_with_rew(
-    trajectories: Sequence[types.TrajectoryWithRew],
+    trajectories: Iterable[types.TrajectoryWithRew],
 ) -> types.TransitionsWithRew:
     """Like :func:`flatten_trajectories`, keeping the rewards.
 
     Raises:
         ValueError: As for :func:`flatten_trajectories`.
     """
+    trajectories = list(trajectories)
     parts = _flatten(trajectories)
     rews = np.concatenate([t.rews for t in trajectories])
     return types.TransitionsWithRew(**parts, rews=rews)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypedDict, TypeVar, overload
 
 import numpy as np
 import torch as th
@@ -24,8 +24,19 @@ import torch as th
 AnyPath = str | bytes | os.PathLike
 """Anything that can be turned into a filesystem path."""
 
+AnyTensor = np.ndarray | th.Tensor
+"""A numpy array or a torch tensor."""
+
 T = TypeVar("T")
-ArrayOrDictObs = TypeVar("ArrayOrDictObs", np.ndarray, "DictObs")
+
+TensorVar = TypeVar("TensorVar", np.ndarray, th.Tensor)
+"""A numpy array or a torch tensor, the same kind wherever it is used."""
+
+ObsVar = TypeVar("ObsVar", np.ndarray, "DictObs")
+"""An observation batch, array or ``DictObs``, the same kind wherever it is used."""
+
+Pair = tuple[T, T]
+"""Two values of the same type, e.g. ``Pair[Trajectory]``."""
 
 
 class DictObs:
@@ -243,6 +254,25 @@ def stack_maybe_dictobs(arrs: Sequence[Observation]) -> Observation:
     return np.stack(arrs)  # type: ignore[arg-type]
 
 
+def map_maybe_dict(fn: Callable[[Any], Any], maybe_dict: Any) -> Any:
+    """Apply ``fn`` to each value of a mapping or ``DictObs``, or to a single value.
+
+    Args:
+        fn: The function.
+        maybe_dict: A mapping (gives a ``dict`` of results), a ``DictObs``
+            (gives a ``DictObs``, so ``fn`` must return arrays), or anything
+            else (gives ``fn(maybe_dict)``).
+
+    Returns:
+        The result(s), in the same structure.
+    """
+    if isinstance(maybe_dict, DictObs):
+        return maybe_dict.map_arrays(fn)
+    if isinstance(maybe_dict, Mapping):
+        return {k: fn(v) for k, v in maybe_dict.items()}
+    return fn(maybe_dict)
+
+
 def dataclass_quick_asdict(obj: Any) -> dict[str, Any]:
     """Shallow ``dataclasses.asdict``: field values are not copied or recursed into.
 
@@ -309,12 +339,28 @@ def _check_numeric(name: str, arr: Observation) -> None:
         )
 
 
+def _infos_as_array(infos: Any) -> Any:
+    """Turn a list or tuple of info dicts into a 1-D object array.
+
+    Other values (arrays, None, anything invalid) are returned unchanged for
+    :func:`_check_infos` to judge. The elements are placed one by one, so
+    numpy never tries to broadcast them (an info may hold equal-length lists).
+    """
+    if isinstance(infos, list | tuple):
+        array = np.empty(len(infos), dtype=object)
+        for i, info in enumerate(infos):
+            array[i] = info
+        return array
+    return infos
+
+
 def _check_infos(infos: np.ndarray | None, n: int) -> None:
     if infos is None:
         return
     if not isinstance(infos, np.ndarray):
         raise ValueError(
-            f"infos must be a numpy array of dicts (or None), got {type(infos)}.",
+            "infos must be a numpy array (or list) of dicts, or None, got "
+            f"{type(infos).__name__}.",
         )
     if len(infos) != n:
         raise ValueError(
@@ -351,7 +397,9 @@ class Trajectory:
     """Actions, shape ``(trajectory_len,) + action_shape``."""
 
     infos: np.ndarray | None
-    """An array of info dicts, shape ``(trajectory_len,)``, or None."""
+    """An array of info dicts, shape ``(trajectory_len,)``, or None.
+
+    A list (or tuple) of dicts is accepted and stored as an object array."""
 
     terminal: bool
     """Does this trajectory (fragment) end in a terminal state?"""
@@ -361,11 +409,12 @@ class Trajectory:
         return len(self.acts)
 
     def __post_init__(self) -> None:
-        """Validate field types, lengths and values.
+        """Validate field types, lengths and values (infos lists become arrays).
 
         Raises:
             ValueError: Naming the field at fault.
         """
+        object.__setattr__(self, "infos", _infos_as_array(self.infos))
         _check_array("obs", self.obs)
         _check_acts(self.acts)
         _check_array("acts", self.acts)
@@ -453,7 +502,8 @@ class TrajectoryWithRew(Trajectory):
         _check_rews(self.rews, len(self.acts))
 
 
-TransitionsT = TypeVar("TransitionsT", bound="TransitionsMinimal")
+TransitionsMinimalSelf = TypeVar("TransitionsMinimalSelf", bound="TransitionsMinimal")
+"""The type of ``self`` in methods of :class:`TransitionsMinimal` subclasses."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -472,18 +522,21 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
     """Actions, shape ``(batch_size,) + action_shape``."""
 
     infos: np.ndarray
-    """Array of info dicts, shape ``(batch_size,)``."""
+    """Array of info dicts, shape ``(batch_size,)``.
+
+    A list (or tuple) of dicts is accepted and stored as an object array."""
 
     def __len__(self) -> int:
         """Number of samples."""
         return len(self.obs)
 
     def __post_init__(self) -> None:
-        """Validate field types and lengths.
+        """Validate field types and lengths (infos lists become arrays).
 
         Raises:
             ValueError: Naming the field at fault and both lengths.
         """
+        object.__setattr__(self, "infos", _infos_as_array(self.infos))
         _check_array("obs", self.obs)
         _check_acts(self.acts)
         _check_array("acts", self.acts)
@@ -502,7 +555,9 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
         _check_numeric("acts", self.acts)
 
     @overload  # type: ignore[override]
-    def __getitem__(self: TransitionsT, key: slice | np.ndarray) -> TransitionsT: ...
+    def __getitem__(
+        self: TransitionsMinimalSelf, key: slice | np.ndarray
+    ) -> TransitionsMinimalSelf: ...
 
     @overload
     def __getitem__(self, key: int) -> dict[str, Any]: ...
@@ -536,7 +591,9 @@ class TransitionsMinimal(Sequence[Mapping[str, Any]]):
     __hash__ = None  # type: ignore[assignment]
 
 
-def _replace_unchecked(obj: TransitionsT, values: dict[str, Any]) -> TransitionsT:
+def _replace_unchecked(
+    obj: TransitionsMinimalSelf, values: dict[str, Any]
+) -> TransitionsMinimalSelf:
     """Build a new instance of ``type(obj)`` from fields already known valid.
 
     Selecting rows from a validated batch keeps it valid, so the validation
@@ -596,6 +653,35 @@ class TransitionsWithRew(Transitions):
         """Validate as :class:`Transitions`, and ``rews`` against ``acts``."""
         super().__post_init__()
         _check_rews(self.rews, len(self.acts))
+
+
+TrajectoryPair = Pair[Trajectory]
+"""Two trajectories (fragments) to compare."""
+
+TrajectoryWithRewPair = Pair[TrajectoryWithRew]
+"""Two trajectories (fragments) with rewards to compare."""
+
+
+class _ObsAndActs(TypedDict):
+    obs: np.ndarray | th.Tensor | DictObs | Mapping[str, th.Tensor]
+    acts: np.ndarray | th.Tensor
+
+
+class TransitionMappingNoNextObs(_ObsAndActs, total=False):
+    """A batch of transitions as a dict: ``obs`` and ``acts``, maybe ``infos``.
+
+    What :func:`transitions_collate_fn` makes of ``TransitionsMinimal`` samples;
+    observations may be arrays, tensors, ``DictObs`` or dicts of tensors.
+    """
+
+    infos: Sequence[Mapping[str, Any]] | np.ndarray
+
+
+class TransitionMapping(TransitionMappingNoNextObs):
+    """A batch of transitions as a dict, with ``next_obs`` and ``dones`` too."""
+
+    next_obs: np.ndarray | th.Tensor | DictObs | Mapping[str, th.Tensor]
+    dones: np.ndarray | th.Tensor
 
 
 def transitions_collate_fn(

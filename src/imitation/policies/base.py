@@ -118,7 +118,39 @@ def _batch_size(obs: np.ndarray | dict[str, np.ndarray]) -> int:
     return len(obs)
 
 
-class RandomPolicy(HardCodedPolicy):
+def _one_of(
+    obs: np.ndarray | dict[str, np.ndarray], index: int
+) -> np.ndarray | dict[str, np.ndarray]:
+    """Observation ``index`` of a batch (a dict of arrays for dict observations)."""
+    if isinstance(obs, dict):
+        return {k: v[index] for k, v in obs.items()}
+    return obs[index]
+
+
+class NonTrainablePolicy(HardCodedPolicy, abc.ABC):
+    """A hard-coded policy that chooses the action for one observation at a time.
+
+    Subclasses implement :meth:`_choose_action` for a single observation
+    (without batch axis); batches are handled one observation after another.
+    Subclasses that can act on a whole batch at once may also override
+    :meth:`_choose_actions`.
+    """
+
+    @abc.abstractmethod
+    def _choose_action(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        """The action for one observation (a dict of arrays for dict spaces)."""
+
+    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        """Stack :meth:`_choose_action` of each observation of the batch."""
+        return np.stack(
+            [
+                np.asarray(self._choose_action(_one_of(obs, i)))
+                for i in range(_batch_size(obs))
+            ]
+        )
+
+
+class RandomPolicy(NonTrainablePolicy):
     """Samples actions uniformly from the action space."""
 
     def __init__(
@@ -140,17 +172,23 @@ class RandomPolicy(HardCodedPolicy):
         if rng is not None:
             self._space.seed(int(rng.integers(0, 2**31 - 1)))
 
-    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
-        return np.stack([self._space.sample() for _ in range(_batch_size(obs))])
+    def _choose_action(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self._space.sample())
 
 
-class ZeroPolicy(HardCodedPolicy):
+class ZeroPolicy(NonTrainablePolicy):
     """Always takes the all-zeros action."""
 
-    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+    def _zeros(self, n: int) -> np.ndarray:
         shape = self.action_space.shape or ()
         dtype = self.action_space.dtype or np.float32
-        return np.zeros((_batch_size(obs), *shape), dtype=dtype)
+        return np.zeros((n, *shape), dtype=dtype)
+
+    def _choose_action(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        return self._zeros(1)[0]
+
+    def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        return self._zeros(_batch_size(obs))
 
 
 class FeedForward32Policy(policies.ActorCriticPolicy):

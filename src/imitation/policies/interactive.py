@@ -17,23 +17,25 @@ each observation it shows the observation, then asks for a key with
 ``input_fn`` (``input`` by default; inject another function to script it),
 asking again after an unknown key.
 :class:`ImageObsDiscreteInteractivePolicy` shows image observations as a
-picture instead of printing them.
+picture instead of printing them; :class:`AtariInteractivePolicy` builds the
+key map from an Atari environment's action names (:data:`ATARI_ACTION_KEYS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.preprocessing import is_image_space_channels_first
+from stable_baselines3.common.vec_env import VecEnv
 
-from imitation.policies.base import HardCodedPolicy
+from imitation.policies.base import NonTrainablePolicy
+from imitation.util import util
 
-_CLEAR_SCREEN = "\033[2J\033[H"  # ANSI: erase the terminal, cursor to top-left.
 
-
-class DiscreteInteractivePolicy(HardCodedPolicy):
+class DiscreteInteractivePolicy(NonTrainablePolicy):
     """Ask a human to choose each discrete action by typing a key.
 
     Subclasses change how an observation is shown by overriding :meth:`_render`.
@@ -102,7 +104,7 @@ class DiscreteInteractivePolicy(HardCodedPolicy):
         print(f"Observation: {obs}")
 
     def _choose_actions(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
-        """Show the single observation in ``obs`` and ask for its action.
+        """Ask for the action of the single observation in ``obs``.
 
         Args:
             obs: A batch holding one observation.
@@ -113,26 +115,31 @@ class DiscreteInteractivePolicy(HardCodedPolicy):
         Raises:
             ValueError: If the batch has more than one observation.
         """
-        if isinstance(obs, dict):
-            batch_size = len(next(iter(obs.values())))
-            single: np.ndarray | dict[str, np.ndarray] = {
-                k: v[0] for k, v in obs.items()
-            }
-        else:
-            batch_size = len(obs)
-            single = obs[0]
+        values = obs.values() if isinstance(obs, dict) else [obs]
+        batch_size = len(next(iter(values)))
         if batch_size != 1:
             raise ValueError(
                 "An interactive policy acts in a single environment; got a batch "
                 f"of {batch_size} observations (use n_envs=1).",
             )
+        return super()._choose_actions(obs)
+
+    def _choose_action(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        """Show one observation (clearing the screen first) and ask for its action.
+
+        Args:
+            obs: The observation, without batch axis.
+
+        Returns:
+            The chosen action, a 0-d int64 array.
+        """
         if self.clear_screen_on_query:
-            print(_CLEAR_SCREEN, end="", flush=True)
-        self._render(single)
+            util.clear_screen()
+        self._render(obs)
         while True:
             key = self.input_fn(self._prompt).strip()
             if key in self.action_keys_names:
-                return np.array([self.action_keys_names[key][1]], dtype=np.int64)
+                return np.array(self.action_keys_names[key][1], dtype=np.int64)
             print(
                 f"Unknown key {key!r}; valid keys: {', '.join(self.action_keys_names)}."
             )
@@ -205,3 +212,78 @@ class ImageObsDiscreteInteractivePolicy(DiscreteInteractivePolicy):
         if image.shape[-1] == 1:
             image = image[..., 0]
         self.show_fn(image)
+
+
+_ATARI_MOVES = {
+    "UP": "w",
+    "DOWN": "x",
+    "LEFT": "a",
+    "RIGHT": "d",
+    "UPLEFT": "q",
+    "UPRIGHT": "e",
+    "DOWNLEFT": "z",
+    "DOWNRIGHT": "c",
+}
+
+ATARI_ACTION_KEYS: Mapping[str, str] = {
+    "NOOP": "s",
+    "FIRE": "f",
+    **_ATARI_MOVES,
+    **{f"{move}FIRE": f"f{key}" for move, key in _ATARI_MOVES.items()},
+}
+"""The key for each of the 18 Atari actions, by the ALE's action name.
+
+Moves use the 3x3 block ``q w e / a s d / z x c`` around ``s`` (``s`` itself is
+NOOP); ``f`` fires, and ``f`` followed by a move key moves and fires (``fw``:
+UPFIRE).
+"""
+
+
+def _atari_action_names(env: gym.Env | VecEnv) -> Sequence[str]:
+    """The ALE action names of ``env`` (of its first environment if vectorised).
+
+    Raises:
+        ValueError: If the environment has no ``get_action_meanings`` method.
+    """
+    try:
+        if isinstance(env, VecEnv):
+            return list(env.env_method("get_action_meanings", indices=[0])[0])
+        return list(env.unwrapped.get_action_meanings())  # type: ignore[attr-defined]
+    except AttributeError as exc:
+        raise ValueError(
+            f"{env} is not an Atari environment: it has no get_action_meanings().",
+        ) from exc
+
+
+class AtariInteractivePolicy(ImageObsDiscreteInteractivePolicy):
+    """Play an Atari game by typing keys; see :data:`ATARI_ACTION_KEYS`.
+
+    The key map is built from the environment's action names, so the same keys
+    choose the same moves in every game (a game offers a subset of them).
+    """
+
+    def __init__(self, env: gym.Env | VecEnv, *args: Any, **kwargs: Any) -> None:
+        """Build the policy for an Atari environment.
+
+        Args:
+            env: The Atari environment (``gymnasium.Env`` or a ``VecEnv`` of
+                them); its spaces and action names are used.
+            args: Passed on to :class:`ImageObsDiscreteInteractivePolicy` after
+                the spaces and key map (``clear_screen_on_query``, ``input_fn``,
+                ``show_fn``).
+            kwargs: Passed on likewise.
+
+        Raises:
+            ValueError: If ``env`` is not an Atari environment, names an
+                action without a key, or as
+                :class:`ImageObsDiscreteInteractivePolicy`.
+        """
+        action_space = env.action_space
+        if not isinstance(action_space, gym.spaces.Discrete):
+            raise ValueError(f"Need a Discrete action space, got {action_space}.")
+        keys: dict[str, tuple[str, int]] = {}
+        for index, name in enumerate(_atari_action_names(env)):
+            if name not in ATARI_ACTION_KEYS:
+                raise ValueError(f"No key for the Atari action {name!r}.")
+            keys[ATARI_ACTION_KEYS[name]] = (name, int(action_space.start) + index)
+        super().__init__(env.observation_space, action_space, keys, *args, **kwargs)

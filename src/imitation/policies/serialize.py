@@ -44,9 +44,8 @@ import urllib.parse
 import warnings
 import zipfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common import base_class, callbacks, policies, vec_env
 
@@ -58,6 +57,9 @@ HF_DEFAULT_ORGANIZATION = "HumanCompatibleAI"
 
 PolicyLoaderFn = Callable[..., policies.BasePolicy]
 """A policy loader: called as ``loader(venv, **loader_kwargs)``, returns a policy."""
+
+Algorithm = TypeVar("Algorithm", bound=base_class.BaseAlgorithm)
+"""An SB3 algorithm class: :func:`load_stable_baselines_model` returns its type."""
 
 
 class PolicyLoadError(ValueError):
@@ -207,13 +209,13 @@ def _check_spaces(
 
 
 def load_stable_baselines_model(
-    cls: type[base_class.BaseAlgorithm],
+    cls: type[Algorithm],
     path: str | os.PathLike,
     venv: vec_env.VecEnv | None = None,
     *,
     allow_unsafe_pickle: bool = False,
     **kwargs: Any,
-) -> base_class.BaseAlgorithm:
+) -> Algorithm:
     """Load an SB3 algorithm from a zip file, without unpickling arbitrary code.
 
     Args:
@@ -467,24 +469,13 @@ def load_bundled_expert(venv: vec_env.VecEnv, env_name: str) -> policies.BasePol
     return model.policy
 
 
-def _load_random(
-    venv: vec_env.VecEnv,
-    rng: np.random.Generator | None = None,
-) -> policies.BasePolicy:
-    return RandomPolicy(venv.observation_space, venv.action_space, rng=rng)
-
-
-def _load_zero(venv: vec_env.VecEnv) -> policies.BasePolicy:
-    return ZeroPolicy(venv.observation_space, venv.action_space)
-
-
 for _name, _cls in _ALGOS.items():
     policy_registry.register(_name, _file_loader(_cls))
 policy_registry.register("ppo-huggingface", _hub_loader(PPO, "ppo"))
 policy_registry.register("sac-huggingface", _hub_loader(SAC, "sac"))
 policy_registry.register("bundled", load_bundled_expert)
-policy_registry.register("random", _load_random)
-policy_registry.register("zero", _load_zero)
+policy_registry.register("random", registry.build_loader_fn_require_space(RandomPolicy))
+policy_registry.register("zero", registry.build_loader_fn_require_space(ZeroPolicy))
 
 
 def load_policy(

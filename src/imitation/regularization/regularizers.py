@@ -6,24 +6,53 @@ regularisers) and back-propagates. :meth:`Regularizer.update_params` adapts the
 strength ``lambda_`` from training and validation losses through a
 ``LambdaUpdater``. Algorithms take a *factory* (``Regularizer.create(...)``)
 because the optimiser they regularise is built inside them.
+
+``Regularizer`` is generic in what ``regularize_and_backward`` returns:
+``Regularizer[Scalar]`` for the two kinds here; a subclass returning something
+else declares it, e.g. ``class MyRegularizer(Regularizer[None])``.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import torch as th
 
-from imitation.regularization.updaters import LambdaUpdater
+from imitation.regularization.updaters import LambdaUpdater, LossType
 from imitation.util import logger as imit_logger
 
-RegularizerFactory = Callable[..., "Regularizer"]
-"""``factory(optimizer=..., logger=...) -> Regularizer``."""
+Scalar = th.Tensor | float
+"""A loss value: a scalar tensor or a float."""
+
+R = TypeVar("R")
+"""What ``regularize_and_backward`` returns."""
+
+Self = TypeVar("Self", bound="Regularizer")
+"""The type of the class that ``Regularizer.create`` is called on."""
+
+T_Regularizer_co = TypeVar("T_Regularizer_co", covariant=True)
+"""The regulariser type that a :class:`RegularizerFactory` builds."""
 
 
-class Regularizer(abc.ABC):
+class RegularizerFactory(Protocol[T_Regularizer_co]):
+    """Builds a regulariser for an optimiser: ``factory(optimizer=..., logger=...)``.
+
+    ``Regularizer.create`` returns one; subscript it with the regulariser it
+    builds, e.g. ``RegularizerFactory[LpRegularizer]``.
+    """
+
+    def __call__(
+        self,
+        *,
+        optimizer: th.optim.Optimizer,
+        logger: imit_logger.HierarchicalLogger,
+    ) -> T_Regularizer_co:
+        """Build the regulariser for ``optimizer``, logging to ``logger``."""
+        ...
+
+
+class Regularizer(abc.ABC, Generic[R]):
     """Base class of regularisers: strength, its updates, and logging."""
 
     def __init__(
@@ -63,19 +92,19 @@ class Regularizer(abc.ABC):
 
     @classmethod
     def create(
-        cls,
+        cls: type[Self],
         initial_lambda: float,
         lambda_updater: LambdaUpdater | None = None,
         val_split: float | None = None,
         **kwargs: Any,
-    ) -> RegularizerFactory:
+    ) -> RegularizerFactory[Self]:
         """A factory that builds this regulariser for a given optimiser and logger."""
 
         def factory(
             *,
             optimizer: th.optim.Optimizer,
             logger: imit_logger.HierarchicalLogger,
-        ) -> Regularizer:
+        ) -> Self:
             return cls(
                 optimizer=optimizer,
                 initial_lambda=initial_lambda,
@@ -88,11 +117,16 @@ class Regularizer(abc.ABC):
         return factory
 
     @abc.abstractmethod
-    def regularize_and_backward(self, loss: th.Tensor) -> th.Tensor | float:
+    def regularize_and_backward(self, loss: th.Tensor) -> R:
         """Regularise, back-propagate; return the (regularised) loss for logging."""
 
-    def update_params(self, train_loss: float, val_loss: float) -> None:
-        """Adapt ``lambda_`` from the latest training and validation losses."""
+    def update_params(self, train_loss: LossType, val_loss: LossType) -> None:
+        """Adapt ``lambda_`` from the latest training and validation losses.
+
+        Args:
+            train_loss: The training loss (a float or a scalar tensor).
+            val_loss: The validation loss (a float or a scalar tensor).
+        """
         if self.lambda_updater is not None:
             self.lambda_ = self.lambda_updater(self.lambda_, train_loss, val_loss)
         self.logger.record("regularization_lambda", self.lambda_)
@@ -101,7 +135,7 @@ class Regularizer(abc.ABC):
         return [p for group in self.optimizer.param_groups for p in group["params"]]
 
 
-class LossRegularizer(Regularizer):
+class LossRegularizer(Regularizer[Scalar]):
     """Adds ``lambda_ * penalty`` to the loss."""
 
     @abc.abstractmethod
@@ -116,7 +150,7 @@ class LossRegularizer(Regularizer):
         return regularized
 
 
-class WeightRegularizer(Regularizer):
+class WeightRegularizer(Regularizer[Scalar]):
     """Back-propagates the loss, then changes the weights directly."""
 
     @abc.abstractmethod

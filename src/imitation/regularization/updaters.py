@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+import torch as th
+
+LossType = TypeVar("LossType", bound=th.Tensor | float)
+"""A loss: a float or a scalar tensor."""
+
+
+def _as_float(name: str, loss: th.Tensor | float) -> float:
+    """A loss as a float (a scalar tensor is detached and read).
+
+    Raises:
+        ValueError: If ``loss`` is a tensor with more than one element.
+    """
+    if isinstance(loss, th.Tensor):
+        if loss.numel() != 1:
+            raise ValueError(
+                f"{name} must be a scalar, got a tensor of shape {tuple(loss.shape)}."
+            )
+        return float(loss.detach().item())
+    return float(loss)
 
 
 class LambdaUpdater(Protocol):
     """``(lambda_, train_loss, val_loss) -> new lambda_``."""
 
-    def __call__(self, lambda_: float, train_loss: float, val_loss: float) -> float:
+    def __call__(
+        self, lambda_: float, train_loss: LossType, val_loss: LossType
+    ) -> float:
         """Return the updated regularisation strength."""
 
 
 class ConstantParamScaler:
     """Keep the regularisation strength fixed."""
 
-    def __call__(self, lambda_: float, train_loss: float, val_loss: float) -> float:
+    def __call__(
+        self, lambda_: float, train_loss: LossType, val_loss: LossType
+    ) -> float:
         """Return ``lambda_`` unchanged."""
         del train_loss, val_loss
         return lambda_
@@ -48,20 +72,32 @@ class IntervalParamScaler:
         self.scaling_factor = scaling_factor
         self.tolerable_interval = (low, high)
 
-    def __call__(self, lambda_: float, train_loss: float, val_loss: float) -> float:
+    def __call__(
+        self, lambda_: float, train_loss: LossType, val_loss: LossType
+    ) -> float:
         """The scaled lambda.
 
+        Args:
+            lambda_: The current strength.
+            train_loss: The training loss (a float or a scalar tensor).
+            val_loss: The validation loss (a float or a scalar tensor).
+
+        Returns:
+            The new strength.
+
         Raises:
-            ValueError: If ``lambda_`` is not positive (it could never grow) or
-                a loss is negative.
+            ValueError: If ``lambda_`` is not positive (it could never grow), a
+                loss is negative, or a tensor loss is not a scalar.
         """
+        train = _as_float("train_loss", train_loss)
+        val = _as_float("val_loss", val_loss)
         if lambda_ <= 0:
             raise ValueError(f"lambda_={lambda_} must be positive to be scaled.")
-        if train_loss < 0 or val_loss < 0:
+        if train < 0 or val < 0:
             raise ValueError("Losses must be non-negative.")
-        if train_loss == 0:
-            return lambda_ * (1 + self.scaling_factor) if val_loss > 0 else lambda_
-        ratio = val_loss / train_loss
+        if train == 0:
+            return lambda_ * (1 + self.scaling_factor) if val > 0 else lambda_
+        ratio = val / train
         low, high = self.tolerable_interval
         if ratio > high:
             return lambda_ * (1 + self.scaling_factor)

@@ -7,9 +7,12 @@ Registered reward types:
 * ``"RewardNet_unnormalized"``: without an outer ``NormalizedRewardNet``.
 * ``"RewardNet_unshaped"``: without an outer ``ShapedRewardNet`` (potential
   shaping removed; AIRL's ``reward_test``).
-* ``"RewardNet_std_added"``: an ensemble's ``mean + alpha * std`` (``alpha``
-  keyword, default 0).
-* ``"zero"``: zero reward (``reward_path`` is ignored).
+* ``"RewardNet_std_added"``: ``mean + alpha * std`` of a net that estimates
+  its variance, such as an ensemble (``alpha`` keyword, default 0).
+* ``"zero"``: zero reward (``reward_path`` is ignored; :func:`load_zero`).
+
+:func:`load_reward` wraps every loaded function in :class:`ValidateRewardFn`,
+which checks that it returns one reward per transition.
 
 Files are read with ``torch.load(..., weights_only=True)``, allowing only
 imitation's module rebuilder for that call: no code from the file runs (see
@@ -22,7 +25,7 @@ import functools
 import os
 import pickle
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +40,53 @@ RewardFnLoaderFn = Callable[..., RewardFn]
 """``loader(reward_path, venv, **kwargs) -> reward function``."""
 
 reward_registry: registry.Registry[RewardFnLoaderFn] = registry.Registry()
+
+WrapperPrefix = Sequence[type[reward_nets.RewardNet]]
+"""The outermost layers a saved net must have, outermost first.
+
+``(AddSTDRewardWrapper, RewardNetWithVariance)`` matches an
+``AddSTDRewardWrapper`` whose ``base`` is a ``RewardNetWithVariance``; each
+class is checked with ``isinstance``, so a prefix matches subclasses too.
+"""
+
+
+class ValidateRewardFn:
+    """A reward function that checks what the function it wraps returns.
+
+    The wrapped function must return a numpy array with one reward per
+    transition, shape ``(len(done),)``; anything else raises ``ValueError``
+    here, where the reward is computed, instead of later in the RL algorithm.
+    """
+
+    def __init__(self, reward_fn: RewardFn) -> None:
+        """Wrap ``reward_fn``."""
+        self.reward_fn = reward_fn
+
+    def __call__(
+        self,
+        state: Any,
+        action: np.ndarray,
+        next_state: Any,
+        done: np.ndarray,
+        /,
+    ) -> np.ndarray:
+        """The wrapped function's rewards, checked.
+
+        Raises:
+            ValueError: If they are not a numpy array of shape ``(len(done),)``.
+        """
+        rew = self.reward_fn(state, action, next_state, done)
+        if not isinstance(rew, np.ndarray) or rew.shape != (len(done),):
+            got = (
+                f"shape {rew.shape}"
+                if isinstance(rew, np.ndarray)
+                else type(rew).__name__
+            )
+            raise ValueError(
+                f"The reward function returned {got}; expected a numpy array of "
+                f"shape ({len(done)},), one reward per transition.",
+            )
+        return rew
 
 
 class RewardLoadError(ValueError):
@@ -111,6 +161,41 @@ def _net_loader(
     return load
 
 
+def _has_prefix(net: reward_nets.RewardNet, prefix: WrapperPrefix) -> bool:
+    """Whether ``net``'s outermost layers are instances of ``prefix``'s classes."""
+    layer: reward_nets.RewardNet | None = net
+    for cls in prefix:
+        if layer is None or not isinstance(layer, cls):
+            return False
+        layer = layer.base if isinstance(layer, reward_nets.RewardNetWrapper) else None
+    return True
+
+
+def _check_wrapper_structure(
+    net: reward_nets.RewardNet,
+    prefixes: Iterable[WrapperPrefix],
+    reward_type: str,
+) -> None:
+    """Raise ``TypeError`` unless ``net`` starts with one of ``prefixes``."""
+    prefixes = list(prefixes)
+    if any(_has_prefix(net, prefix) for prefix in prefixes):
+        return
+    accepted = " or ".join(
+        "(".join(cls.__name__ for cls in prefix) + ")" * (len(prefix) - 1)
+        for prefix in prefixes
+    )
+    raise TypeError(
+        f"{reward_type} needs a saved {accepted} (e.g. a RewardEnsemble), got "
+        f"{type(net).__name__}.",
+    )
+
+
+_STD_ADDED_PREFIXES: tuple[WrapperPrefix, ...] = (
+    (reward_nets.AddSTDRewardWrapper, reward_nets.RewardNetWithVariance),
+    (reward_nets.RewardNetWithVariance,),
+)
+
+
 def _load_std_added(
     reward_path: str | os.PathLike,
     venv: VecEnv,
@@ -118,21 +203,26 @@ def _load_std_added(
     **kwargs: Any,
 ) -> RewardFn:
     net = load_reward_net(reward_path)
-    if isinstance(net, reward_nets.AddSTDRewardWrapper):
-        net = net.base
-    if not isinstance(net, reward_nets.RewardEnsemble):
-        raise TypeError(
-            "RewardNet_std_added needs a saved RewardEnsemble, got "
-            f"{type(net).__name__}.",
-        )
+    _check_wrapper_structure(net, _STD_ADDED_PREFIXES, "RewardNet_std_added")
+    net = _strip(net, reward_nets.AddSTDRewardWrapper)
+    assert isinstance(net, reward_nets.RewardNetWithVariance)
     _check_venv(net, venv)
     net.eval()
     wrapped = reward_nets.AddSTDRewardWrapper(net, default_alpha=alpha)
     return functools.partial(wrapped.predict_processed, **kwargs)
 
 
-def _load_zero(reward_path: str | os.PathLike, venv: VecEnv) -> RewardFn:
-    del reward_path, venv
+def load_zero(path: str | os.PathLike, venv: VecEnv) -> RewardFn:
+    """A reward function that is zero everywhere (the ``"zero"`` reward type).
+
+    Args:
+        path: Ignored (reward loaders take a path).
+        venv: Ignored.
+
+    Returns:
+        A function returning float32 zeros, one per transition.
+    """
+    del path, venv
 
     def zero(
         state: Any, action: np.ndarray, next_state: Any, done: np.ndarray
@@ -152,7 +242,7 @@ reward_registry.register(
     _net_loader(lambda net: _strip(net, reward_nets.ShapedRewardNet)),
 )
 reward_registry.register("RewardNet_std_added", _load_std_added)
-reward_registry.register("zero", _load_zero)
+reward_registry.register("zero", load_zero)
 
 
 def load_reward(
@@ -170,9 +260,11 @@ def load_reward(
         kwargs: Passed to the loader (``update_stats``, ``alpha``).
 
     Returns:
-        The reward function.
+        The reward function, wrapped in :class:`ValidateRewardFn`.
 
     Raises:
         KeyError: If ``reward_type`` is not registered.
     """
-    return reward_registry.get(reward_type)(reward_path, venv, **kwargs)
+    return ValidateRewardFn(
+        reward_registry.get(reward_type)(reward_path, venv, **kwargs)
+    )

@@ -4,18 +4,21 @@ Examples, tests and benchmarks need demonstrations for a handful of standard
 tasks. :func:`generate_expert_trajectories` samples them from the expert that
 ships with the package; :func:`lazy_generate_expert_trajectories` also caches
 them on disk (safe under parallel test workers), so the sampling cost is paid
-once per cache directory.
+once per cache directory. :func:`make_expert_transition_loader` serves the
+cached demonstrations in each form that algorithms accept.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import filelock
 import numpy as np
+import torch as th
 
+from imitation.algorithms import base as algo_base
 from imitation.data import rollout, serialize, types
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import bundled_expert_filename, load_bundled_expert
@@ -94,3 +97,62 @@ def lazy_generate_expert_trajectories(
             trajs = generate_expert_trajectories(env_id, num_trajectories, rng)
             serialize.save(path, trajs)
     return serialize.load_with_rewards(path)
+
+
+EXPERT_DATA_TYPES = ("data_loader", "ducktyped_data_loader", "transitions")
+"""The forms :func:`make_expert_transition_loader` can serve."""
+
+
+def make_expert_transition_loader(
+    cache_dir: str | os.PathLike,
+    batch_size: int,
+    expert_data_type: str,
+    env_name: str,
+    rng: np.random.Generator,
+    num_trajectories: int = 1,
+) -> Iterable[algo_base.TransitionMapping] | types.Transitions:
+    """Cached expert transitions, in one of the forms algorithms accept.
+
+    Args:
+        cache_dir: Directory for the cache of expert trajectories.
+        batch_size: Samples per batch (for the two loaders).
+        expert_data_type: ``"data_loader"``: a torch ``DataLoader`` of shuffled
+            batches; ``"ducktyped_data_loader"``: a plain re-iterable of
+            shuffled batches (dicts of tensors) that is not a ``DataLoader``;
+            ``"transitions"``: the ``Transitions`` themselves.
+        env_name: A task with a bundled expert, e.g. ``"seals/CartPole-v0"``.
+        rng: Seeds the generation of the trajectories (if not cached) and the
+            shuffling of the batches.
+        num_trajectories: Number of expert episodes.
+
+    Returns:
+        The demonstrations.
+
+    Raises:
+        ValueError: If ``expert_data_type`` is not one of
+            :data:`EXPERT_DATA_TYPES`, or there are fewer transitions than
+            ``batch_size``.
+    """
+    if expert_data_type not in EXPERT_DATA_TYPES:
+        raise ValueError(
+            f"expert_data_type={expert_data_type!r} is not one of "
+            f"{', '.join(EXPERT_DATA_TYPES)}.",
+        )
+    trajectories = lazy_generate_expert_trajectories(
+        cache_dir, env_name, num_trajectories, rng
+    )
+    transitions = rollout.flatten_trajectories(trajectories)
+    if expert_data_type == "transitions":
+        return transitions
+    if len(transitions) < batch_size:
+        raise ValueError(
+            f"{num_trajectories} expert episode(s) of {env_name} give "
+            f"{len(transitions)} transitions, fewer than batch_size={batch_size}: "
+            "ask for more trajectories or a smaller batch.",
+        )
+    if expert_data_type == "data_loader":
+        generator = th.Generator().manual_seed(int(rng.integers(2**31)))
+        return algo_base.make_data_loader(
+            transitions, batch_size, data_loader_kwargs={"generator": generator}
+        )
+    return algo_base.ShuffledBatches(transitions, batch_size, rng)

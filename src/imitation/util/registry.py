@@ -1,12 +1,27 @@
-"""A registry of named values, each given directly or lazily as ``module:attr``."""
+"""A registry of named values, each given directly or lazily as ``module:attr``.
+
+The library keeps its loaders in registries (``policy_registry``,
+``reward_registry``). :func:`build_loader_fn_require_space` and
+:func:`build_loader_fn_require_env` turn a plain factory into such a loader.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
-from typing import Generic, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, cast
+
+from stable_baselines3.common.vec_env import VecEnv
 
 T = TypeVar("T")
+
+LoaderFn = Callable[..., T]
+"""What registries commonly hold: ``loader(venv, **kwargs) -> value``.
+
+Subscript it with the loaded type, e.g. ``LoaderFn[BasePolicy]``.
+"""
 
 
 def _split_spec(spec: str) -> tuple[str, str]:
@@ -135,3 +150,52 @@ class Registry(Generic[T]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
+
+
+def build_loader_fn_require_space(
+    fn: Callable[..., T],
+    **kwargs: Any,
+) -> LoaderFn[T]:
+    """Make a loader from a factory taking an observation and an action space.
+
+    Args:
+        fn: Called as ``fn(observation_space, action_space, **kwargs)``, e.g. a
+            policy class such as ``ZeroPolicy``.
+        kwargs: Fixed keyword arguments for ``fn``.
+
+    Returns:
+        ``loader(venv, **more_kwargs)``, which calls ``fn`` with ``venv``'s
+        spaces, ``kwargs`` and ``more_kwargs`` (the latter win).
+    """
+
+    @functools.wraps(fn)
+    def loader(venv: VecEnv, **more_kwargs: Any) -> T:
+        return fn(
+            venv.observation_space,
+            venv.action_space,
+            **{**kwargs, **more_kwargs},
+        )
+
+    return loader
+
+
+def build_loader_fn_require_env(
+    fn: Callable[..., T],
+    **kwargs: Any,
+) -> LoaderFn[T]:
+    """Make a loader from a factory taking the environment.
+
+    Args:
+        fn: Called as ``fn(venv, **kwargs)``.
+        kwargs: Fixed keyword arguments for ``fn``.
+
+    Returns:
+        ``loader(venv, **more_kwargs)``, which calls ``fn(venv, ...)`` with
+        ``kwargs`` and ``more_kwargs`` (the latter win).
+    """
+
+    @functools.wraps(fn)
+    def loader(venv: VecEnv, **more_kwargs: Any) -> T:
+        return fn(venv, **{**kwargs, **more_kwargs})
+
+    return loader

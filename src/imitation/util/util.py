@@ -7,6 +7,7 @@ import functools
 import itertools
 import os
 import pathlib
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,6 +31,8 @@ __all__ = [
     "check_positive_int",
     "check_rng",
     "check_vec_env",
+    "clear_screen",
+    "docstring_parameter",
     "endless_iter",
     "exchange_paths",
     "get_first_iter_element",
@@ -182,10 +185,29 @@ def safe_to_tensor(array: Any, **kwargs: Any) -> th.Tensor:
         A tensor holding the data of ``array``.
     """
     if isinstance(array, th.Tensor):
-        return array.to(**kwargs) if kwargs else array
-    if isinstance(array, np.ndarray) and not array.flags.writeable:
-        array = array.copy()
+        return _to(array, kwargs)
+    if isinstance(array, np.ndarray):
+        if not array.flags.writeable:
+            array = array.copy()
+        try:
+            # Several times cheaper than ``as_tensor`` on the small batches of
+            # the per-step reward path; ``to`` is free when nothing changes.
+            tensor = th.from_numpy(array)
+        except TypeError:  # a dtype torch has no counterpart for
+            return th.as_tensor(array, **kwargs)
+        return _to(tensor, kwargs)
     return th.as_tensor(array, **kwargs)
+
+
+def _to(tensor: th.Tensor, kwargs: dict[str, Any]) -> th.Tensor:
+    """``tensor.to(**kwargs)``, skipping the call when it would change nothing."""
+    if kwargs.keys() <= {"device", "dtype"}:
+        device, dtype = kwargs.get("device"), kwargs.get("dtype")
+        if (device is None or device == tensor.device) and (
+            dtype is None or dtype == tensor.dtype
+        ):
+            return tensor
+    return tensor.to(**kwargs)
 
 
 def safe_to_numpy(obj: Any, warn: bool = False) -> Any:
@@ -420,6 +442,47 @@ def parse_path(
     if not allow_relative and not parsed.is_absolute():
         raise ValueError(f"Path {parsed} must be absolute.")
     return parsed
+
+
+_CLEAR_SCREEN = "\033[2J\033[H"  # ANSI: erase the display, cursor to top-left.
+
+
+def clear_screen() -> None:
+    """Clear the terminal and move the cursor to its top-left corner.
+
+    Writes the ANSI escape sequences for "erase display" and "cursor home" to
+    standard output, which every modern terminal (including Windows 10+
+    consoles) understands; no shell command is run.
+    """
+    sys.stdout.write(_CLEAR_SCREEN)
+    sys.stdout.flush()
+
+
+def docstring_parameter(*args: Any, **kwargs: Any) -> Callable[[T], T]:
+    """A decorator that fills the placeholders of the decorated object's docstring.
+
+    The docstring is treated as a ``str.format`` template, so ``{0}`` or
+    ``{name}`` in it are replaced by the decorator's arguments; write ``{{`` and
+    ``}}`` for literal braces. Useful when a docstring should quote a constant:
+    decorated with ``@docstring_parameter(DEFAULT_SIZE)``, a function whose
+    docstring says "size defaults to {0}" documents the constant's value.
+
+    Args:
+        args: Positional substitutions.
+        kwargs: Named substitutions.
+
+    Returns:
+        The decorator; it returns the object it decorates, with the docstring
+        formatted (an object without a docstring is returned unchanged).
+    """
+
+    def decorate(obj: T) -> T:
+        doc = getattr(obj, "__doc__", None)
+        if doc is not None:
+            obj.__doc__ = doc.format(*args, **kwargs)
+        return obj
+
+    return decorate
 
 
 def parse_optional_path(

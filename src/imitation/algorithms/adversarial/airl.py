@@ -13,14 +13,14 @@ from torch.nn import functional
 
 from imitation.algorithms import base
 from imitation.algorithms.adversarial import common
+from imitation.data import types
 from imitation.rewards import reward_nets
 from imitation.util import util
 
 
 def _on_device(x: Any, device: th.device) -> Any:
-    if isinstance(x, dict):
-        return {k: v.to(device) for k, v in x.items()}
-    return x.to(device)
+    """A tensor, or each tensor of a dict, moved to ``device``."""
+    return types.map_maybe_dict(lambda v: v.to(device), x)
 
 
 LogProbFn = Callable[[Any, th.Tensor], th.Tensor]
@@ -105,9 +105,8 @@ def _logits(
 
 
 def _raw_tensor(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: util.safe_to_tensor(v) for k, v in x.items()}
-    return util.safe_to_tensor(x)
+    """An array, or each array of a dict, as a tensor."""
+    return types.map_maybe_dict(util.safe_to_tensor, x)
 
 
 class AIRL(common.AdversarialTrainer):

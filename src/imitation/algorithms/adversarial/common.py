@@ -108,9 +108,8 @@ class _DiscBatch:
 
 
 def _take(x: Any, idx: th.Tensor) -> Any:
-    if isinstance(x, dict):
-        return {k: v[idx] for k, v in x.items()}
-    return x[idx]
+    """Rows ``idx`` of a tensor, or of each tensor of a dict."""
+    return types.map_maybe_dict(lambda v: v[idx], x)
 
 
 class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC):

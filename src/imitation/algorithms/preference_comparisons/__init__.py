@@ -26,11 +26,13 @@ from imitation.algorithms.preference_comparisons.preference_model import (
     PreferenceModel,
     TrajectoryPair,
     TrajectoryWithRewPair,
+    get_base_model,
 )
 from imitation.algorithms.preference_comparisons.preferences import (
     PreferenceDataset,
     PreferenceGatherer,
     SyntheticGatherer,
+    preference_collate_fn,
 )
 from imitation.algorithms.preference_comparisons.reward_trainers import (
     BasicRewardTrainer,
@@ -67,4 +69,6 @@ __all__ = [
     "TrajectoryGenerator",
     "TrajectoryPair",
     "TrajectoryWithRewPair",
+    "get_base_model",
+    "preference_collate_fn",
 ]

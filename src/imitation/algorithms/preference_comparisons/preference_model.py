@@ -18,11 +18,24 @@ from torch import nn
 from imitation.data import types
 from imitation.rewards import reward_nets
 
-TrajectoryPair = tuple[types.Trajectory, types.Trajectory]
-"""Two fragments to compare."""
+TrajectoryPair = types.TrajectoryPair
+TrajectoryWithRewPair = types.TrajectoryWithRewPair
 
-TrajectoryWithRewPair = tuple[types.TrajectoryWithRew, types.TrajectoryWithRew]
-"""Two fragments to compare, with their true rewards."""
+
+def get_base_model(reward_model: reward_nets.RewardNet) -> reward_nets.RewardNet:
+    """The innermost net of a chain of reward-net wrappers.
+
+    Args:
+        reward_model: A reward net, possibly wrapped (``NormalizedRewardNet``,
+            ``ShapedRewardNet``, ``AddSTDRewardWrapper``, ...).
+
+    Returns:
+        The net that the wrappers wrap (``reward_model`` itself if it is not a
+        wrapper).
+    """
+    while isinstance(reward_model, reward_nets.RewardNetWrapper):
+        reward_model = reward_model.base
+    return reward_model
 
 
 def _unwrap_ensemble(model: reward_nets.RewardNet) -> reward_nets.RewardEnsemble | None:

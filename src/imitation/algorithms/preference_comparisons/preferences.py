@@ -147,6 +147,31 @@ def _check_preferences(preferences: np.ndarray, n_pairs: int) -> np.ndarray:
     return preferences
 
 
+def preference_collate_fn(
+    batch: Sequence[tuple[TrajectoryWithRewPair, float]],
+) -> tuple[list[TrajectoryWithRewPair], np.ndarray]:
+    """Collate ``PreferenceDataset`` items into fragment pairs and preferences.
+
+    Use as ``collate_fn`` of a ``torch.utils.data.DataLoader`` over a
+    :class:`PreferenceDataset`: fragments are not tensors, so torch's default
+    collation cannot batch them.
+
+    Args:
+        batch: Items ``((fragment1, fragment2), preference)``.
+
+    Returns:
+        The list of fragment pairs, and the preferences as a float32 array of
+        the same length.
+
+    Raises:
+        ValueError: If a preference is NaN or outside [0, 1].
+        TypeError: If a preference is not a number.
+    """
+    pairs = [pair for pair, _ in batch]
+    preferences = np.asarray([pref for _, pref in batch])
+    return pairs, _check_preferences(preferences, len(pairs))
+
+
 class PreferenceDataset(Sequence[tuple[TrajectoryWithRewPair, float]]):
     """Fragment pairs and their preferences; optionally a queue of bounded size.
 

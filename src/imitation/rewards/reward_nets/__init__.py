@@ -32,6 +32,7 @@ from imitation.rewards.reward_nets.processing import (
     AddSTDRewardWrapper,
     NormalizedRewardNet,
     RewardEnsemble,
+    RewardNetWithVariance,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "PredictProcessedWrapper",
     "RewardEnsemble",
     "RewardNet",
+    "RewardNetWithVariance",
     "RewardNetWrapper",
     "ShapedRewardNet",
     "cnn_transpose",

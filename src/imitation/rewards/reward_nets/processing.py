@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -50,7 +51,33 @@ class NormalizedRewardNet(PredictProcessedWrapper):
         return normalized.cpu().numpy()
 
 
-class RewardEnsemble(RewardNet):
+class RewardNetWithVariance(RewardNet):
+    """A reward net that also estimates its uncertainty: a mean and a variance.
+
+    :class:`AddSTDRewardWrapper` turns the two into ``mean + alpha * std``.
+    """
+
+    @abc.abstractmethod
+    def predict_reward_moments(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+        **kwargs: Any,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of the reward of each transition, each ``(batch,)``.
+
+        Args:
+            state: Observations, raw (as ``predict`` takes them).
+            action: Actions.
+            next_state: Next observations.
+            done: Episode-end flags.
+            kwargs: Passed to the processing of the underlying predictions.
+        """
+
+
+class RewardEnsemble(RewardNetWithVariance):
     """Several reward nets on the same spaces; predictions report their spread."""
 
     def __init__(
@@ -150,20 +177,24 @@ class RewardEnsemble(RewardNet):
 
 
 class AddSTDRewardWrapper(PredictProcessedWrapper):
-    """Processed reward ``mean + alpha * std`` over a ``RewardEnsemble``.
+    """Processed reward ``mean + alpha * std`` over a :class:`RewardNetWithVariance`.
 
     A negative ``alpha`` gives a conservative reward that penalises states
-    where the members disagree.
+    where the estimate is uncertain (for an ensemble: where the members
+    disagree).
     """
 
-    def __init__(self, base: RewardEnsemble, default_alpha: float = 0.0) -> None:
-        """Wrap an ensemble.
+    def __init__(self, base: RewardNetWithVariance, default_alpha: float = 0.0) -> None:
+        """Wrap a net that estimates its variance, e.g. a ``RewardEnsemble``.
 
         Raises:
-            TypeError: If ``base`` is not a ``RewardEnsemble``.
+            TypeError: If ``base`` is not a ``RewardNetWithVariance``.
         """
-        if not isinstance(base, RewardEnsemble):
-            raise TypeError("AddSTDRewardWrapper needs a RewardEnsemble.")
+        if not isinstance(base, RewardNetWithVariance):
+            raise TypeError(
+                "AddSTDRewardWrapper needs a RewardNetWithVariance (e.g. a "
+                f"RewardEnsemble), got {type(base).__name__}.",
+            )
         super().__init__(base)
         self.default_alpha = default_alpha
 
@@ -178,8 +209,8 @@ class AddSTDRewardWrapper(PredictProcessedWrapper):
     ) -> np.ndarray:
         """``mean + alpha * std`` (``alpha`` defaults to ``default_alpha``)."""
         alpha = self.default_alpha if alpha is None else alpha
-        ensemble = cast(RewardEnsemble, self.base)
-        mean, var = ensemble.predict_reward_moments(
+        base = cast(RewardNetWithVariance, self.base)
+        mean, var = base.predict_reward_moments(
             state, action, next_state, done, **kwargs
         )
         return mean + alpha * np.sqrt(var)
