@@ -787,3 +787,16 @@ def test_transition_mapping_typed_dicts():
         "dones",
     }
     assert "infos" in types.TransitionMapping.__optional_keys__
+
+
+def test_without_infos_keeps_class_and_data():
+    obs = np.zeros((3, 2), np.float32)
+    acts = np.zeros((2,), np.int64)
+    infos = np.array([{"a": 1}, {"a": 2}])
+    traj = types.TrajectoryWithRew(
+        obs=obs, acts=acts, infos=infos, terminal=True, rews=np.ones(2, np.float32)
+    )
+    stripped = traj.without_infos()
+    assert type(stripped) is types.TrajectoryWithRew and stripped.infos is None
+    np.testing.assert_array_equal(stripped.rews, traj.rews)
+    assert stripped.without_infos() is stripped

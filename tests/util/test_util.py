@@ -299,3 +299,13 @@ def test_docstring_parameter_missing_key():
         @util.docstring_parameter(other=1)
         def f():
             """Needs {name}."""
+
+
+def test_unit_box_scaling_round_trip():
+    import gymnasium as gym
+
+    space = gym.spaces.Box(low=np.array([-2.0, 0.0]), high=np.array([2.0, 10.0]))
+    acts = np.array([[-2.0, 0.0], [0.0, 5.0], [2.0, 10.0]])
+    unit = util.scale_to_unit_box(acts, space)
+    np.testing.assert_allclose(unit, [[-1, -1], [0, 0], [1, 1]])
+    np.testing.assert_allclose(util.unscale_from_unit_box(unit, space), acts)

@@ -193,15 +193,9 @@ class InteractiveTrajectoryCollector(vec_env.VecEnvWrapper):
             infos,
         )
         for traj in finished:
-            _save_demo(self.save_dir, self._round_num, _without_infos(traj))
+            _save_demo(self.save_dir, self._round_num, traj.without_infos())
         self._last_obs = obs
         return obs, rews, dones, infos
-
-
-def _without_infos(traj: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
-    return types.TrajectoryWithRew(
-        obs=traj.obs, acts=traj.acts, infos=None, terminal=traj.terminal, rews=traj.rews
-    )
 
 
 class DAggerTrainer(base.BaseImitationAlgorithm):

@@ -13,7 +13,8 @@ from stable_baselines3.common import policies, torch_layers
 from stable_baselines3.sac import policies as sac_policies
 from torch import nn
 
-from imitation.util import networks
+from imitation.data import types
+from imitation.util import networks, sb3_compat
 
 
 class HardCodedPolicy(policies.BasePolicy, abc.ABC):
@@ -82,7 +83,9 @@ class NormalizedObsPolicy(policies.BasePolicy):
         return self.policy.predict(normalized, state, episode_start, deterministic)
 
     def _predict(self, observation: Any, deterministic: bool = False) -> th.Tensor:
-        return self.policy._predict(self._normalize(observation), deterministic)
+        return sb3_compat.predict_actions(
+            self.policy, self._normalize(observation), deterministic
+        )
 
     def forward(self, observation: Any, deterministic: bool = False) -> th.Tensor:
         """Actions for a batch of raw observations (tensors)."""
@@ -122,9 +125,7 @@ def _one_of(
     obs: np.ndarray | dict[str, np.ndarray], index: int
 ) -> np.ndarray | dict[str, np.ndarray]:
     """Observation ``index`` of a batch (a dict of arrays for dict observations)."""
-    if isinstance(obs, dict):
-        return {k: v[index] for k, v in obs.items()}
-    return obs[index]
+    return types.map_maybe_dict(lambda v: v[index], obs)
 
 
 class NonTrainablePolicy(HardCodedPolicy, abc.ABC):

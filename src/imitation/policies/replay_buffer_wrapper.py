@@ -44,14 +44,13 @@ from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
+from imitation.data import types
 from imitation.rewards.reward_function import RewardFn
-from imitation.util import sb3_compat
+from imitation.util import sb3_compat, util
 
 
 def _to_numpy(x: th.Tensor | dict[str, th.Tensor]) -> Any:
-    if isinstance(x, dict):
-        return {k: v.cpu().numpy() for k, v in x.items()}
-    return x.cpu().numpy()
+    return types.map_maybe_dict(lambda v: v.cpu().numpy(), x)
 
 
 class ReplayBufferRewardWrapper(ReplayBuffer):
@@ -111,14 +110,14 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
                 "ReplayBufferRewardWrapper cannot relabel n-step returns; use a "
                 "one-step replay_buffer_class such as ReplayBuffer.",
             )
-        self._action_bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._unscale_to: gym.spaces.Box | None = None
         if unscale_actions and isinstance(action_space, gym.spaces.Box):
             if not action_space.is_bounded():
                 raise ValueError(
                     f"Cannot unscale actions of the unbounded space {action_space}; "
                     "pass unscale_actions=False if the buffer holds env actions.",
                 )
-            self._action_bounds = (action_space.low, action_space.high)
+            self._unscale_to = action_space
         self.replay_buffer = replay_buffer_class(
             buffer_size,
             observation_space,
@@ -213,9 +212,8 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
         obs = _to_numpy(samples.observations)
         next_obs = _to_numpy(samples.next_observations)
         acts = samples.actions.cpu().numpy()
-        if self._action_bounds is not None:
-            low, high = self._action_bounds
-            acts = low + 0.5 * (acts + 1.0) * (high - low)
+        if self._unscale_to is not None:
+            acts = util.unscale_from_unit_box(acts, self._unscale_to)
         dones = samples.dones.cpu().numpy().reshape(-1).astype(bool)
         n = len(dones)
         rewards = np.asarray(self.reward_fn(obs, acts, next_obs, dones))
@@ -235,6 +233,4 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
         return samples._replace(**replaced)
 
     def _obs_to_torch(self, obs: Any) -> Any:
-        if isinstance(obs, dict):
-            return {k: self.to_torch(v) for k, v in obs.items()}
-        return self.to_torch(obs)
+        return types.map_maybe_dict(self.to_torch, obs)

@@ -46,10 +46,12 @@ __all__ = [
     "policy_to_dict",
     "recover_interrupted_write",
     "safe_to_numpy",
+    "scale_to_unit_box",
     "safe_to_tensor",
     "save_policy",
     "split_in_half",
     "tensor_iter_norm",
+    "unscale_from_unit_box",
 ]
 
 T = TypeVar("T")
@@ -73,6 +75,25 @@ def oric(x: np.ndarray) -> np.ndarray:
         order = np.argsort(-(x - floors), kind="stable")
         floors[order[:remainder]] += 1
     return floors
+
+
+def scale_to_unit_box(actions: np.ndarray, space: gym.spaces.Box) -> np.ndarray:
+    """Map actions from ``[space.low, space.high]`` to ``[-1, 1]``.
+
+    How SB3's off-policy learners store Box actions in their replay buffers
+    (their policies' ``scale_action``, without needing a policy).
+    """
+    low, high = space.low, space.high
+    return 2.0 * (actions - low) / (high - low) - 1.0
+
+
+def unscale_from_unit_box(actions: np.ndarray, space: gym.spaces.Box) -> np.ndarray:
+    """Map actions from ``[-1, 1]`` back to ``[space.low, space.high]``.
+
+    The inverse of :func:`scale_to_unit_box` (SB3's ``unscale_action``).
+    """
+    low, high = space.low, space.high
+    return low + 0.5 * (actions + 1.0) * (high - low)
 
 
 def make_unique_timestamp() -> str:

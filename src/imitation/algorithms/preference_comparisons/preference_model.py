@@ -15,7 +15,7 @@ import numpy as np
 import torch as th
 from torch import nn
 
-from imitation.data import types
+from imitation.data import rollout, types
 from imitation.rewards import reward_nets
 
 TrajectoryPair = types.TrajectoryPair
@@ -50,21 +50,15 @@ def fragments_as_transitions(
 ) -> tuple[types.Observation, np.ndarray, types.Observation, np.ndarray]:
     """Concatenate the transitions of ``fragments``: state, action, next state, done.
 
-    ``done`` is True only at the last step of a fragment that ends its episode.
+    ``done`` is True only at the last step of a fragment that ends its episode
+    (see :func:`imitation.data.rollout.transition_arrays`).
 
     Raises:
         ValueError: If ``fragments`` is empty.
     """
     if len(fragments) == 0:
         raise ValueError("No fragments given.")
-    state = types.concatenate_maybe_dictobs([f.obs[:-1] for f in fragments])
-    next_state = types.concatenate_maybe_dictobs([f.obs[1:] for f in fragments])
-    acts = np.concatenate([f.acts for f in fragments])
-    lengths = np.array([len(f) for f in fragments])
-    done = np.zeros(len(acts), dtype=bool)
-    terminal = np.array([f.terminal for f in fragments], dtype=bool)
-    done[(np.cumsum(lengths) - 1)[terminal]] = True
-    return state, acts, next_state, done
+    return rollout.transition_arrays(fragments)
 
 
 def discounted_returns_np(
@@ -80,12 +74,11 @@ def discounted_returns_np(
             "Fragments without rewards: synthetic preferences need the true "
             "rewards (types.TrajectoryWithRew), e.g. from rollout.rollout.",
         )
-    lengths = [len(f) for f in fragments]
-    if len(set(lengths)) == 1:
-        rews = np.stack([f.rews for f in fragments])
-        return rews @ np.power(discount_factor, np.arange(lengths[0]))
+    if len({len(f) for f in fragments}) == 1:  # one sum over the time axis
+        rews = np.stack([f.rews for f in fragments], axis=1)
+        return np.asarray(rollout.discounted_sum(rews, discount_factor))
     return np.array(
-        [f.rews @ np.power(discount_factor, np.arange(len(f))) for f in fragments]
+        [rollout.discounted_sum(f.rews, discount_factor) for f in fragments]
     )
 
 

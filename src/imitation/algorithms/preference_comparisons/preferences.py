@@ -272,7 +272,7 @@ class PreferenceDataset(Sequence[tuple[TrajectoryWithRewPair, float]]):
                 ("fragments1", self.fragments1),
                 ("fragments2", self.fragments2),
             ):
-                stripped = [_without_infos(f) for f in frags]
+                stripped = [f.without_infos() for f in frags]
                 serialize.save_npz(tmp / f"{name}.npz", stripped)
             np.save(tmp / "preferences.npy", self.preferences, allow_pickle=False)
             metadata = {"format_version": _FORMAT_VERSION, "max_size": self.max_size}
@@ -333,18 +333,6 @@ def _load_preferences(path: pathlib.Path) -> np.ndarray:
         raise ValueError(
             _DAMAGED_HELP.format(path=path, error=exc, root=path.parent),
         ) from exc
-
-
-def _without_infos(fragment: types.TrajectoryWithRew) -> types.TrajectoryWithRew:
-    if fragment.infos is None:
-        return fragment
-    return types.TrajectoryWithRew(
-        obs=fragment.obs,
-        acts=fragment.acts,
-        infos=None,
-        terminal=fragment.terminal,
-        rews=fragment.rews,
-    )
 
 
 def _read_metadata(path: pathlib.Path) -> dict:

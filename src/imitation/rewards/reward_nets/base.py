@@ -13,6 +13,7 @@ import torch as th
 from stable_baselines3.common import preprocessing
 from torch import nn
 
+from imitation.data import types
 from imitation.rewards.persistence import SavableModule
 from imitation.util import networks, util
 
@@ -137,9 +138,9 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         device = self.device
 
         def to_th(x: Any) -> Any:
-            if isinstance(x, dict):
-                return {k: util.safe_to_tensor(v, device=device) for k, v in x.items()}
-            return util.safe_to_tensor(x, device=device)
+            return types.map_maybe_dict(
+                lambda v: util.safe_to_tensor(v, device=device), x
+            )
 
         prep_obs = self._preprocessor(self.observation_space)
         state_th = prep_obs(to_th(state))
