@@ -309,3 +309,52 @@ def test_works_as_sb3_algorithm_logger(log, tmp_path):
     (main,) = read_json_lines(tmp_path / "progress.json")
     assert "mean/gen/time/total_timesteps" in main
     assert "mean/gen/train/value_loss" in main
+
+
+def test_logging_component_shares_its_logger():
+    from stable_baselines3 import PPO
+
+    from imitation.util.util import make_vec_env
+
+    class Part:
+        logger = None
+
+    class Owner(logger.LoggingComponent):
+        _logger_shared_with = ("part", "agent", "missing")
+
+        def __init__(self):
+            self.part = Part()
+            self.agent = PPO(
+                "MlpPolicy",
+                make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1),
+            )
+            self.logger = logger.configure(format_strs=[])
+
+    owner = Owner()
+    assert owner.part.logger is owner.logger
+    assert owner.agent.logger is owner.logger
+    replacement = logger.configure(format_strs=[])
+    owner.logger = replacement
+    assert owner.part.logger is replacement and owner.agent.logger is replacement
+
+
+def test_dagger_logger_reaches_bc(tmp_path):
+    from imitation.algorithms import bc, dagger
+    from imitation.util.util import make_vec_env
+
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    bc_trainer = bc.BC(
+        observation_space=venv.observation_space,
+        action_space=venv.action_space,
+        rng=np.random.default_rng(0),
+    )
+    trainer = dagger.DAggerTrainer(
+        venv=venv,
+        scratch_dir=tmp_path,
+        rng=np.random.default_rng(0),
+        bc_trainer=bc_trainer,
+    )
+    replacement = logger.configure(format_strs=[])
+    trainer.logger = replacement
+    assert bc_trainer.logger is replacement
+    assert bc_trainer._bc_logger.logger is replacement

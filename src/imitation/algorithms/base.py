@@ -46,8 +46,12 @@ VARIABLE_HORIZON_HELP = (
 )
 
 
-class BaseImitationAlgorithm(abc.ABC):
-    """Base class for all imitation learning algorithms: logging and horizon checks."""
+class BaseImitationAlgorithm(imit_logger.LoggingComponent, abc.ABC):
+    """Base class for all imitation learning algorithms: logging and horizon checks.
+
+    Subclasses that own logging components name them in ``_logger_shared_with``
+    (see :class:`~imitation.util.logger.LoggingComponent`).
+    """
 
     allow_variable_horizon: bool
     """If True, allow variable-horizon trajectories; otherwise raise on seeing them."""
@@ -75,15 +79,6 @@ class BaseImitationAlgorithm(abc.ABC):
                 "termination and confound evaluation.",
             )
         self._horizon: int | None = None
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger of this algorithm."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
 
     def _check_fixed_horizon(self, horizons: Iterable[int]) -> None:
         """Raise if the episode lengths seen so far (and ``horizons``) differ.

@@ -348,7 +348,14 @@ class BehaviorCloningLossCalculator:
 
 
 class BC(algo_base.DemonstrationAlgorithm):
-    """Behavioral cloning: maximise the likelihood of the expert's actions."""
+    """Behavioral cloning: maximise the likelihood of the expert's actions.
+
+    Pomerleau, "Efficient Training of Artificial Neural Networks for Autonomous
+    Navigation" (Neural Computation, 1991),
+    https://doi.org/10.1162/neco.1991.3.1.88.
+    """
+
+    _logger_shared_with = ("_bc_logger",)
 
     def __init__(
         self,
@@ -439,17 +446,6 @@ class BC(algo_base.DemonstrationAlgorithm):
         self.optimizer = optimizer_cls(self._policy.parameters(), **optimizer_kwargs)
         self.loss_calculator = BehaviorCloningLossCalculator(ent_weight, l2_weight)
         self._bc_logger = BCLogger(self.logger)
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger of this algorithm (also its ``BCLogger``'s)."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
-        if hasattr(self, "_bc_logger"):
-            self._bc_logger.logger = value
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)

@@ -206,6 +206,8 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
     2011), https://arxiv.org/abs/1011.0686.
     """
 
+    _logger_shared_with = ("bc_trainer",)
+
     DEFAULT_N_EPOCHS: int = 4
     """The default number of BC training epochs in ``extend_and_update``."""
 
@@ -251,17 +253,6 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
         self._last_loaded_round = -1
         self._all_demos: list[types.Trajectory] = []
         self._robot_policy: rollout.PolicyCallable | None = None
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger (shared with the BC trainer)."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
-        if hasattr(self, "bc_trainer"):
-            self.bc_trainer.logger = value
 
     @property
     def policy(self) -> policies.BasePolicy:

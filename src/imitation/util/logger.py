@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import torch as th
+from stable_baselines3.common import base_class
 from stable_baselines3.common import logger as sb_logger
 
 from imitation.data import types
@@ -340,3 +341,35 @@ def configure(
         os.makedirs(log_dir, exist_ok=True)
     output_formats = [make_output_format(fmt, log_dir) for fmt in formats]
     return HierarchicalLogger(log_dir, output_formats, formats)
+
+
+class LoggingComponent:
+    """The one convention for sharing a logger: an owner's logger is its parts'.
+
+    A class that logs keeps its logger in the ``logger`` property. Assigning
+    it also assigns it to each attribute named in ``_logger_shared_with``
+    that exists and is not None (an SB3 algorithm through ``set_logger``), so
+    replacing an algorithm's logger reaches its trainers, generators and
+    regularisers. Components built after the assignment should be given
+    ``self.logger`` when they are built.
+    """
+
+    _logger_shared_with: tuple[str, ...] = ()
+    _logger: HierarchicalLogger
+
+    @property
+    def logger(self) -> HierarchicalLogger:
+        """The logger, shared with the components named in ``_logger_shared_with``."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: HierarchicalLogger) -> None:
+        self._logger = value
+        for name in self._logger_shared_with:
+            part = getattr(self, name, None)
+            if part is None:
+                continue
+            if isinstance(part, base_class.BaseAlgorithm):
+                part.set_logger(value)
+            else:
+                part.logger = value
