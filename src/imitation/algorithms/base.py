@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import abc
+import functools
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 import gymnasium as gym
@@ -133,8 +134,20 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
             custom_logger=custom_logger,
             allow_variable_horizon=allow_variable_horizon,
         )
-        if demonstrations is not None:
-            self.set_demonstrations(demonstrations)
+        # Set once the outermost constructor has returned (see __init_subclass__).
+        self._pending_demonstrations = demonstrations
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Run ``set_demonstrations`` after construction, as SB3 runs its setup.
+
+        ``set_demonstrations`` is overridden by subclasses and uses what their
+        constructors build, so it runs only once the outermost constructor
+        has finished: a subclass passes ``demonstrations`` up and builds
+        everything else in any order.
+        """
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _set_demonstrations_after(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     @abc.abstractmethod
     def set_demonstrations(self, demonstrations: AnyTransitions) -> None:
@@ -144,6 +157,31 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     @abc.abstractmethod
     def policy(self) -> BasePolicy:
         """A policy imitating the demonstration data."""
+
+
+def _set_demonstrations_after(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a constructor: when the outermost one returns, set the demonstrations."""
+
+    @functools.wraps(init)
+    def init_then_set_demonstrations(self: Any, *args: Any, **kwargs: Any) -> None:
+        outermost = not self.__dict__.get("_constructing", False)
+        self.__dict__["_constructing"] = True
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            if outermost:
+                del self.__dict__["_constructing"]
+        if outermost:
+            pending = self.__dict__.pop("_pending_demonstrations", None)
+            if pending is not None:
+                self.set_demonstrations(pending)
+
+    return init_then_set_demonstrations
+
+
+DemonstrationAlgorithm.__init__ = _set_demonstrations_after(  # type: ignore[method-assign]
+    DemonstrationAlgorithm.__init__
+)
 
 
 def check_demonstration_spaces(
