@@ -19,14 +19,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch as th
-import tqdm
 from stable_baselines3.common import policies, utils, vec_env
 
 from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.policies import base as policy_base
 from imitation.util import logger as imit_logger
-from imitation.util import safe_pickle, util
+from imitation.util import progress, safe_pickle, util
 
 
 def _unused_lr(_: float) -> float:
@@ -511,7 +510,7 @@ class BC(algo_base.DemonstrationAlgorithm):
             log_rollouts_venv: If given, roll out the policy in it at each log
                 and record return and length statistics.
             log_rollouts_n_episodes: Episodes per such rollout (<= 0 disables).
-            progress_bar: Show a progress bar.
+            progress_bar: Show a bar of the batches (in a terminal only).
             reset_tensorboard: Restart the logged step count from zero.
 
         Raises:
@@ -554,7 +553,9 @@ class BC(algo_base.DemonstrationAlgorithm):
             total = n_epochs * len(self._demo_data_loader) // accumulate  # type: ignore[arg-type]
         device = self._policy.device  # a property that scans the parameters
         self._policy.set_training_mode(True)
-        progress = tqdm.tqdm(total=total, unit="batch", disable=not progress_bar)
+        bar = progress.progress_bar(
+            total, desc="BC", unit="batch", enabled=progress_bar
+        )
         scale = self.minibatch_size / self.batch_size
         self.optimizer.zero_grad(set_to_none=True)
         for (mini_num, _, num_samples), minibatch in enumerate_batches(minibatches):
@@ -567,7 +568,7 @@ class BC(algo_base.DemonstrationAlgorithm):
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             batch_num = (mini_num + 1) // accumulate - 1
-            progress.update(1)
+            bar.update(1)
             if batch_num % log_interval == 0:
                 self._bc_logger.log_batch(
                     batch_num,
@@ -578,5 +579,5 @@ class BC(algo_base.DemonstrationAlgorithm):
                 )
             if on_batch_end is not None:
                 on_batch_end()
-        progress.close()
+        bar.close()
         self._policy.set_training_mode(False)
