@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch as th
 from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.callbacks import BaseCallback
 
 from imitation.rewards import reward_nets, serialize
 from imitation.rewards.reward_wrapper import DeferredRewardCallback, RewardVecEnvWrapper
@@ -230,6 +231,27 @@ def test_deferred_reward_callback_with_ppo(pendulum):
     np.testing.assert_allclose(
         model.rollout_buffer.rewards.T.reshape(-1), expected, rtol=1e-5, atol=1e-6
     )
+    assert not venv.deferring
+
+
+def test_deferring_only_during_rollouts(pendulum):
+    """The callback owns the switch: on while collecting, off for the update."""
+    net = reward_nets.BasicRewardNet(pendulum.observation_space, pendulum.action_space)
+    venv = RewardVecEnvWrapper(pendulum, net.predict_processed)
+    seen = []
+
+    class Watch(BaseCallback):
+        def _on_step(self):
+            seen.append(("step", venv.deferring))
+            return True
+
+        def _on_rollout_end(self):
+            seen.append(("rollout_end", venv.deferring))
+
+    model = PPO("MlpPolicy", venv, n_steps=50, batch_size=50, n_epochs=1)
+    model.learn(300, callback=[DeferredRewardCallback(venv), Watch()])
+    assert {flag for kind, flag in seen if kind == "step"} == {True}
+    assert {flag for kind, flag in seen if kind == "rollout_end"} == {False}
     assert not venv.deferring
 
 

@@ -207,8 +207,9 @@ class DeferredRewardCallback(callbacks.BaseCallback):
     rollout buffer receives zeros plus SB3's timeout bootstrap terms
     (``gamma * V(final obs)`` at truncations). At the rollout's end the learned
     rewards of all its steps are added in one batch, and the returns and
-    advantages are recomputed from the final values SB3 computed. When
-    ``learn`` returns, the wrapper gives per-step rewards again.
+    advantages are recomputed from the final values SB3 computed. Outside
+    rollouts the wrapper gives per-step rewards. This callback is the only
+    thing that switches deferral on and off.
     """
 
     def __init__(self, wrapper: RewardVecEnvWrapper) -> None:
@@ -228,13 +229,16 @@ class DeferredRewardCallback(callbacks.BaseCallback):
         self.wrapper.defer_rewards()
 
     def _on_training_end(self) -> None:
-        self.wrapper.defer_rewards(False)
+        self.wrapper.defer_rewards(False)  # in case learn stopped mid-rollout
 
     def _on_step(self) -> bool:
         return True
 
     def _on_rollout_end(self) -> None:
         rews = self.wrapper.compute_deferred_rewards()
+        # Deferring only while a rollout is collected: this callback is the one
+        # owner of the switch, and outside rollouts the wrapper rewards each step.
+        self.wrapper.defer_rewards(False)
         assert isinstance(self.model, OnPolicyAlgorithm)
         rollout_buffer = self.model.rollout_buffer
         if rews.shape != rollout_buffer.rewards.shape:

@@ -384,17 +384,12 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             learn_kwargs: Extra arguments for ``gen_algo.learn``.
         """
         with self.logger.accumulate_means("gen"):
-            try:
-                self.gen_algo.learn(
-                    total_timesteps=total_timesteps or self.gen_train_timesteps,
-                    reset_num_timesteps=False,
-                    callback=self.gen_callback,
-                    **(learn_kwargs or {}),
-                )
-            finally:
-                # Outside the generator's rollouts, venv_train gives real rewards.
-                if isinstance(self.venv_wrapped, reward_wrapper.RewardVecEnvWrapper):
-                    self.venv_wrapped.defer_rewards(False)
+            self.gen_algo.learn(
+                total_timesteps=total_timesteps or self.gen_train_timesteps,
+                reset_num_timesteps=False,
+                callback=self.gen_callback,
+                **(learn_kwargs or {}),
+            )
             self._global_step += 1
         trajs, _ = self.venv_buffering.pop_trajectories()
         self._check_fixed_horizon(self.venv_buffering.pop_episode_lengths())
