@@ -9,12 +9,18 @@
   ``TrajectoryDataset``); on 1,000 held-out fragment pairs it reports the
   Pearson correlation of learned and true fragment returns and the accuracy
   of the learned preferences. Floor: the untrained net.
-* ``loop``: the full loop, PPO trained on the learned reward, 200,000 env
-  steps and 1,000 comparisons; mean true return of the final agent over 50
-  episodes. Floors: the random policy and the untrained agent.
+* ``loop-sac`` / ``loop-ppo``: the full loop on ``Pendulum-v1``, SAC or PPO
+  trained on the learned reward, 1,000 comparisons; mean true return of the
+  final agent over 50 episodes. Floors: the random policy and the untrained
+  agent.
+* ``loop-cartpole``: the quickstart's preference-comparisons row on
+  ``seals/CartPole-v0`` (PPO, 72,000 agent steps, 1,000 comparisons), scored
+  normalised against the random policy and the bundled expert;
+  ``loop-cartpole-state`` the same with a state-only reward net.
 
 Run: ``.venv/bin/python benchmarks/bench_preference_comparisons.py
-[speed|reward|loop] [seed ...]`` (default: everything; seeds 0 1 2).
+[speed|reward|loop|loop-sac|loop-ppo|loop-cartpole[-state]] [seed ...]`` (default:
+everything; seeds 0 1 2).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.algorithms import preference_comparisons as pc  # noqa: E402
 from imitation.data import rollout, types  # noqa: E402
+from imitation.data.wrappers import RolloutInfoWrapper  # noqa: E402
 from imitation.policies.exploration_wrapper import ExplorationWrapper  # noqa: E402
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper  # noqa: E402
 from imitation.policies.serialize import load_policy  # noqa: E402
@@ -59,10 +66,11 @@ def mixed_trajectories(n_episodes: int, seed: int) -> list[types.TrajectoryWithR
     return trajs
 
 
-def make_net(venv_or_spaces) -> BasicRewardNet:
+def make_net(venv_or_spaces, use_action: bool = True) -> BasicRewardNet:
     return BasicRewardNet(
         venv_or_spaces.observation_space,
         venv_or_spaces.action_space,
+        use_action=use_action,
         normalize_input_layer=RunningNorm,
     )
 
@@ -306,6 +314,96 @@ def loop_run(kind: str, seed: int, total_comparisons: int) -> tuple[float, float
     return untrained, final, venv.steps
 
 
+CARTPOLE = "seals:seals/CartPole-v0"
+
+
+def cartpole_return(policy, seed: int, n: int = 50) -> float:
+    """Mean true return on seals/CartPole-v0 (learned policies act greedily)."""
+    venv = make_vec_env(CARTPOLE, rng=np.random.default_rng(seed + 1000), n_envs=5)
+    trajs = rollout.generate_trajectories(
+        policy,
+        venv,
+        rollout.make_min_episodes(n),
+        rng=np.random.default_rng(seed),
+        deterministic_policy=policy is not None,
+    )
+    return float(np.mean([t.rews.sum() for t in trajs[:n]]))
+
+
+def cartpole_run(seed: int, use_action: bool) -> tuple[float, float]:
+    """The quickstart's preference-comparisons row; untrained and final return.
+
+    ``use_action=False`` gives the reward net the state only (the quickstart
+    gives it the state and the action).
+    """
+    th.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    venv = make_vec_env(
+        CARTPOLE,
+        rng=rng,
+        n_envs=8,
+        post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
+    )
+    net = make_net(venv, use_action=use_action)
+    agent = PPO(
+        "MlpPolicy",
+        venv,
+        n_steps=256,
+        batch_size=64,
+        ent_coef=0.0,
+        learning_rate=4e-4,
+        gamma=0.95,
+        n_epochs=5,
+        seed=seed,
+        device="cpu",
+    )
+    untrained = cartpole_return(agent, seed)
+    trainer = pc.PreferenceComparisons(
+        pc.AgentTrainer(
+            agent,
+            NormalizedRewardNet(net, RunningNorm),
+            venv,
+            rng=rng,
+            exploration_frac=0.05,
+        ),
+        net,
+        num_iterations=10,
+        preference_gatherer=pc.SyntheticGatherer(sample=False, rng=rng),
+        reward_trainer=pc.BasicRewardTrainer(
+            pc.PreferenceModel(net), pc.CrossEntropyRewardLoss(), rng=rng, epochs=5
+        ),
+        fragment_length=50,
+        initial_comparison_frac=0.5,
+        initial_epoch_multiplier=20,
+        rng=rng,
+        custom_logger=QUIET,
+    )
+    start = time.perf_counter()
+
+    def progress(iteration: int) -> None:
+        if (iteration + 1) % 2 == 0:
+            ret = cartpole_return(agent, seed, n=10)
+            print("  iteration", iteration + 1, round(ret, 1), flush=True)
+
+    trainer.train(
+        total_timesteps=72_000,
+        total_comparisons=1_000,
+        callback=progress,
+        progress_bar=False,
+    )
+    final = cartpole_return(agent, seed)
+    print(
+        "loop cartpole",
+        "state-action" if use_action else "state",
+        seed,
+        round(untrained, 1),
+        round(final, 1),
+        f"{time.perf_counter() - start:.0f}s",
+        flush=True,
+    )
+    return untrained, final
+
+
 def main() -> None:
     th.set_num_threads(1)
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
@@ -333,6 +431,35 @@ def main() -> None:
             ["seed", "random policy", "untrained agent", "final agent", "env steps"],
             rows,
         )
+    for variant in ("", "-state"):
+        if what not in ("all", "loop", f"loop-cartpole{variant}"):
+            continue
+            random_ret = cartpole_return(None, 0)
+            venv = make_vec_env(CARTPOLE, rng=np.random.default_rng(0))
+            expert_ret = cartpole_return(
+                load_policy("bundled", venv, env_name="seals/CartPole-v0"), 0
+            )
+
+            rows = []
+            for seed in seeds:
+                untrained, final = cartpole_run(seed, use_action=variant == "")
+                span = expert_ret - random_ret
+                rows.append(
+                    [
+                        seed,
+                        untrained,
+                        (untrained - random_ret) / span,
+                        final,
+                        (final - random_ret) / span,
+                    ]
+                )
+            print_table(
+                f"Full loop on seals/CartPole-v0{variant}: PPO, 72,000 agent "
+                f"steps, 1,000 comparisons (random {random_ret:.1f}, "
+                f"expert {expert_ret:.1f})",
+                ["seed", "untrained", "untrained score", "final", "final score"],
+                rows,
+            )
 
 
 if __name__ == "__main__":

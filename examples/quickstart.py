@@ -5,7 +5,12 @@ it, saves them to disk and loads them back, trains each algorithm, and prints
 a table of mean returns with normalised scores
 ``(return - random) / (expert - random)``.
 
-Run: ``bash scripts/quickstart.sh`` (or ``python examples/quickstart.py --fast``).
+Every row is printed as soon as it finishes, and the whole table again at the
+end. All randomness (environment seeds, torch, numpy, the SB3 learners) derives
+from ``--seed``.
+
+Run: ``bash scripts/quickstart.sh`` (or ``python examples/quickstart.py --fast``;
+``--seed N`` for another seed).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import torch as th
@@ -38,6 +44,58 @@ from imitation.util.util import make_vec_env
 ENV_ID = "seals/CartPole-v0"
 
 
+def hide_third_party_warnings() -> None:
+    """Hide warnings from other packages that this script cannot act on."""
+    # seals declares its Box bounds as float64; gymnasium warns when casting.
+    warnings.filterwarnings(
+        "ignore",
+        message=r".*Box (low|high)'s precision lowered by casting to float32",
+        category=UserWarning,
+        module=r"gymnasium\.spaces\.box",
+    )
+    # SB3's evaluate_policy on envs without a Monitor (their returns are the
+    # ones we want here: the learned policy's, not a wrapper's).
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Evaluation environment is not wrapped with a ``Monitor``",
+        category=UserWarning,
+        module=r"stable_baselines3\.common\.evaluation",
+    )
+
+
+class Table:
+    """The results table: rows are printed as they come, and again at the end."""
+
+    def __init__(self, random_return: float, expert_return: float) -> None:
+        """Normalise scores against ``random_return`` and ``expert_return``."""
+        self.random_return = random_return
+        self.expert_return = expert_return
+        self.rows: list[tuple[str, float, float | None]] = []
+
+    @staticmethod
+    def header() -> str:
+        """The table's header lines."""
+        return (
+            f"| {'policy':<22} | {'mean return':>11} | {'normalised':>10} "
+            f"| {'train s':>7} |\n|{'-' * 24}|{'-' * 13}|{'-' * 12}|{'-' * 9}|"
+        )
+
+    def line(self, name: str, ret: float, seconds: float | None) -> str:
+        """One formatted row."""
+        score = (ret - self.random_return) / (self.expert_return - self.random_return)
+        secs = "" if seconds is None else f"{seconds:.1f}"
+        return f"| {name:<22} | {ret:>11.1f} | {score:>10.2f} | {secs:>7} |"
+
+    def add(self, name: str, ret: float, seconds: float | None = None) -> None:
+        """Record a row and print it at once."""
+        self.rows.append((name, ret, seconds))
+        print(self.line(name, ret, seconds), flush=True)
+
+    def __str__(self) -> str:
+        """The whole table."""
+        return "\n".join([self.header(), *(self.line(*row) for row in self.rows)])
+
+
 def evaluate(policy: object, venv: object, n_episodes: int, seed: int) -> float:
     """Mean return of ``policy`` over ``n_episodes`` episodes.
 
@@ -58,13 +116,19 @@ def main() -> None:
     """Run the quickstart and print the results table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fast", action="store_true", help="tiny budgets, for CI")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of all randomness (default 0)"
+    )
     args = parser.parse_args()
+    hide_third_party_warnings()
+    seed = args.seed
     n_demos = 10 if args.fast else 50
     n_eval = 4 if args.fast else 20
+    eval_seed = seed + 1  # rollout randomness of every evaluation
 
     th.set_num_threads(1)
-    th.manual_seed(0)
-    rng = np.random.default_rng(0)
+    th.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     venv = make_vec_env(
         f"seals:{ENV_ID}",
         rng=rng,
@@ -85,12 +149,20 @@ def main() -> None:
         io_s = time.perf_counter() - start
     n_loaded = sum(len(t) for t in loaded_demos)
     assert n_loaded == sum(len(t) for t in demos)
+    print(
+        f"{ENV_ID}, seed {seed}: {len(demos)} expert demonstrations "
+        f"({n_loaded} transitions)"
+    )
+    print(f"collected in {collect_s:.2f} s; saved and loaded back in {io_s:.2f} s\n")
 
     quiet = logger.configure(format_strs=[])
-    rows = [
-        ("random policy", evaluate(None, venv, n_eval, seed=1)),
-        ("bundled expert", evaluate(expert, venv, n_eval, seed=1)),
-    ]
+    print(Table.header(), flush=True)
+    table = Table(
+        evaluate(None, venv, n_eval, seed=eval_seed),
+        evaluate(expert, venv, n_eval, seed=eval_seed),
+    )
+    table.add("random policy", table.random_return)
+    table.add("bundled expert", table.expert_return)
 
     start = time.perf_counter()
     bc_trainer = bc.BC(
@@ -101,8 +173,11 @@ def main() -> None:
         custom_logger=quiet,
     )
     bc_trainer.train(n_epochs=1 if args.fast else 4, progress_bar=False)
-    rows.append(("BC", evaluate(bc_trainer.policy, venv, n_eval, seed=1)))
-    times = {"BC": time.perf_counter() - start}
+    table.add(
+        "BC",
+        evaluate(bc_trainer.policy, venv, n_eval, seed=eval_seed),
+        time.perf_counter() - start,
+    )
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -122,8 +197,11 @@ def main() -> None:
         dagger.train(
             2_000 if args.fast else 6_000, bc_train_kwargs={"progress_bar": False}
         )
-    rows.append(("DAgger", evaluate(dagger.policy, venv, n_eval, seed=1)))
-    times["DAgger"] = time.perf_counter() - start
+    table.add(
+        "DAgger",
+        evaluate(dagger.policy, venv, n_eval, seed=eval_seed),
+        time.perf_counter() - start,
+    )
 
     start = time.perf_counter()
     sqil_venv = make_vec_env(f"seals:{ENV_ID}", rng=rng, n_envs=1)
@@ -137,20 +215,24 @@ def main() -> None:
             target_update_interval=1_000,
             exploration_fraction=0.1,
             policy_kwargs=dict(net_arch=[256, 256]),
-            seed=0,
+            seed=seed,
             device="cpu",
         ),
         custom_logger=quiet,
     )
     sqil_trainer.train(total_timesteps=2_000 if args.fast else 40_000)
-    rows.append(("SQIL (DQN)", evaluate(sqil_trainer.policy, venv, n_eval, seed=1)))
-    times["SQIL (DQN)"] = time.perf_counter() - start
+    table.add(
+        "SQIL (DQN)",
+        evaluate(sqil_trainer.policy, venv, n_eval, seed=eval_seed),
+        time.perf_counter() - start,
+    )
 
     # Preference comparisons: fragments of 50 steps, many comparisons (half of
     # them on the untrained agent), soft synthetic labels (a tie is a 0.5 label
     # rather than a coin flip: most pairs are ties once the pole is down), 5
     # reward epochs per round, and an output-normalised reward for PPO with
-    # the GAIL row's settings (shorter rollouts).
+    # the GAIL row's settings (shorter rollouts). This row still depends on
+    # the seed (docs/benchmarks.md, "Preference comparisons").
     start = time.perf_counter()
     pc_venv = make_vec_env(
         f"seals:{ENV_ID}",
@@ -172,7 +254,7 @@ def main() -> None:
         learning_rate=4e-4,
         gamma=0.95,
         n_epochs=5,
-        seed=0,
+        seed=seed,
         device="cpu",
     )
     pc_trainer = preference_comparisons.PreferenceComparisons(
@@ -203,9 +285,13 @@ def main() -> None:
     pc_trainer.train(
         total_timesteps=2_048 if args.fast else 72_000,
         total_comparisons=20 if args.fast else 1_000,
+        progress_bar=False,
     )
-    rows.append(("Preference comparisons", evaluate(pc_agent, venv, n_eval, seed=1)))
-    times["Preference comparisons"] = time.perf_counter() - start
+    table.add(
+        "Preference comparisons",
+        evaluate(pc_agent, venv, n_eval, seed=eval_seed),
+        time.perf_counter() - start,
+    )
 
     # GAIL on the tutorial's settings: 8 envs, PPO, 60 expert episodes (the
     # GAIL row's time includes collecting them).
@@ -236,7 +322,7 @@ def main() -> None:
             ent_coef=0.0,
             gamma=0.95,
             n_epochs=5,
-            seed=0,
+            seed=seed,
             device="cpu",
             **ppo_kwargs,
         )
@@ -254,22 +340,15 @@ def main() -> None:
             **kwargs,
         )
         adv_trainer.train(16_384 if args.fast else steps)
-        rows.append((name, evaluate(adv_trainer.policy, venv, n_eval, seed=1)))
-        times[name] = time.perf_counter() - start
+        table.add(
+            name,
+            evaluate(adv_trainer.policy, venv, n_eval, seed=eval_seed),
+            time.perf_counter() - start,
+        )
         start = time.perf_counter()
 
-    random_ret, expert_ret = rows[0][1], rows[1][1]
-    print(f"\n{ENV_ID}: {len(demos)} expert demonstrations ({n_loaded} transitions)")
-    print(f"collected in {collect_s:.2f} s; saved and loaded back in {io_s:.2f} s\n")
-    print(
-        f"| {'policy':<22} | {'mean return':>11} | {'normalised':>10} "
-        f"| {'train s':>7} |"
-    )
-    print(f"|{'-' * 24}|{'-' * 13}|{'-' * 12}|{'-' * 9}|")
-    for name, ret in rows:
-        score = (ret - random_ret) / (expert_ret - random_ret)
-        seconds = f"{times[name]:.1f}" if name in times else ""
-        print(f"| {name:<22} | {ret:>11.1f} | {score:>10.2f} | {seconds:>7} |")
+    print(f"\n{ENV_ID}, seed {seed}: all rows\n")
+    print(table)
     print(
         f"\n(mean return over {n_eval} episodes each; policies take their most "
         "likely action, the random one samples)"
