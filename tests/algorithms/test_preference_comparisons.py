@@ -562,6 +562,40 @@ def test_trainer_with_regularizer_validates():
         trainer.train(pc.PreferenceDataset())
 
 
+def test_weight_decay_shrinks_weights_like_the_decay_regularizer():
+    def train(**kwargs):
+        th.manual_seed(0)
+        net = _net()
+        pc.BasicRewardTrainer(
+            pc.PreferenceModel(net),
+            pc.CrossEntropyRewardLoss(),
+            rng=np.random.default_rng(0),
+            epochs=3,
+            custom_logger=_quiet(),
+            **kwargs,
+        ).train(_dataset(np.random.default_rng(0)))
+        return th.cat([p.detach().reshape(-1) for p in net.parameters()])
+
+    plain = train()
+    decayed = train(weight_decay=20.0)
+    assert decayed.norm() < 0.95 * plain.norm()
+    # Decoupled decay: the same steps as the weight-decay regulariser (up to
+    # rounding, which Adam's normalised steps can amplify slightly).
+    regularized = train(
+        regularizer_factory=regularizers.WeightDecayRegularizer.create(
+            initial_lambda=20.0
+        )
+    )
+    th.testing.assert_close(decayed, regularized, rtol=0.0, atol=5e-3)
+    with pytest.raises(ValueError, match="weight_decay"):
+        pc.BasicRewardTrainer(
+            pc.PreferenceModel(_net()),
+            pc.CrossEntropyRewardLoss(),
+            rng=np.random.default_rng(0),
+            weight_decay=-1.0,
+        )
+
+
 def test_ensemble_trainer_members_see_different_bootstraps():
     th.manual_seed(0)
     members = [_net() for _ in range(3)]

@@ -186,6 +186,7 @@ class BasicRewardTrainer(RewardTrainer):
         lr: float = 1e-3,
         custom_logger: imit_logger.HierarchicalLogger | None = None,
         regularizer_factory: regularizers.RegularizerFactory | None = None,
+        weight_decay: float = 0.0,
     ) -> None:
         """Set up the trainer.
 
@@ -203,10 +204,16 @@ class BasicRewardTrainer(RewardTrainer):
             regularizer_factory: Builds a regulariser for the optimiser
                 (``Regularizer.create(...)``); its ``val_split`` holds out
                 comparisons for validation.
+            weight_decay: Decoupled weight decay (AdamW): each optimiser step
+                first shrinks every weight by ``lr * weight_decay`` of itself.
+                It keeps the learned reward flat where the comparisons do not
+                tell states apart, instead of varying arbitrarily there (which
+                an agent trained on the reward would exploit).
 
         Raises:
-            ValueError: If a size, ``epochs`` or ``lr`` is not positive, or
-                ``minibatch_size`` exceeds ``batch_size``.
+            ValueError: If a size, ``epochs`` or ``lr`` is not positive,
+                ``minibatch_size`` exceeds ``batch_size``, or ``weight_decay``
+                is negative.
         """
         super().__init__(preference_model, custom_logger=custom_logger)
         for name, value in (("batch_size", batch_size), ("epochs", epochs)):
@@ -220,13 +227,19 @@ class BasicRewardTrainer(RewardTrainer):
             )
         if not lr > 0:
             raise ValueError(f"lr={lr} must be positive.")
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay={weight_decay} must not be negative.")
         self.loss = loss
         self.rng = util.check_rng(rng)
         self.batch_size = batch_size
         self.minibatch_size = minibatch_size
         self.epochs = epochs
         self.lr = lr
-        self.optim = th.optim.Adam(preference_model.parameters(), lr=lr)
+        self.weight_decay = weight_decay
+        # AdamW without weight decay takes exactly Adam's steps.
+        self.optim = th.optim.AdamW(
+            preference_model.parameters(), lr=lr, weight_decay=weight_decay
+        )
         self.regularizer = (
             regularizer_factory(optimizer=self.optim, logger=self.logger)
             if regularizer_factory is not None
@@ -341,6 +354,7 @@ class EnsembleTrainer(BasicRewardTrainer):
         lr: float = 1e-3,
         custom_logger: imit_logger.HierarchicalLogger | None = None,
         regularizer_factory: regularizers.RegularizerFactory | None = None,
+        weight_decay: float = 0.0,
     ) -> None:
         """Set up the trainer; arguments as for :class:`BasicRewardTrainer`.
 
@@ -362,6 +376,7 @@ class EnsembleTrainer(BasicRewardTrainer):
             lr=lr,
             custom_logger=custom_logger,
             regularizer_factory=regularizer_factory,
+            weight_decay=weight_decay,
         )
 
     def _sample_weights(self, n: int) -> np.ndarray:
