@@ -68,6 +68,13 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
     far, and trains the generator's agent (if any) on the learned reward.
     """
 
+    _logger_shared_with = (
+        "reward_trainer",
+        "trajectory_generator",
+        "fragmenter",
+        "preference_gatherer",
+    )
+
     def __init__(
         self,
         trajectory_generator: TrajectoryGenerator,
@@ -208,23 +215,6 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
         self.dataset = PreferenceDataset(max_size=comparison_queue_size)
         self._iteration = 0
         self._reward_trained = False
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger (shared with the subcomponents)."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
-        for name in (
-            "reward_trainer",
-            "trajectory_generator",
-            "fragmenter",
-            "preference_gatherer",
-        ):
-            if hasattr(self, name):
-                getattr(self, name).logger = value
 
     def comparison_schedule(self, total_comparisons: int) -> list[int]:
         """Comparisons to gather: the initial ones, then those of each iteration.

@@ -103,7 +103,7 @@ class CrossEntropyRewardLoss(RewardLoss):
         return LossAndMetrics(loss=member_losses.sum(), metrics=metrics)
 
 
-class RewardTrainer(abc.ABC):
+class RewardTrainer(imit_logger.LoggingComponent, abc.ABC):
     """Fits a preference model's reward net to a :class:`PreferenceDataset`."""
 
     def __init__(
@@ -124,15 +124,6 @@ class RewardTrainer(abc.ABC):
     def preference_model(self) -> PreferenceModel:
         """The preference model trained."""
         return self._preference_model
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
 
     def train(
         self, dataset: PreferenceDataset, epoch_multiplier: float = 1.0
@@ -174,6 +165,8 @@ class BasicRewardTrainer(RewardTrainer):
     when a regulariser holds out a validation split), and the last epoch's
     metrics again under ``final/``.
     """
+
+    _logger_shared_with = ("regularizer",)
 
     def __init__(
         self,
@@ -245,17 +238,6 @@ class BasicRewardTrainer(RewardTrainer):
             if regularizer_factory is not None
             else None
         )
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger (also the regulariser's)."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
-        if getattr(self, "regularizer", None) is not None:
-            self.regularizer.logger = value  # type: ignore[union-attr]
 
     def _sample_weights(self, n: int) -> np.ndarray | None:
         """Weights of the ``n`` training comparisons for one ``train`` call."""

@@ -29,7 +29,7 @@ def _check_steps(steps: int) -> None:
         raise ValueError(f"steps={steps} must not be negative.")
 
 
-class TrajectoryGenerator(abc.ABC):
+class TrajectoryGenerator(imit_logger.LoggingComponent, abc.ABC):
     """Produces trajectories (with true rewards) to cut fragments from."""
 
     def __init__(self, custom_logger: imit_logger.HierarchicalLogger | None = None):
@@ -60,15 +60,6 @@ class TrajectoryGenerator(abc.ABC):
             kwargs: Options of particular generators.
         """
         del steps, kwargs
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
 
 
 class TrajectoryDataset(TrajectoryGenerator):
@@ -135,6 +126,8 @@ class AgentTrainer(TrajectoryGenerator):
     sampled transitions comes from an :class:`ExplorationWrapper` around the
     agent, which acts at random some of the time.
     """
+
+    _logger_shared_with = ("algorithm",)
 
     def __init__(
         self,
@@ -205,16 +198,6 @@ class AgentTrainer(TrajectoryGenerator):
         self._venv_used_elsewhere = False
         super().__init__(custom_logger=custom_logger)
         self.algorithm.set_logger(self.logger)
-
-    @property
-    def logger(self) -> imit_logger.HierarchicalLogger:
-        """The logger (also the agent's)."""
-        return self._logger
-
-    @logger.setter
-    def logger(self, value: imit_logger.HierarchicalLogger) -> None:
-        self._logger = value
-        self.algorithm.set_logger(value)
 
     def train(self, steps: int, **kwargs: Any) -> None:
         """Train the agent on the learned reward for ``steps`` env steps.
