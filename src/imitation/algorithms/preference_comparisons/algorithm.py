@@ -42,15 +42,6 @@ QUERY_SCHEDULES: dict[str, Callable[[float], float]] = {
 """Named query schedules: relative number of comparisons at training progress t."""
 
 
-def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` into integers proportional to ``weights`` (largest remainder)."""
-    exact = total * weights / weights.sum()
-    shares = np.floor(exact).astype(np.int64)
-    leftover = total - int(shares.sum())
-    shares[np.argsort(-(exact - shares), kind="stable")[:leftover]] += 1
-    return shares
-
-
 def _nets_of(net: reward_nets.RewardNet) -> list[reward_nets.RewardNet]:
     chain = [net]
     while isinstance(net, reward_nets.RewardNetWrapper):
@@ -236,7 +227,8 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
                 "non-negative and not all zero.",
             )
         initial = int(total_comparisons * self.initial_comparison_frac)
-        shares = _apportion(total_comparisons - initial, weights)
+        # Largest-remainder rounding: the shares sum to the remaining total.
+        shares = util.oric((total_comparisons - initial) * weights / weights.sum())
         return [initial, *shares.tolist()]
 
     def train(
