@@ -222,7 +222,7 @@ def main() -> None:
     )
     sqil_trainer.train(total_timesteps=2_000 if args.fast else 40_000)
     table.add(
-        "SQIL (DQN)",
+        "SQIL (SoftDQN)",
         evaluate(sqil_trainer.policy, venv, n_eval, seed=eval_seed),
         time.perf_counter() - start,
     )

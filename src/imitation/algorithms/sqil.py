@@ -2,9 +2,10 @@
 
 Every batch the learner samples is half expert transitions with reward 1 and
 half of its own transitions with reward 0: it learns to reach and stay in the
-states the expert visits. The learner is an ordinary SB3 algorithm (DQN by
-default; SAC, TD3, DDPG and the like work too) whose replay buffer is a
-:class:`SQILReplayBuffer`.
+states the expert visits. The learner is an SB3 off-policy algorithm whose
+replay buffer is a :class:`SQILReplayBuffer`: for discrete actions by default
+:class:`SoftDQN` (DQN with the soft Q-learning update of the SQIL paper);
+SB3's DQN, SAC, TD3, DDPG and the like work too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.util import logger as imit_logger
-from imitation.util import util
+from imitation.util import progress, util
 
 
 def _zero_reward(
@@ -158,10 +159,150 @@ class SQILReplayBuffer(ReplayBufferRewardWrapper):
         return th.cat([agent, expert.to(agent.dtype)])
 
 
+def soft_value(q_values: th.Tensor, ent_coef: float) -> th.Tensor:
+    """Soft state values ``ent_coef * logsumexp(Q / ent_coef)`` over the last axis.
+
+    This is the value of the Boltzmann policy ``pi(a|s) ∝ exp(Q(s, a) / ent_coef)``
+    under entropy regularisation: it exceeds ``max_a Q`` by at most
+    ``ent_coef * log(n_actions)`` and tends to it as ``ent_coef`` goes to 0;
+    ``ent_coef=0`` gives the hard max.
+
+    Args:
+        q_values: Q-values, actions on the last axis.
+        ent_coef: The temperature (entropy coefficient); at least 0.
+
+    Returns:
+        The values, shape ``q_values.shape[:-1]``.
+
+    Raises:
+        ValueError: If ``ent_coef`` is negative.
+    """
+    if ent_coef < 0:
+        raise ValueError(f"ent_coef must be >= 0, got {ent_coef}.")
+    if ent_coef == 0:
+        return q_values.max(dim=-1).values
+    return ent_coef * th.logsumexp(q_values / ent_coef, dim=-1)
+
+
+class SoftDQN(DQN):
+    """DQN with soft Q-learning targets and Boltzmann exploration.
+
+    The update of soft Q-learning (Haarnoja et al. 2017), as the SQIL paper
+    uses it for discrete actions: the TD target bootstraps from the soft value
+    ``ent_coef * logsumexp(Q_target(s', .) / ent_coef)`` (:func:`soft_value`)
+    instead of ``max_a Q_target(s', a)``. When collecting data, actions are
+    drawn from ``softmax(Q(s, .) / ent_coef)`` (and, with the usual DQN
+    probability ``exploration_rate``, uniformly at random); ``deterministic``
+    prediction, and :attr:`policy` itself, take the greedy action. Everything
+    else (network, target updates, Huber loss, gradient clipping, n-step
+    returns) is SB3's DQN.
+    """
+
+    def __init__(self, *args: Any, ent_coef: float = 1.0, **kwargs: Any) -> None:
+        """Build the learner.
+
+        Args:
+            args: Positional arguments of ``DQN`` (``policy``, ``env``, ...).
+            ent_coef: Temperature of the soft value and of the Boltzmann
+                exploration; 0 gives DQN's hard max (and greedy actions).
+            kwargs: Keyword arguments of ``DQN``.
+
+        Raises:
+            ValueError: If ``ent_coef`` is negative.
+        """
+        if ent_coef < 0:
+            raise ValueError(f"ent_coef must be >= 0, got {ent_coef}.")
+        self.ent_coef = float(ent_coef)
+        super().__init__(*args, **kwargs)
+
+    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        """Take ``gradient_steps`` soft Q-learning steps on replayed batches.
+
+        Args:
+            gradient_steps: Number of gradient steps.
+            batch_size: Transitions per batch.
+        """
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        assert self.replay_buffer is not None
+        losses = []
+        for _ in range(gradient_steps):
+            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            discounts = data.discounts if data.discounts is not None else self.gamma
+            with th.no_grad():
+                next_q = self.q_net_target(data.next_observations)
+                next_v = soft_value(next_q, self.ent_coef).reshape(-1, 1)
+                target = data.rewards + (1 - data.dones) * discounts * next_v
+            q = th.gather(self.q_net(data.observations), 1, data.actions.long())
+            loss = th.nn.functional.smooth_l1_loss(q, target)
+            losses.append(loss.item())
+            self.policy.optimizer.zero_grad()
+            loss.backward()
+            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            self.policy.optimizer.step()
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/loss", float(np.mean(losses)))
+
+    def predict(
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """Boltzmann actions with epsilon-random ones, or greedy if ``deterministic``.
+
+        Args:
+            observation: One observation or a batch (one per env).
+            state: Unused (no recurrent state); returned as is.
+            episode_start: Unused.
+            deterministic: Take the greedy action.
+
+        Returns:
+            The actions and ``state``.
+        """
+        if deterministic or self.ent_coef == 0:
+            return super().predict(observation, state, episode_start, deterministic)
+        self.policy.set_training_mode(False)
+        obs, vectorized = self.policy.obs_to_tensor(observation)
+        with th.no_grad():
+            q = self.q_net(obs)
+            # Gumbel-max: argmax(Q / ent_coef + Gumbel noise) ~ softmax(Q / ent_coef).
+            gumbel = -th.log(-th.log(th.rand_like(q).clamp_min(1e-20)))
+            actions = (q / self.ent_coef + gumbel).argmax(dim=-1)
+            explore = th.rand(actions.shape, device=q.device) < self.exploration_rate
+            uniform = th.randint_like(actions, q.shape[-1])
+            actions = th.where(explore, uniform, actions)
+        out = actions.cpu().numpy()
+        if not vectorized:
+            out = out.squeeze(0)
+        return out, state
+
+
 class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
     """Soft Q Imitation Learning: an off-policy learner rewarded for expert steps.
 
-    ``expert_buffer`` holds the demonstrations as an SB3 replay buffer.
+    Reddy, Dragan and Levine, "SQIL: Imitation Learning via Reinforcement
+    Learning with Sparse Rewards", 2019, https://arxiv.org/abs/1905.11108.
+
+    The learner is ``rl_algo_class`` with a :class:`SQILReplayBuffer`, so each
+    batch is half demonstrations (reward 1) and half the agent's own
+    transitions (reward 0). ``expert_buffer`` holds the demonstrations as an
+    SB3 replay buffer.
+
+    Discrete actions: the default learner is :class:`SoftDQN`, the paper's
+    soft Q-learning (targets bootstrap from ``ent_coef * logsumexp(Q / ent_coef)``,
+    Boltzmann exploration, greedy :attr:`policy`; ``ent_coef`` defaults to 1
+    and can be set in ``rl_kwargs``). Pass ``rl_algo_class=DQN`` for SB3's
+    hard-max DQN. With hard-max targets SQIL's Q-values can run away above
+    their bound ``1 / (1 - gamma)`` once the agent matches the expert (seen
+    with learning rate 1e-3 and target updates every 500 steps on CartPole,
+    where the policy then collapses); the soft update held on those settings
+    but diverged the same way on seals/CartPole-v0 with learning rate 2.5e-4
+    and target updates every 500 steps, see ``docs/benchmarks.md``.
+    Continuous actions: pass an SB3 actor-critic such as
+    ``rl_algo_class=SAC``.
     """
 
     def __init__(
@@ -171,7 +312,7 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
         demonstrations: algo_base.AnyTransitions | None,
         policy: str | type[policies.BasePolicy],
         custom_logger: imit_logger.HierarchicalLogger | None = None,
-        rl_algo_class: type[off_policy_algorithm.OffPolicyAlgorithm] = DQN,
+        rl_algo_class: type[off_policy_algorithm.OffPolicyAlgorithm] | None = None,
         rl_kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Build SQIL.
@@ -181,8 +322,11 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
             demonstrations: Expert trajectories or transitions.
             policy: The SB3 policy (class or name, e.g. ``"MlpPolicy"``).
             custom_logger: Where to log to; if None, a new logger is created.
-            rl_algo_class: An SB3 off-policy algorithm (DQN, SAC, TD3, ...).
-            rl_kwargs: Keyword arguments for ``rl_algo_class``.
+            rl_algo_class: An SB3 off-policy algorithm (:class:`SoftDQN`,
+                DQN, SAC, TD3, ...). None (the default) means
+                :class:`SoftDQN`, which needs discrete actions.
+            rl_kwargs: Keyword arguments for ``rl_algo_class`` (for
+                :class:`SoftDQN` including ``ent_coef``).
 
         Raises:
             ValueError: If ``rl_kwargs`` sets ``replay_buffer_class`` or
@@ -200,11 +344,14 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
                 raise ValueError(
                     f"SQIL uses its own replay buffer; remove {key} from rl_kwargs.",
                 )
+        if rl_algo_class is None:
+            rl_algo_class = SoftDQN
         if issubclass(rl_algo_class, DQN) and not isinstance(
             venv.action_space, gym.spaces.Discrete
         ):
             raise ValueError(
-                f"DQN needs a Discrete action space, got {venv.action_space}; for "
+                f"{rl_algo_class.__name__} needs a Discrete action space, got "
+                f"{venv.action_space}; for "
                 "continuous actions use e.g. rl_algo_class=SAC.",
             )
         self.venv = venv
@@ -238,9 +385,24 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
         return self.rl_algo.policy
 
     def train(
-        self, *, total_timesteps: int, tb_log_name: str = "SQIL", **kwargs: Any
+        self,
+        *,
+        total_timesteps: int,
+        tb_log_name: str = "SQIL",
+        progress_bar: bool = True,
+        **kwargs: Any,
     ) -> None:
-        """Train for ``total_timesteps`` env steps; ``kwargs`` go to ``learn``."""
+        """Train for ``total_timesteps`` env steps; ``kwargs`` go to ``learn``.
+
+        Args:
+            total_timesteps: Environment steps.
+            tb_log_name: TensorBoard run name of the learner.
+            progress_bar: Show SB3's bar of the steps (in a terminal only).
+            kwargs: Passed to the learner's ``learn``.
+        """
         self.rl_algo.learn(
-            total_timesteps=total_timesteps, tb_log_name=tb_log_name, **kwargs
+            total_timesteps=total_timesteps,
+            tb_log_name=tb_log_name,
+            progress_bar=progress.shown(progress_bar),
+            **kwargs,
         )

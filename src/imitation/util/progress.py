@@ -12,7 +12,15 @@ import sys
 
 import tqdm
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "shown"]
+
+
+def shown(enabled: bool) -> bool:
+    """Whether a bar should show: ``enabled`` and standard error is a terminal.
+
+    For code that passes the decision on (e.g. to SB3's ``learn(progress_bar=...)``).
+    """
+    return enabled and sys.stderr.isatty()
 
 
 def progress_bar(
@@ -30,12 +38,11 @@ def progress_bar(
         The bar; call ``update(n)`` as units complete and ``close()`` (or use
         it as a context manager) at the end. A hidden bar costs nothing.
     """
-    shown = enabled and sys.stderr.isatty()
     return tqdm.tqdm(
         total=total,
         desc=desc,
         unit=unit,
-        disable=not shown,
+        disable=not shown(enabled),
         dynamic_ncols=True,
         leave=False,
     )
