@@ -37,6 +37,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.vec_env import VecEnvWrapper
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "examples"))
 from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.algorithms import preference_comparisons as pc  # noqa: E402
 from imitation.data import rollout, types  # noqa: E402
@@ -48,6 +49,7 @@ from imitation.rewards.reward_nets import BasicRewardNet, NormalizedRewardNet  #
 from imitation.util import logger  # noqa: E402
 from imitation.util.networks import RunningNorm  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
+from quickstart import PC_PPO_KWARGS, make_preference_comparisons  # noqa: E402
 
 ENV_ID = "Pendulum-v1"
 QUIET = logger.configure(format_strs=[])
@@ -346,42 +348,10 @@ def cartpole_run(seed: int, use_action: bool) -> tuple[float, float]:
         post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
     )
     net = make_net(venv, use_action=use_action)
-    agent = PPO(
-        "MlpPolicy",
-        venv,
-        n_steps=256,
-        batch_size=64,
-        ent_coef=0.0,
-        learning_rate=4e-4,
-        gamma=0.95,
-        n_epochs=5,
-        seed=seed,
-        device="cpu",
-    )
+    agent = PPO("MlpPolicy", venv, seed=seed, device="cpu", **PC_PPO_KWARGS)
     untrained = cartpole_return(agent, seed)
-    trainer = pc.PreferenceComparisons(
-        pc.AgentTrainer(
-            agent,
-            NormalizedRewardNet(net, RunningNorm),
-            venv,
-            rng=rng,
-            exploration_frac=0.05,
-        ),
-        net,
-        num_iterations=10,
-        preference_gatherer=pc.SyntheticGatherer(sample=False, rng=rng),
-        reward_trainer=pc.BasicRewardTrainer(
-            pc.PreferenceModel(net),
-            pc.CrossEntropyRewardLoss(),
-            rng=rng,
-            epochs=5,
-            weight_decay=2.0,
-        ),
-        fragment_length=25,
-        initial_comparison_frac=0.5,
-        initial_epoch_multiplier=20,
-        rng=rng,
-        custom_logger=QUIET,
+    trainer = make_preference_comparisons(
+        agent, net, venv, rng=rng, custom_logger=QUIET
     )
     start = time.perf_counter()
 

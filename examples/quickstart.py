@@ -96,6 +96,63 @@ class Table:
         return "\n".join([self.header(), *(self.line(*row) for row in self.rows)])
 
 
+PC_PPO_KWARGS = dict(
+    n_steps=256,
+    batch_size=64,
+    ent_coef=0.0,
+    learning_rate=4e-4,
+    gamma=0.95,
+    n_epochs=5,
+)
+"""PPO settings of the preference-comparisons row (the GAIL row's, shorter rollouts)."""
+
+
+def make_preference_comparisons(
+    agent: PPO,
+    net: BasicRewardNet,
+    venv: object,
+    rng: np.random.Generator,
+    num_iterations: int = 10,
+    custom_logger: logger.HierarchicalLogger | None = None,
+) -> preference_comparisons.PreferenceComparisons:
+    """The preference-comparisons row's trainer (also run by its benchmark).
+
+    Fragments of 25 steps, many comparisons (half of them on the untrained
+    agent), soft synthetic labels (a tie is a 0.5 label rather than a coin
+    flip: most pairs are ties once the pole is down), 5 reward epochs per round
+    with weight decay (it keeps the learned reward flat over the fallen-pole
+    states the comparisons cannot tell apart, so PPO has no spurious
+    differences there to chase), and an output-normalised reward for the
+    agent. Still seed-dependent: docs/benchmarks.md, "Preference comparisons".
+    """
+    return preference_comparisons.PreferenceComparisons(
+        preference_comparisons.AgentTrainer(
+            agent,
+            NormalizedRewardNet(net, RunningNorm),
+            venv,  # type: ignore[arg-type]
+            rng=rng,
+            exploration_frac=0.05,
+        ),
+        net,
+        num_iterations=num_iterations,
+        preference_gatherer=preference_comparisons.SyntheticGatherer(
+            sample=False, rng=rng
+        ),
+        reward_trainer=preference_comparisons.BasicRewardTrainer(
+            preference_comparisons.PreferenceModel(net),
+            preference_comparisons.CrossEntropyRewardLoss(),
+            rng=rng,
+            epochs=5,
+            weight_decay=2.0,
+        ),
+        fragment_length=25,
+        initial_comparison_frac=0.5,
+        initial_epoch_multiplier=20,
+        rng=rng,
+        custom_logger=custom_logger,
+    )
+
+
 def evaluate(policy: object, venv: object, n_episodes: int, seed: int) -> float:
     """Mean return of ``policy`` over ``n_episodes`` episodes.
 
@@ -227,15 +284,7 @@ def main() -> None:
         time.perf_counter() - start,
     )
 
-    # Preference comparisons: fragments of 25 steps, many comparisons (half of
-    # them on the untrained agent), soft synthetic labels (a tie is a 0.5 label
-    # rather than a coin flip: most pairs are ties once the pole is down), 5
-    # reward epochs per round with weight decay (it keeps the learned reward
-    # flat over the fallen-pole states the comparisons cannot tell apart, so
-    # PPO has no spurious differences there to chase), and an
-    # output-normalised reward for PPO with the GAIL row's settings (shorter
-    # rollouts). Still seed-dependent: docs/benchmarks.md, "Preference
-    # comparisons".
+    # Preference comparisons (settings: make_preference_comparisons).
     start = time.perf_counter()
     pc_venv = make_vec_env(
         f"seals:{ENV_ID}",
@@ -248,42 +297,13 @@ def main() -> None:
         pc_venv.action_space,
         normalize_input_layer=RunningNorm,
     )
-    pc_agent = PPO(
-        "MlpPolicy",
-        pc_venv,
-        n_steps=256,
-        batch_size=64,
-        ent_coef=0.0,
-        learning_rate=4e-4,
-        gamma=0.95,
-        n_epochs=5,
-        seed=seed,
-        device="cpu",
-    )
-    pc_trainer = preference_comparisons.PreferenceComparisons(
-        preference_comparisons.AgentTrainer(
-            pc_agent,
-            NormalizedRewardNet(pc_net, RunningNorm),
-            pc_venv,
-            rng=rng,
-            exploration_frac=0.05,
-        ),
+    pc_agent = PPO("MlpPolicy", pc_venv, seed=seed, device="cpu", **PC_PPO_KWARGS)
+    pc_trainer = make_preference_comparisons(
+        pc_agent,
         pc_net,
-        num_iterations=2 if args.fast else 10,
-        preference_gatherer=preference_comparisons.SyntheticGatherer(
-            sample=False, rng=rng
-        ),
-        reward_trainer=preference_comparisons.BasicRewardTrainer(
-            preference_comparisons.PreferenceModel(pc_net),
-            preference_comparisons.CrossEntropyRewardLoss(),
-            rng=rng,
-            epochs=5,
-            weight_decay=2.0,
-        ),
-        fragment_length=25,
-        initial_comparison_frac=0.5,
-        initial_epoch_multiplier=20,
+        pc_venv,
         rng=rng,
+        num_iterations=2 if args.fast else 10,
         custom_logger=quiet,
     )
     pc_trainer.train(
