@@ -7,7 +7,10 @@ a table of mean returns with normalised scores
 
 Every row is printed as soon as it finishes, and the whole table again at the
 end. All randomness (environment seeds, torch, numpy, the SB3 learners) derives
-from ``--seed``.
+from ``--seed``; each algorithm's row starts from fresh generators seeded with
+it, so a row's result does not depend on the rows before it (and a row can be
+reproduced on its own: ``benchmarks/bench_preference_comparisons.py
+loop-cartpole`` runs the preference-comparisons row).
 
 Run: ``bash scripts/quickstart.sh`` (or ``python examples/quickstart.py --fast``;
 ``--seed N`` for another seed).
@@ -153,6 +156,15 @@ def make_preference_comparisons(
     )
 
 
+def fresh_rng(seed: int) -> np.random.Generator:
+    """Seed torch with ``seed`` and return a new numpy generator seeded with it.
+
+    Every row starts from here, so rows are independent of the rows run before.
+    """
+    th.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
 def evaluate(policy: object, venv: object, n_episodes: int, seed: int) -> float:
     """Mean return of ``policy`` over ``n_episodes`` episodes.
 
@@ -184,8 +196,7 @@ def main() -> None:
     eval_seed = seed + 1  # rollout randomness of every evaluation
 
     th.set_num_threads(1)
-    th.manual_seed(seed)
-    rng = np.random.default_rng(seed)
+    rng = fresh_rng(seed)
     venv = make_vec_env(
         f"seals:{ENV_ID}",
         rng=rng,
@@ -221,6 +232,7 @@ def main() -> None:
     table.add("random policy", table.random_return)
     table.add("bundled expert", table.expert_return)
 
+    rng = fresh_rng(seed)
     start = time.perf_counter()
     bc_trainer = bc.BC(
         observation_space=venv.observation_space,
@@ -236,6 +248,7 @@ def main() -> None:
         time.perf_counter() - start,
     )
 
+    rng = fresh_rng(seed)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         dagger = SimpleDAggerTrainer(
@@ -260,6 +273,7 @@ def main() -> None:
         time.perf_counter() - start,
     )
 
+    rng = fresh_rng(seed)
     start = time.perf_counter()
     sqil_venv = make_vec_env(f"seals:{ENV_ID}", rng=rng, n_envs=1)
     sqil_trainer = SQIL(
@@ -285,6 +299,7 @@ def main() -> None:
     )
 
     # Preference comparisons (settings: make_preference_comparisons).
+    rng = fresh_rng(seed)
     start = time.perf_counter()
     pc_venv = make_vec_env(
         f"seals:{ENV_ID}",
@@ -319,6 +334,7 @@ def main() -> None:
 
     # GAIL on the tutorial's settings: 8 envs, PPO, 60 expert episodes (the
     # GAIL row's time includes collecting them).
+    rng = fresh_rng(seed)
     start = time.perf_counter()
     adv_venv = make_vec_env(
         f"seals:{ENV_ID}",
@@ -339,6 +355,8 @@ def main() -> None:
          dict(demo_batch_size=2048, n_disc_updates_per_round=16), 300_000),
     )  # fmt: skip
     for name, trainer_cls, net_cls, ppo_kwargs, kwargs, steps in adversarial:
+        fresh_rng(seed)
+        adv_venv.seed(seed)  # AIRL's row does not depend on GAIL's
         learner = PPO(
             "MlpPolicy",
             adv_venv,
