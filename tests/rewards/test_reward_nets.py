@@ -220,3 +220,30 @@ def test_preprocess_equals_sb3(space):
     for invalid in ([0, 4], [-1, 0]):  # out of range: an error, as in one_hot
         with pytest.raises((RuntimeError, IndexError)):
             net._preprocessor(DISCRETE)(th.tensor(invalid))
+
+
+@pytest.mark.parametrize("obs_space", [BOX, IMAGE, DISCRETE])
+@pytest.mark.parametrize("obs_dtype", [None, np.float64])
+def test_preprocess_numpy_path_equals_torch_path(obs_space, obs_dtype):
+    """Numpy inputs take a numpy path on CPU; it gives the torch path's tensors."""
+    net = reward_nets.BasicRewardNet(obs_space, DISCRETE)
+    obs_space.seed(0)
+    DISCRETE.seed(0)
+    obs = np.stack([obs_space.sample() for _ in range(6)])
+    if obs_dtype is not None and not isinstance(obs_space, gym.spaces.Discrete):
+        obs = obs.astype(obs_dtype)
+    acts = np.array([DISCRETE.sample() for _ in range(6)])
+    next_obs = obs[::-1].copy()
+    next_obs.flags.writeable = False  # read-only input (copied, not shared)
+    dones = np.array([False] * 5 + [True])
+    fast = net.preprocess(obs, acts, next_obs, dones)
+    slow = net.preprocess(*(th.tensor(x) for x in (obs, acts, next_obs, dones)))
+    for got, want in zip(fast, slow):
+        assert got.dtype == want.dtype and th.equal(got, want)
+    assert np.allclose(
+        net.predict(obs, acts, next_obs, dones),
+        net.predict_th(*(th.tensor(x) for x in (obs, acts, next_obs, dones))),
+    )
+    for invalid in ([0, 0, 0, 0, 0, 4], [0, 0, 0, -1, 0, 0]):
+        with pytest.raises(ValueError, match=r"outside \[0, 4\)"):
+            net.preprocess(obs, np.array(invalid), next_obs, dones)

@@ -50,6 +50,24 @@ def test_training_mode_restores_each_submodules_own_mode():
         assert [sub.training for sub in m.modules()] == before
 
 
+def test_predicting_is_eval_without_gradients_and_restores():
+    m = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    m.train()
+    m[1].eval()
+    with networks.predicting(m) as inside:
+        assert inside is m and not th.is_grad_enabled()
+        assert not any(sub.training for sub in m.modules())
+        assert not m(th.ones(1, 2)).requires_grad
+    assert th.is_grad_enabled() and m.training and not m[1].training
+    with th.no_grad(), pytest.raises(RuntimeError), networks.predicting(m):
+        raise RuntimeError
+    assert th.is_grad_enabled() and m.training and not m[1].training
+    with th.no_grad():
+        with networks.predicting(m):
+            pass
+        assert not th.is_grad_enabled()  # the caller's setting is restored
+
+
 def test_training_mode_defaults_to_eval():
     m = nn.Linear(1, 1)
     with networks.training_mode(m):

@@ -66,24 +66,33 @@ class _TrainingMode(contextlib.AbstractContextManager):
     generator-based context manager costs noticeably more.
     """
 
-    __slots__ = ("_module", "_mode", "_saved")
+    __slots__ = ("_module", "_mode", "_saved", "_no_grad", "_grad_was")
 
-    def __init__(self, m: nn.Module, mode: bool = False) -> None:
-        self._module, self._mode = m, mode
-        self._saved: list[tuple[nn.Module, bool]] = []
+    def __init__(self, m: nn.Module, mode: bool = False, no_grad: bool = False) -> None:
+        self._module, self._mode, self._no_grad = m, mode, no_grad
+        self._saved: list[nn.Module] = []
+        self._grad_was = True
 
     def __enter__(self) -> nn.Module:
         # Flags are set directly: ``nn.Module.train`` is slow enough to
         # dominate a small net's prediction, and setting ``training`` runs no
-        # hooks. Each module's own flag is restored on exit.
-        self._saved = [(mod, mod.training) for mod in module_tree(self._module)]
-        for mod, _ in self._saved:
-            object.__setattr__(mod, "training", self._mode)
+        # hooks. Only modules in the other mode change, and they change back
+        # on exit.
+        mode = self._mode
+        self._saved = [m for m in module_tree(self._module) if m.training != mode]
+        for mod in self._saved:
+            object.__setattr__(mod, "training", mode)
+        if self._no_grad:
+            self._grad_was = th.is_grad_enabled()
+            th.set_grad_enabled(False)
         return self._module
 
     def __exit__(self, *exc_info: object) -> None:
-        for mod, flag in self._saved:
-            object.__setattr__(mod, "training", flag)
+        if self._no_grad:
+            th.set_grad_enabled(self._grad_was)
+        restore = not self._mode
+        for mod in self._saved:
+            object.__setattr__(mod, "training", restore)
         self._saved = []
 
 
@@ -109,6 +118,21 @@ def evaluating(m: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
         The context manager ``training_mode(m, False)``.
     """
     return training_mode(m, False)
+
+
+def predicting(m: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
+    """Evaluation mode (as :func:`evaluating`) and no gradients, in one block.
+
+    One context instead of ``evaluating(m)`` plus ``th.no_grad()``: cheaper on
+    the per-step reward path.
+
+    Args:
+        m: The module.
+
+    Returns:
+        The context manager.
+    """
+    return _TrainingMode(m, False, no_grad=True)
 
 
 ACTIVATION_CLASSES: tuple[type[nn.Module], ...] = (

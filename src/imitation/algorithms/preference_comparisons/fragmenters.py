@@ -198,7 +198,7 @@ class ActiveSelectionFragmenter(Fragmenter):
     ) -> np.ndarray:
         """Variance across members of each pair's logit, probability or label."""
         model = self.preference_model
-        with th.no_grad(), networks.evaluating(model):
+        with networks.predicting(model):
             logits = model.logits(model.returns(fragment_pairs))
         if self.uncertainty_on == "probability":
             values = model.probability(logits)

@@ -43,7 +43,7 @@ class NormalizedRewardNet(PredictProcessedWrapper):
         """
         rew = self.base.predict_processed(state, action, next_state, done, **kwargs)
         rew_th = th.as_tensor(rew, device=self.device, dtype=th.float32).reshape(-1, 1)
-        with th.no_grad(), networks.evaluating(self):
+        with networks.predicting(self):
             normalized = self.normalize_output_layer(rew_th).reshape(-1)
         if update_stats:
             with th.no_grad():
@@ -161,7 +161,7 @@ class RewardEnsemble(RewardNetWithVariance):
         done: np.ndarray,
     ) -> th.Tensor:
         """The members' mean reward, shape ``(batch,)``."""
-        with networks.evaluating(self), th.no_grad():
+        with networks.predicting(self):
             return self(*self.preprocess(state, action, next_state, done)).mean(-1)
 
     def predict_processed(
