@@ -339,44 +339,72 @@ def hub_repo_and_filename(
 
 
 class HubUnavailableError(OSError):
-    """A model is neither in the local Hub cache nor downloadable."""
+    """A model or dataset is neither in the local Hub cache nor downloadable."""
 
 
-def _hub_download(repo_id: str, filename: str) -> str:
-    """Download (or find in the cache) one file of a Hub model repository."""
+def _hub_fetch(what: str, fetch: Callable[[bool], str], advice: str) -> str:
+    """Find an object in the local Hub cache, else download it if the Hub is reachable.
+
+    The cache is tried first; then, unless ``HF_HUB_OFFLINE`` is set or the
+    Hub's host name does not resolve (both checked at once, without waiting
+    on timeouts), the download.
+
+    Args:
+        what: Names the object in error messages, e.g. ``"org/repo/file.zip"``.
+        fetch: Called with ``local_files_only``; returns the local path. With
+            True it must raise ``LocalEntryNotFoundError`` for a cache miss.
+        advice: What to do instead, appended to error messages.
+
+    Returns:
+        The path returned by ``fetch``.
+
+    Raises:
+        HubUnavailableError: If the object is not cached and cannot be
+            downloaded.
+    """
     import huggingface_hub
     from huggingface_hub import constants
 
-    advice = (
-        "Without network access, use an expert bundled with imitation, "
-        "load_policy('bundled', venv, env_name=...), or a local file, "
-        "load_policy('ppo', venv, path='path/to/model.zip')."
-    )
     try:
-        return huggingface_hub.hf_hub_download(
-            repo_id=repo_id, filename=filename, local_files_only=True
-        )
+        return fetch(True)
     except huggingface_hub.errors.LocalEntryNotFoundError:
         pass
     if constants.HF_HUB_OFFLINE:
         raise HubUnavailableError(
-            f"{repo_id}/{filename} is not in the local Hub cache and HF_HUB_OFFLINE "
-            f"is set. {advice}",
+            f"{what} is not in the local Hub cache and HF_HUB_OFFLINE is set. {advice}",
         )
     host = urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
     try:
         socket.getaddrinfo(host, 443)
     except OSError as exc:
         raise HubUnavailableError(
-            f"Cannot reach the HuggingFace Hub ({host}: {exc}) and {repo_id}/"
-            f"{filename} is not in the local cache. {advice}",
+            f"Cannot reach the HuggingFace Hub ({host}: {exc}) and {what} is not "
+            f"in the local cache. {advice}",
         ) from exc
     try:
-        return huggingface_hub.hf_hub_download(repo_id=repo_id, filename=filename)
+        return fetch(False)
     except (huggingface_hub.errors.HfHubHTTPError, OSError) as exc:
         raise HubUnavailableError(
-            f"Could not download {repo_id}/{filename}: {exc}. {advice}",
+            f"Could not download {what}: {exc}. {advice}"
         ) from exc
+
+
+def _hub_download(repo_id: str, filename: str) -> str:
+    """Download (or find in the cache) one file of a Hub model repository."""
+    import huggingface_hub
+
+    advice = (
+        "Without network access, use an expert bundled with imitation, "
+        "load_policy('bundled', venv, env_name=...), or a local file, "
+        "load_policy('ppo', venv, path='path/to/model.zip')."
+    )
+
+    def fetch(local_files_only: bool) -> str:
+        return huggingface_hub.hf_hub_download(
+            repo_id=repo_id, filename=filename, local_files_only=local_files_only
+        )
+
+    return _hub_fetch(f"{repo_id}/{filename}", fetch, advice)
 
 
 def _hub_fetch_optional(repo_id: str, filename: str) -> None:

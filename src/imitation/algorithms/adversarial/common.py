@@ -328,6 +328,11 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
     def reward_test(self) -> reward_nets.RewardNet:
         """The reward to train a fresh policy on after adversarial training."""
 
+    @property
+    def reward_net(self) -> reward_nets.RewardNet:
+        """The discriminator's reward network, as passed to the constructor."""
+        return self._reward_net
+
     # --- Demonstrations and properties --------------------------------------------
 
     def set_demonstrations(self, demonstrations: base.AnyTransitions) -> None:

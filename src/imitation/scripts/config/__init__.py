@@ -1,0 +1,1 @@
+"""The scripts' Sacred experiments (``<script>_ex``) and their named configs."""

@@ -1,0 +1,78 @@
+"""The ``eval_policy`` experiment: roll out a policy, report statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sacred
+
+from imitation.scripts.config import common
+from imitation.scripts.ingredients import environment, expert, logging
+
+eval_policy_ex = sacred.Experiment(
+    "eval_policy",
+    ingredients=[
+        logging.logging_ingredient,
+        environment.environment_ingredient,
+        expert.expert_ingredient,
+    ],
+)
+
+
+@eval_policy_ex.config
+def default_config() -> None:
+    """How much to roll out, and what to record."""
+    eval_n_timesteps = int(1e4)  # at least this many steps ...
+    eval_n_episodes = None  # ... and at least this many episodes
+    videos = False  # record videos to <log_dir>/videos
+    video_kwargs: dict[
+        str, Any
+    ] = {}  # more arguments of imitation.util.video_wrapper.VideoWrapper
+    render = False  # show the environment while rolling out
+    render_fps = 60  # frames per second when rendering
+    rollout_save_path = None  # save the rollouts here (relative to log_dir)
+    explore_kwargs = None  # e.g. dict(random_prob=0.1, switch_prob=1.0)
+    reward_type = None  # report a learned reward: its type ...
+    reward_path = None  # ... and the saved reward net's path
+
+
+@eval_policy_ex.named_config
+def fast() -> None:
+    """One step (so one episode per environment), for smoke tests."""
+    eval_n_timesteps = 1
+    eval_n_episodes = None
+
+
+@eval_policy_ex.named_config
+def render() -> None:
+    """Show the rollouts in a window (one environment, in-process)."""
+    render = True
+    environment = dict(num_vec=1, parallel=False)
+
+
+@eval_policy_ex.named_config
+def explore_eps_greedy() -> None:
+    """Act randomly with probability 0.1 at each step."""
+    explore_kwargs = dict(switch_prob=1.0, random_prob=0.1)
+
+
+common.add_environment_configs(
+    eval_policy_ex,
+    [
+        "acrobot",
+        "ant",
+        "cartpole",
+        "half_cheetah",
+        "mountain_car",
+        "pendulum",
+        "reacher",
+        "seals_ant",
+        "seals_cartpole",
+        "seals_half_cheetah",
+        "seals_hopper",
+        "seals_humanoid",
+        "seals_mountain_car",
+        "seals_swimmer",
+        "seals_walker",
+    ],
+)

@@ -1,0 +1,112 @@
+"""The vectorised environment (``environment``)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import sacred
+from stable_baselines3.common.vec_env import VecEnv
+
+from imitation.data import wrappers
+from imitation.util import util
+
+environment_ingredient = sacred.Ingredient("environment")
+
+
+@environment_ingredient.config
+def config() -> None:
+    """The environment and how many copies run side by side."""
+    gym_id = "seals/CartPole-v0"  # Gymnasium id ("module:Id" imports module first)
+    num_vec = 8  # number of environments
+    parallel = True  # each environment in its own process
+    max_episode_steps = None  # None: the environment's own time limit
+    env_make_kwargs: dict[str, Any] = {}  # more arguments of gymnasium.make
+
+
+@environment_ingredient.named_config
+def fast() -> None:
+    """Two in-process environments with short episodes, for smoke tests."""
+    num_vec = 2
+    parallel = False
+    max_episode_steps = 20
+
+
+def gym_make_id(gym_id: str) -> str:
+    """``gym_id`` with ``seals:`` prepended for seals ids, so seals registers them."""
+    if ":" not in gym_id and gym_id.startswith("seals/"):
+        return f"seals:{gym_id}"
+    return gym_id
+
+
+@environment_ingredient.capture
+def make_venv(
+    gym_id: str,
+    num_vec: int,
+    parallel: bool,
+    max_episode_steps: int | None,
+    env_make_kwargs: dict[str, Any],
+    _seed: int,
+    log_dir: str | None = None,
+    extra_env_make_kwargs: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> VecEnv:
+    """The configured environments, seeded from the run's seed.
+
+    Args:
+        gym_id: Environment id.
+        num_vec: Number of environments.
+        parallel: One process per environment.
+        max_episode_steps: Time-limit override.
+        env_make_kwargs: Passed to ``gymnasium.make``.
+        _seed: The run's seed (Sacred's).
+        log_dir: If given, monitor CSVs go to ``<log_dir>/monitor``.
+        extra_env_make_kwargs: Merged over ``env_make_kwargs``.
+        kwargs: More arguments of :func:`imitation.util.util.make_vec_env`.
+
+    Returns:
+        The environments (close them when done; see :func:`make_venv_context`).
+    """
+    return util.make_vec_env(
+        gym_make_id(gym_id),
+        rng=np.random.default_rng(_seed),
+        n_envs=num_vec,
+        parallel=parallel,
+        max_episode_steps=max_episode_steps,
+        log_dir=log_dir,
+        env_make_kwargs={**env_make_kwargs, **(extra_env_make_kwargs or {})},
+        **kwargs,
+    )
+
+
+@contextlib.contextmanager
+def make_venv_context(**kwargs: Any) -> Iterator[VecEnv]:
+    """:func:`make_venv` as a context manager that closes the environments."""
+    venv = make_venv(**kwargs)
+    try:
+        yield venv
+    finally:
+        venv.close()
+
+
+@environment_ingredient.capture
+def make_rollout_venv(
+    gym_id: str,
+    num_vec: int,
+    parallel: bool,
+    max_episode_steps: int | None,
+    env_make_kwargs: dict[str, Any],
+    _seed: int,
+) -> VecEnv:
+    """Environments for collecting rollouts: each wrapped in ``RolloutInfoWrapper``."""
+    return util.make_vec_env(
+        gym_make_id(gym_id),
+        rng=np.random.default_rng(_seed),
+        n_envs=num_vec,
+        parallel=parallel,
+        max_episode_steps=max_episode_steps,
+        env_make_kwargs=env_make_kwargs,
+        post_wrappers=[lambda env, _: wrappers.RolloutInfoWrapper(env)],
+    )

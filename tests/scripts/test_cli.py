@@ -1,0 +1,230 @@
+"""The command-line scripts, run as subprocesses exactly as documented."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+FAST = [
+    "environment.fast",
+    "demonstrations.fast",
+    "policy_evaluation.fast",
+    "rl.fast",
+    "fast",
+]
+
+
+def run(cwd: pathlib.Path, script: str, *args: str, ok: bool = True):
+    """Run ``python -m imitation.scripts.<script> *args`` in ``cwd``."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("IMITATION_TRACEBACK", None)
+    result = subprocess.run(
+        [sys.executable, "-m", f"imitation.scripts.{script}", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    if ok:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def sacred_run(log_dir: pathlib.Path) -> dict:
+    return json.loads((log_dir / "sacred" / "run.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory):
+    """The README's CLI quickstart: an expert, then GAIL and AIRL on its rollouts."""
+    cwd = tmp_path_factory.mktemp("cli")
+    run(
+        cwd,
+        "train_rl",
+        "with",
+        "pendulum",
+        "environment.fast",
+        "policy_evaluation.fast",
+        "rl.fast",
+        "fast",
+        "logging.log_dir=quickstart/rl/",
+    )
+    for algo in ("gail", "airl"):
+        run(
+            cwd,
+            "train_adversarial",
+            algo,
+            "with",
+            "pendulum",
+            *FAST,
+            "demonstrations.path=quickstart/rl/rollouts/final.npz",
+            "demonstrations.source=local",
+        )
+    return cwd
+
+
+def test_train_rl_layout(quickstart):
+    rl_dir = quickstart / "quickstart" / "rl"
+    assert (rl_dir / "policies" / "final" / "model.zip").is_file()
+    checkpoints = sorted(p.name for p in (rl_dir / "policies").iterdir())
+    assert checkpoints == ["000000000128", "000000000256", "final"]
+    assert (rl_dir / "rollouts" / "final.npz").is_file()
+    assert (rl_dir / "rollouts" / "final").is_dir()
+    assert list((rl_dir / "log").glob("events.out.tfevents.*"))
+    assert sorted(p.name for p in (rl_dir / "monitor").iterdir()) == [
+        "mon000.monitor.csv",
+        "mon001.monitor.csv",
+    ]
+    link = rl_dir / "sacred"
+    assert link.is_symlink()
+    assert os.readlink(link) == "../../output/sacred/train_rl/1"
+    info = sacred_run(rl_dir)
+    assert info["status"] == "COMPLETED" and info["command"] == "train_rl"
+    for name in ("config.json", "cout.txt"):
+        assert (link / name).is_file()
+
+
+@pytest.mark.parametrize("algo", ["gail", "airl"])
+def test_adversarial_output_layout(quickstart, algo):
+    """output/<algo>/<env>/<timestamp>/ with a link to output/sacred/<script>/<id>."""
+    (run_dir,) = (quickstart / "output" / algo / "Pendulum-v1").iterdir()
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "checkpoints",
+        "log",
+        "monitor",
+        "sacred",
+    ]
+    final = run_dir / "checkpoints" / "final"
+    assert {p.name for p in final.iterdir()} == {
+        "gen_policy",
+        "reward_test.pt",
+        "reward_train.pt",
+    }
+    target = os.readlink(run_dir / "sacred")
+    assert target.startswith("../../../sacred/train_adversarial/")
+    info = sacred_run(run_dir)
+    assert info["command"] == algo and info["status"] == "COMPLETED"
+    assert isinstance(info["result"]["imit_stats"]["monitor_return_mean"], float)
+    assert isinstance(info["result"]["expert_stats"]["monitor_return_mean"], float)
+
+    from imitation.rewards import serialize
+
+    serialize.load_reward_net(final / "reward_test.pt")
+
+
+def test_eval_policy_of_trained_expert(quickstart):
+    result = run(
+        quickstart,
+        "eval_policy",
+        "with",
+        "expert.policy_type=ppo",
+        "expert.loader_kwargs.path=quickstart/rl/policies/final/model.zip",
+        "environment.num_vec=1",
+        "environment.gym_id=Pendulum-v1",
+        "eval_n_timesteps=400",
+        "logging.log_dir=output/eval_policy/Pendulum-v1/mine",
+        "rollout_save_path=rollouts/final",
+    )
+    assert "Result: {" in result.stdout + result.stderr
+    out = quickstart / "output" / "eval_policy" / "Pendulum-v1" / "mine"
+    assert [p.name for p in (out / "monitor").iterdir()] == ["mon000.monitor.csv"]
+    stats = sacred_run(out)["result"]
+    assert stats["n_traj"] == stats["monitor_return_len"] == 2  # 200-step episodes
+    from imitation.data import serialize
+
+    assert len(serialize.load(out / "rollouts" / "final")) == 2
+
+
+@pytest.mark.parametrize("command", ["bc", "dagger", "sqil"])
+def test_train_imitation_commands(tmp_path, command):
+    run(
+        tmp_path,
+        "train_imitation",
+        command,
+        "with",
+        "seals_cartpole",
+        "fast",
+        "expert.policy_type=bundled",
+        "demonstrations.source=generated",
+    )
+    (run_dir,) = (tmp_path / "output" / command / "seals-CartPole-v0").iterdir()
+    info = sacred_run(run_dir)
+    assert info["status"] == "COMPLETED"
+    assert info["result"]["imit_stats"]["n_traj"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train_rl", "with", "no_such_config"], "no_such_config"),
+        (["train_rl", "with", "total_timestep=5"], "total_timestep"),
+        (
+            ["train_imitation", "bc", "with", "fast", "demonstrations.source=local",
+             "demonstrations.path=missing.npz"],
+            "missing.npz does not exist",
+        ),
+        (
+            ["eval_policy", "with", "fast", "expert.policy_type=no-such-type"],
+            "no-such-type",
+        ),
+        (
+            ["eval_policy", "with", "fast", "environment.gym_id=Pendulum-v1",
+             "expert.policy_type=bundled",
+             "expert.loader_kwargs.env_name=seals/CartPole-v0"],
+            "space",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line(tmp_path, args, message):
+    result = run(tmp_path, *args, ok=False)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+
+
+def test_failed_run_is_marked(tmp_path):
+    run(
+        tmp_path,
+        "train_imitation",
+        "bc",
+        "with",
+        "fast",
+        "demonstrations.source=local",
+        "demonstrations.path=missing.npz",
+        ok=False,
+    )
+    (run_dir,) = (tmp_path / "output" / "sacred" / "train_imitation").glob("[0-9]*")
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "FAILED"
+
+
+def test_train_preference_comparisons(tmp_path):
+    run(
+        tmp_path,
+        "train_preference_comparisons",
+        "with",
+        "seals_cartpole",
+        "environment.fast",
+        "rl.fast",
+        "policy_evaluation.fast",
+        "fast",
+        "save_preferences=True",
+    )
+    (run_dir,) = (
+        tmp_path / "output" / "train_preference_comparisons" / "seals-CartPole-v0"
+    ).iterdir()
+    final = run_dir / "checkpoints" / "final"
+    assert (final / "policy" / "model.zip").is_file()
+    assert (run_dir / "preferences").exists()
+    result = sacred_run(run_dir)["result"]
+    assert 0.0 <= result["reward_accuracy"] <= 1.0 and "rollout" in result
+
+    from imitation.rewards import serialize
+
+    serialize.load_reward_net(final / "reward_net.pt")
