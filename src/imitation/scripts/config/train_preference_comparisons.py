@@ -6,7 +6,6 @@ from typing import Any
 
 import sacred
 
-from imitation.algorithms import preference_comparisons
 from imitation.scripts.config import common
 from imitation.scripts.ingredients import (
     environment,
@@ -49,7 +48,7 @@ def train_defaults() -> None:
     reward_trainer_kwargs: dict[str, Any] = dict(epochs=3)  # BasicRewardTrainer
     preference_model_kwargs: dict[str, Any] = {}  # PreferenceModel arguments
     fragmenter_kwargs: dict[str, Any] = dict(warning_threshold=0)
-    gatherer_cls = preference_comparisons.SyntheticGatherer  # gives preferences
+    gatherer_cls = "SyntheticGatherer"  # gives preferences (a class or its name)
     gatherer_kwargs: dict[str, Any] = {}  # its arguments
     active_selection = False  # pick the pairs the reward ensemble disagrees on
     active_selection_oversampling = 2  # candidate pairs per chosen pair

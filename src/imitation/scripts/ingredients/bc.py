@@ -15,7 +15,12 @@ from imitation.data import types
 from imitation.scripts.ingredients import names, policy
 from imitation.util import logger as imit_logger
 
-bc_ingredient = sacred.Ingredient("bc", ingredients=[policy.policy_ingredient])
+bc_ingredient = sacred.Ingredient(
+    "bc",
+    ingredients=[policy.policy_ingredient],
+    _caller_globals=globals(),
+    save_git_info=False,
+)
 
 
 @bc_ingredient.config

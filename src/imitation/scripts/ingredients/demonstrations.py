@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import sacred
 
-from imitation.data import rollout, serialize, types
+from imitation.data import rollout, types
 from imitation.scripts.ingredients import environment, expert
 
 demonstrations_ingredient = sacred.Ingredient(
     "demonstrations",
     ingredients=[expert.expert_ingredient, environment.environment_ingredient],
+    _caller_globals=globals(),
+    save_git_info=False,
 )
 logger = logging.getLogger(__name__)
 
@@ -83,9 +85,11 @@ def get_expert_trajectories(
                 "demonstrations.source='local' needs demonstrations.path (an .npz "
                 "file or a folder written by imitation.data.serialize.save)."
             )
+        from imitation.data import serialize  # slow to import: only when used
+
         trajs: Sequence[types.Trajectory] = serialize.load(path)
     else:
-        from imitation.data import huggingface_utils
+        from imitation.data import huggingface_utils  # slow to import
 
         trajs = huggingface_utils.load_rollouts_from_huggingface(
             algo_name, _env_id(), organization, **loader_kwargs

@@ -13,7 +13,9 @@ from stable_baselines3.common.vec_env import VecEnv
 from imitation.data import wrappers
 from imitation.util import util
 
-environment_ingredient = sacred.Ingredient("environment")
+environment_ingredient = sacred.Ingredient(
+    "environment", _caller_globals=globals(), save_git_info=False
+)
 
 
 @environment_ingredient.config

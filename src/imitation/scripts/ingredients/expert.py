@@ -19,7 +19,10 @@ from imitation.policies import serialize
 from imitation.scripts.ingredients import environment
 
 expert_ingredient = sacred.Ingredient(
-    "expert", ingredients=[environment.environment_ingredient]
+    "expert",
+    ingredients=[environment.environment_ingredient],
+    _caller_globals=globals(),
+    save_git_info=False,
 )
 
 NEEDS_ENV_NAME = ("ppo-huggingface", "sac-huggingface", "bundled")

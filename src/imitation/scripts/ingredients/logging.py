@@ -24,6 +24,8 @@ from imitation.util import util
 logging_ingredient = sacred.Ingredient(
     "logging",
     ingredients=[wb.wandb_ingredient, environment.environment_ingredient],
+    _caller_globals=globals(),
+    save_git_info=False,
 )
 
 DEFAULT_LOG_ROOT = "output"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import stable_baselines3 as sb3
@@ -9,7 +10,6 @@ import torch as th
 from stable_baselines3.common import policies as sb3_policies
 from stable_baselines3.sac import policies as sac_policies
 
-from imitation.algorithms import preference_comparisons
 from imitation.policies import base as policy_base
 from imitation.rewards import reward_nets
 from imitation.util import networks
@@ -38,10 +38,17 @@ KNOWN_CLASSES: dict[str, type] = {
         th.optim.Adam,
         th.optim.AdamW,
         th.optim.SGD,
-        preference_comparisons.SyntheticGatherer,
     )
 }
 """Short class name -> class, for the classes the configs refer to."""
+
+_LAZY_CLASSES: dict[str, tuple[str, str]] = {
+    "SyntheticGatherer": (
+        "imitation.algorithms.preference_comparisons",
+        "SyntheticGatherer",
+    ),
+}
+"""Known classes imported only when named (their modules are slow to import)."""
 
 
 def resolve_class(value: Any, key: str) -> Any:
@@ -56,11 +63,15 @@ def resolve_class(value: Any, key: str) -> Any:
     """
     if not isinstance(value, str):
         return value
+    if value in _LAZY_CLASSES:
+        module, name = _LAZY_CLASSES[value]
+        return getattr(importlib.import_module(module), name)
     try:
         return KNOWN_CLASSES[value]
     except KeyError:
         raise ValueError(
-            f"{key}={value!r} names no known class; use one of {sorted(KNOWN_CLASSES)}."
+            f"{key}={value!r} names no known class; use one of "
+            f"{sorted([*KNOWN_CLASSES, *_LAZY_CLASSES])}."
         ) from None
 
 

@@ -12,7 +12,9 @@ from imitation.policies import base
 from imitation.scripts.ingredients import names
 from imitation.util import networks
 
-policy_ingredient = sacred.Ingredient("policy")
+policy_ingredient = sacred.Ingredient(
+    "policy", _caller_globals=globals(), save_git_info=False
+)
 
 
 @policy_ingredient.config

@@ -11,7 +11,9 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from imitation.data import rollout, types
 
-policy_evaluation_ingredient = sacred.Ingredient("policy_evaluation")
+policy_evaluation_ingredient = sacred.Ingredient(
+    "policy_evaluation", _caller_globals=globals(), save_git_info=False
+)
 
 
 @policy_evaluation_ingredient.config

@@ -11,7 +11,9 @@ from imitation.rewards import reward_nets
 from imitation.scripts.ingredients import names
 from imitation.util import networks
 
-reward_ingredient = sacred.Ingredient("reward")
+reward_ingredient = sacred.Ingredient(
+    "reward", _caller_globals=globals(), save_git_info=False
+)
 
 
 @reward_ingredient.config

@@ -18,7 +18,12 @@ from imitation.policies import serialize
 from imitation.scripts.ingredients import names, policy
 from imitation.util import presets
 
-rl_ingredient = sacred.Ingredient("rl", ingredients=[policy.policy_ingredient])
+rl_ingredient = sacred.Ingredient(
+    "rl",
+    ingredients=[policy.policy_ingredient],
+    _caller_globals=globals(),
+    save_git_info=False,
+)
 
 
 @rl_ingredient.config

@@ -20,7 +20,9 @@ from imitation.data import types
 from imitation.scripts.ingredients import names
 from imitation.util import logger as imit_logger
 
-sqil_ingredient = sacred.Ingredient("sqil")
+sqil_ingredient = sacred.Ingredient(
+    "sqil", _caller_globals=globals(), save_git_info=False
+)
 
 SB3_POLICY_ALIASES = ("MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 """Policy names SB3 resolves itself."""

@@ -6,7 +6,9 @@ from typing import Any
 
 import sacred
 
-wandb_ingredient = sacred.Ingredient("wandb")
+wandb_ingredient = sacred.Ingredient(
+    "wandb", _caller_globals=globals(), save_git_info=False
+)
 
 
 @wandb_ingredient.config
