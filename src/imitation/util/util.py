@@ -188,7 +188,13 @@ def make_vec_env(
         for i, seed in enumerate(seeds)
     ]
     if parallel:
-        return SubprocVecEnv(env_fns, start_method="forkserver")
+        try:
+            return SubprocVecEnv(env_fns, start_method="forkserver")
+        except (EOFError, ConnectionError):
+            # A worker failed to make its env; its error only reaches this
+            # process as a closed pipe. Make one env here to raise the error.
+            env_fns[0]().close()
+            raise
     return DummyVecEnv(env_fns)
 
 

@@ -7,7 +7,6 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
-import torch as th
 
 from imitation.algorithms.preference_comparisons.preference_model import (
     PreferenceModel,
