@@ -22,6 +22,7 @@ import argparse
 import tempfile
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import torch as th
@@ -99,7 +100,7 @@ class Table:
         return "\n".join([self.header(), *(self.line(*row) for row in self.rows)])
 
 
-PC_PPO_KWARGS = dict(
+PC_PPO_KWARGS: dict[str, Any] = dict(
     n_steps=256,
     batch_size=64,
     ent_coef=0.0,
@@ -126,7 +127,8 @@ def make_preference_comparisons(
     with weight decay (it keeps the learned reward flat over the fallen-pole
     states the comparisons cannot tell apart, so PPO has no spurious
     differences there to chase), and an output-normalised reward for the
-    agent. Still seed-dependent: docs/benchmarks.md, "Preference comparisons".
+    agent. Results per seed and the causes behind these settings:
+    docs/benchmarks.md, "Preference comparisons".
     """
     return preference_comparisons.PreferenceComparisons(
         preference_comparisons.AgentTrainer(
