@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -228,3 +230,78 @@ def test_train_preference_comparisons(tmp_path):
     from imitation.rewards import serialize
 
     serialize.load_reward_net(final / "reward_net.pt")
+
+
+def test_eval_policy_videos_and_exploration(tmp_path):
+    run(
+        tmp_path,
+        "eval_policy",
+        "with",
+        "seals_cartpole",
+        "environment.fast",
+        "explore_eps_greedy",
+        "expert.policy_type=bundled",
+        "videos=True",
+        "eval_n_timesteps=40",
+        "logging.log_dir=out",
+    )
+    assert list((tmp_path / "out" / "videos").glob("*.mp4"))
+
+
+def test_wandb_format_needs_wandb(tmp_path):
+    try:
+        import wandb  # noqa: F401
+
+        pytest.skip("wandb is installed")
+    except ImportError:
+        pass
+    result = run(
+        tmp_path, "train_rl", "with", "fast", "logging.wandb_logging", ok=False
+    )
+    (line,) = [x for x in result.stderr.splitlines() if "error:" in x]
+    assert "pip install wandb" in line
+
+
+def test_print_named_configs_lists_tuned_configs(tmp_path):
+    result = run(tmp_path, "train_adversarial", "print_named_configs")
+    for name in ("airl_seals_hopper", "gail_seals_ant", "seals_cartpole", "fast"):
+        assert name in result.stdout
+
+
+def test_ctrl_c_keeps_checkpoints_and_marks_interrupted(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "imitation.scripts.train_rl",
+            "with",
+            "seals_cartpole",
+            "environment.fast",
+            "rl.fast",
+            "total_timesteps=10000000",
+            "policy_save_interval=64",
+            "logging.log_dir=run",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    policies = tmp_path / "run" / "policies"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            policies.is_dir() and len(list(policies.glob("0*/model.zip"))) >= 2
+        ):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, stderr[-2000:]
+    assert "interrupted" in stderr
+    assert len(list(policies.glob("0*/model.zip"))) >= 2
+    assert sacred_run(tmp_path / "run")["status"] == "INTERRUPTED"

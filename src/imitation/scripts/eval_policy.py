@@ -63,10 +63,12 @@ def video_wrapper_factory(
 ) -> Callable[[gym.Env, int], gym.Env]:
     """A post-wrapper recording the first environment to ``<log_dir>/videos``."""
 
+    kwargs = {"delete_on_close": False, **video_kwargs}  # the videos are output
+
     def wrap(env: gym.Env, index: int) -> gym.Env:
         if index != 0:
             return env
-        return video_wrapper.VideoWrapper(env, log_dir / "videos", **video_kwargs)
+        return video_wrapper.VideoWrapper(env, log_dir / "videos", **kwargs)
 
     return wrap
 
