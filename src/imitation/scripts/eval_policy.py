@@ -62,7 +62,6 @@ def video_wrapper_factory(
     log_dir: pathlib.Path, **video_kwargs: Any
 ) -> Callable[[gym.Env, int], gym.Env]:
     """A post-wrapper recording the first environment to ``<log_dir>/videos``."""
-
     kwargs = {"delete_on_close": False, **video_kwargs}  # the videos are output
 
     def wrap(env: gym.Env, index: int) -> gym.Env:
