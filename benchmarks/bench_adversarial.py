@@ -40,7 +40,7 @@ from imitation.data.wrappers import RolloutInfoWrapper  # noqa: E402
 from imitation.policies.serialize import load_policy  # noqa: E402
 from imitation.rewards.reward_nets import BasicRewardNet, BasicShapedRewardNet  # noqa: E402
 from imitation.testing.expert_trajectories import generate_expert_trajectories  # noqa: E402
-from imitation.util import logger  # noqa: E402
+from imitation.util import logger, presets  # noqa: E402
 from imitation.util.networks import RunningNorm  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
 
@@ -91,22 +91,16 @@ def cartpole_trainer(algo: str, seed: int):
         learner = PPO(
             env=env,
             policy="MlpPolicy",
-            batch_size=64,
-            ent_coef=0.0,
-            learning_rate=0.0004,
-            gamma=0.95,
-            n_epochs=5,
             seed=seed,
             device="cpu",
+            **presets.GAIL_CARTPOLE_PPO,
         )
         net = BasicRewardNet(
             env.observation_space, env.action_space, normalize_input_layer=RunningNorm
         )
         return GAIL(
             demonstrations=demos,
-            demo_batch_size=1024,
-            gen_replay_buffer_capacity=512,
-            n_disc_updates_per_round=8,
+            **presets.GAIL_CARTPOLE_TRAINER,
             venv=env,
             gen_algo=learner,
             reward_net=net,
@@ -115,24 +109,16 @@ def cartpole_trainer(algo: str, seed: int):
     learner = PPO(
         env=env,
         policy="MlpPolicy",
-        batch_size=64,
-        ent_coef=0.0,
-        learning_rate=0.0005,
-        gamma=0.95,
-        clip_range=0.1,
-        vf_coef=0.1,
-        n_epochs=5,
         seed=seed,
         device="cpu",
+        **presets.AIRL_CARTPOLE_PPO,
     )
     net = BasicShapedRewardNet(
         env.observation_space, env.action_space, normalize_input_layer=RunningNorm
     )
     return AIRL(
         demonstrations=demos,
-        demo_batch_size=2048,
-        gen_replay_buffer_capacity=512,
-        n_disc_updates_per_round=16,
+        **presets.AIRL_CARTPOLE_TRAINER,
         venv=env,
         gen_algo=learner,
         reward_net=net,

@@ -48,10 +48,10 @@ from imitation.policies.exploration_wrapper import ExplorationWrapper  # noqa: E
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper  # noqa: E402
 from imitation.policies.serialize import load_policy  # noqa: E402
 from imitation.rewards.reward_nets import BasicRewardNet, NormalizedRewardNet  # noqa: E402
-from imitation.util import logger  # noqa: E402
+from imitation.util import logger, presets  # noqa: E402
 from imitation.util.networks import RunningNorm  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
-from quickstart import PC_PPO_KWARGS, make_preference_comparisons  # noqa: E402
+from quickstart import make_preference_comparisons  # noqa: E402
 
 ENV_ID = "Pendulum-v1"
 QUIET = logger.configure(format_strs=[])
@@ -373,7 +373,7 @@ def cartpole_run(seed: int, use_action: bool) -> tuple[float, float]:
         post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
     )
     net = make_net(venv, use_action=use_action)
-    agent = PPO("MlpPolicy", venv, seed=seed, device="cpu", **PC_PPO_KWARGS)
+    agent = PPO("MlpPolicy", venv, seed=seed, device="cpu", **presets.PC_CARTPOLE_PPO)
     untrained = cartpole_return(agent, seed)
     trainer = make_preference_comparisons(
         agent, net, venv, rng=rng, custom_logger=QUIET

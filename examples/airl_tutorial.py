@@ -22,6 +22,7 @@ from imitation.data import rollout
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import load_policy
 from imitation.rewards.reward_nets import BasicShapedRewardNet
+from imitation.util import presets
 from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
 
@@ -48,28 +49,19 @@ rollouts = rollout.rollout(
     rng=np.random.default_rng(SEED),
 )
 
-learner = PPO(
-    env=venv,
-    policy=MlpPolicy,
-    batch_size=64,
-    ent_coef=0.0,
-    learning_rate=0.0005,
-    gamma=0.95,
-    clip_range=0.1,
-    vf_coef=0.1,
-    n_epochs=5,
-    seed=SEED,
-)
+# The tutorial's settings (imitation.util.presets): PPO with batch_size=64,
+# ent_coef=0.0, learning_rate=5e-4, gamma=0.95, clip_range=0.1, vf_coef=0.1,
+# n_epochs=5.
+learner = PPO(env=venv, policy=MlpPolicy, seed=SEED, **presets.AIRL_CARTPOLE_PPO)
 reward_net = BasicShapedRewardNet(
     observation_space=venv.observation_space,
     action_space=venv.action_space,
     normalize_input_layer=RunningNorm,
 )
+# demo_batch_size=2048, gen_replay_buffer_capacity=512, n_disc_updates_per_round=16
 airl_trainer = AIRL(
     demonstrations=rollouts,
-    demo_batch_size=2048,
-    gen_replay_buffer_capacity=512,
-    n_disc_updates_per_round=16,
+    **presets.AIRL_CARTPOLE_TRAINER,
     venv=venv,
     gen_algo=learner,
     reward_net=reward_net,

@@ -21,6 +21,7 @@ from imitation.data import rollout
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.serialize import load_policy
 from imitation.rewards.reward_nets import BasicRewardNet
+from imitation.util import presets
 from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
 
@@ -46,26 +47,18 @@ rollouts = rollout.rollout(
     rng=np.random.default_rng(SEED),
 )
 
-learner = PPO(
-    env=env,
-    policy=MlpPolicy,
-    batch_size=64,
-    ent_coef=0.0,
-    learning_rate=0.0004,
-    gamma=0.95,
-    n_epochs=5,
-    seed=SEED,
-)
+# The tutorial's settings (imitation.util.presets): PPO with batch_size=64,
+# ent_coef=0.0, learning_rate=4e-4, gamma=0.95, n_epochs=5.
+learner = PPO(env=env, policy=MlpPolicy, seed=SEED, **presets.GAIL_CARTPOLE_PPO)
 reward_net = BasicRewardNet(
     observation_space=env.observation_space,
     action_space=env.action_space,
     normalize_input_layer=RunningNorm,
 )
+# demo_batch_size=1024, gen_replay_buffer_capacity=512, n_disc_updates_per_round=8
 gail_trainer = GAIL(
     demonstrations=rollouts,
-    demo_batch_size=1024,
-    gen_replay_buffer_capacity=512,
-    n_disc_updates_per_round=8,
+    **presets.GAIL_CARTPOLE_TRAINER,
     venv=env,
     gen_algo=learner,
     reward_net=reward_net,

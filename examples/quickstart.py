@@ -22,7 +22,6 @@ import argparse
 import tempfile
 import time
 import warnings
-from typing import Any
 
 import numpy as np
 import torch as th
@@ -41,7 +40,7 @@ from imitation.rewards.reward_nets import (
     BasicShapedRewardNet,
     NormalizedRewardNet,
 )
-from imitation.util import logger
+from imitation.util import logger, presets
 from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
 
@@ -98,17 +97,6 @@ class Table:
     def __str__(self) -> str:
         """The whole table."""
         return "\n".join([self.header(), *(self.line(*row) for row in self.rows)])
-
-
-PC_PPO_KWARGS: dict[str, Any] = dict(
-    n_steps=256,
-    batch_size=64,
-    ent_coef=0.0,
-    learning_rate=4e-4,
-    gamma=0.95,
-    n_epochs=5,
-)
-"""PPO settings of the preference-comparisons row (the GAIL row's, shorter rollouts)."""
 
 
 def make_preference_comparisons(
@@ -314,7 +302,9 @@ def main() -> None:
         pc_venv.action_space,
         normalize_input_layer=RunningNorm,
     )
-    pc_agent = PPO("MlpPolicy", pc_venv, seed=seed, device="cpu", **PC_PPO_KWARGS)
+    pc_agent = PPO(
+        "MlpPolicy", pc_venv, seed=seed, device="cpu", **presets.PC_CARTPOLE_PPO
+    )
     pc_trainer = make_preference_comparisons(
         pc_agent,
         pc_net,
@@ -350,29 +340,17 @@ def main() -> None:
     # Then AIRL on its tutorial's settings, from the same demonstrations.
     adversarial = (
         # name, trainer, reward net, PPO settings, trainer settings, env steps
-        ("GAIL", GAIL, BasicRewardNet, dict(learning_rate=4e-4),
-         dict(demo_batch_size=1024, n_disc_updates_per_round=8), 200_000),
-        ("AIRL", AIRL, BasicShapedRewardNet,
-         dict(learning_rate=5e-4, clip_range=0.1, vf_coef=0.1),
-         dict(demo_batch_size=2048, n_disc_updates_per_round=16), 300_000),
+        ("GAIL", GAIL, BasicRewardNet, presets.GAIL_CARTPOLE_PPO,
+         presets.GAIL_CARTPOLE_TRAINER, 200_000),
+        ("AIRL", AIRL, BasicShapedRewardNet, presets.AIRL_CARTPOLE_PPO,
+         presets.AIRL_CARTPOLE_TRAINER, 300_000),
     )  # fmt: skip
     for name, trainer_cls, net_cls, ppo_kwargs, kwargs, steps in adversarial:
         fresh_rng(seed)
         adv_venv.seed(seed)  # AIRL's row does not depend on GAIL's
-        learner = PPO(
-            "MlpPolicy",
-            adv_venv,
-            batch_size=64,
-            ent_coef=0.0,
-            gamma=0.95,
-            n_epochs=5,
-            seed=seed,
-            device="cpu",
-            **ppo_kwargs,
-        )
+        learner = PPO("MlpPolicy", adv_venv, seed=seed, device="cpu", **ppo_kwargs)
         adv_trainer = trainer_cls(
             demonstrations=adv_demos,
-            gen_replay_buffer_capacity=512,
             venv=adv_venv,
             gen_algo=learner,
             reward_net=net_cls(

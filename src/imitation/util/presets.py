@@ -2,6 +2,9 @@
 
 One place for settings that would otherwise be copied by hand: the scripts'
 named configs, the quickstart, the tutorials and the benchmarks import them.
+The ``*_CARTPOLE_*`` presets are the tutorials' settings for
+``seals/CartPole-v0`` (8 environments, 60 expert episodes); their learning
+results are in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -15,3 +18,40 @@ PPO_DEFAULTS: dict[str, Any] = dict(
     n_epochs=10,
 )
 """PPO settings of the command line's ``rl`` ingredient (besides ``n_steps``)."""
+
+GAIL_CARTPOLE_PPO: dict[str, Any] = dict(
+    batch_size=64,
+    ent_coef=0.0,
+    learning_rate=4e-4,
+    gamma=0.95,
+    n_epochs=5,
+)
+"""GAIL's generator (PPO) on CartPole."""
+
+GAIL_CARTPOLE_TRAINER: dict[str, Any] = dict(
+    demo_batch_size=1024,
+    gen_replay_buffer_capacity=512,
+    n_disc_updates_per_round=8,
+)
+"""GAIL's own settings on CartPole."""
+
+AIRL_CARTPOLE_PPO: dict[str, Any] = dict(
+    batch_size=64,
+    ent_coef=0.0,
+    learning_rate=5e-4,
+    gamma=0.95,
+    clip_range=0.1,
+    vf_coef=0.1,
+    n_epochs=5,
+)
+"""AIRL's generator (PPO) on CartPole."""
+
+AIRL_CARTPOLE_TRAINER: dict[str, Any] = dict(
+    demo_batch_size=2048,
+    gen_replay_buffer_capacity=512,
+    n_disc_updates_per_round=16,
+)
+"""AIRL's own settings on CartPole."""
+
+PC_CARTPOLE_PPO: dict[str, Any] = dict(GAIL_CARTPOLE_PPO, n_steps=256)
+"""The preference-comparisons agent on CartPole: GAIL's PPO, shorter rollouts."""
