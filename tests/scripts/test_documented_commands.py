@@ -259,3 +259,19 @@ with expert.policy_type=ppo expert.loader_kwargs.path="path/to/model.zip\"""".re
         "rl.fast",
         "fast",
     )
+
+
+def test_single_benchmark_needs_its_hub_demonstrations(workdir, hub):
+    """``<train_script> <algo> with <algo>_<env>``: the tuned configs load their
+    demonstrations from the Hub; offline without them, one clear line."""
+    result = cli(
+        workdir,
+        "python -m imitation.scripts.train_imitation bc with bc_seals_hopper",
+        "bc.train_kwargs.n_batches=10",
+        hub=hub,
+        ok=False,
+    )
+    assert result.returncode == 1
+    (line,) = [x for x in result.stderr.splitlines() if "error:" in x]
+    assert "HubUnavailableError" in line
+    assert "HumanCompatibleAI/ppo-seals-Hopper-v1" in line
