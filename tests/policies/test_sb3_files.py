@@ -8,6 +8,9 @@ as ``Model.load``'s policy does.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -231,3 +234,31 @@ def test_corrupt_weights(tmp_path):
     with pytest.raises(serialize.PolicyLoadError, match="corrupt") as info:
         serialize.load_policy("ppo", venv, path=bad)
     assert "weights_only" not in str(info.value)
+
+
+@pytest.mark.parametrize("case", ["ppo-schedules", "dqn-schedule"])
+def test_eval_policy_script_loads_plain_sb3_zip(case, tmp_path):
+    """The command line's loader: a zip with schedules (and VecNormalize)."""
+    loader, _, model_dir, _, _ = _save(tmp_path, case, vec_normalize=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imitation.scripts.eval_policy",
+            "with",
+            f"expert.policy_type={loader}",
+            f"expert.loader_kwargs.path={model_dir / 'model.zip'}",
+            "environment.gym_id=CartPole-v1",
+            "environment.num_vec=1",
+            "environment.parallel=False",
+            "eval_n_timesteps=50",
+            "logging.log_dir=out",
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Result: {" in result.stderr
