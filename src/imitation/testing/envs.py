@@ -74,3 +74,56 @@ class CountingEnv(gym.Env):
             False,
             {},
         )
+
+
+DICT_CARTPOLE_KEYS: dict[str, tuple[int, ...]] = {"pos": (0, 2), "vel": (1, 3)}
+"""CartPole's observation entries under each key of :class:`DictObsWrapper`.
+
+Cart position and pole angle under ``"pos"``, their velocities under ``"vel"``.
+"""
+
+
+class DictObsWrapper(gym.ObservationWrapper):
+    """Split a flat Box observation into a ``Dict`` of Boxes (CartPole by default).
+
+    ``keys`` maps each key to the indices of the flat observation it holds;
+    :func:`dict_obs_from_flat` does the same to saved observations, so flat
+    expert demonstrations can be converted to this env's form.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        keys: dict[str, tuple[int, ...]] | None = None,
+    ) -> None:
+        """Wrap ``env`` (its observation space must be a 1-D Box)."""
+        super().__init__(env)
+        box = env.observation_space
+        if not (isinstance(box, spaces.Box) and len(box.shape) == 1):
+            raise ValueError(f"DictObsWrapper needs a 1-D Box space, got {box}.")
+        self.keys = dict(DICT_CARTPOLE_KEYS if keys is None else keys)
+        self.observation_space = spaces.Dict(
+            {
+                key: spaces.Box(
+                    low=box.low[list(idx)].astype(np.float32),
+                    high=box.high[list(idx)].astype(np.float32),
+                    dtype=np.float32,
+                )
+                for key, idx in self.keys.items()
+            }
+        )
+
+    def observation(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+        """The flat observation split by key."""
+        return dict_obs_from_flat(observation, self.keys)
+
+
+def dict_obs_from_flat(
+    obs: np.ndarray, keys: dict[str, tuple[int, ...]] | None = None
+) -> dict[str, np.ndarray]:
+    """Split flat observations (last axis) by ``keys`` (default: CartPole's)."""
+    keys = DICT_CARTPOLE_KEYS if keys is None else keys
+    return {
+        key: np.asarray(obs[..., list(idx)], dtype=np.float32)
+        for key, idx in keys.items()
+    }
