@@ -305,3 +305,38 @@ def test_ctrl_c_keeps_checkpoints_and_marks_interrupted(tmp_path):
     assert "interrupted" in stderr
     assert len(list(policies.glob("0*/model.zip"))) >= 2
     assert sacred_run(tmp_path / "run")["status"] == "INTERRUPTED"
+
+
+def test_train_rl_on_a_learned_reward_with_checkpoints(quickstart):
+    """GAIL with checkpoints, then train_rl on GAIL's learned reward."""
+    run(
+        quickstart,
+        "train_adversarial",
+        "gail",
+        "with",
+        "pendulum",
+        *FAST,
+        "total_timesteps=64",
+        "checkpoint_interval=1",
+        "demonstrations.path=quickstart/rl/rollouts/final.npz",
+        "demonstrations.source=local",
+        "logging.log_dir=gail_checkpoints",
+    )
+    checkpoints = sorted(
+        p.name for p in (quickstart / "gail_checkpoints" / "checkpoints").iterdir()
+    )
+    assert checkpoints[-1] == "final" and len(checkpoints) >= 3  # rounds 0, 1, ...
+    run(
+        quickstart,
+        "train_rl",
+        "with",
+        "pendulum",
+        "environment.fast",
+        "policy_evaluation.fast",
+        "rl.fast",
+        "fast",
+        "reward_type=RewardNet_unshaped",
+        "reward_path=gail_checkpoints/checkpoints/final/reward_test.pt",
+        "logging.log_dir=rl_on_learned_reward",
+    )
+    assert sacred_run(quickstart / "rl_on_learned_reward")["status"] == "COMPLETED"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import pprint
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,6 +63,8 @@ def train_adversarial(
     checkpoint_interval: int,
     agent_path: str | None,
     algorithm_kwargs: Mapping[str, Any],
+    show_config: bool = False,
+    config: Mapping[str, Any] | None = None,
 ) -> Mapping[str, Any]:
     """Train ``algo_cls`` on the configured demonstrations and environment.
 
@@ -70,6 +73,8 @@ def train_adversarial(
         ``expert_stats`` (the demonstrations').
     """
     custom_logger, log_dir = logging_ingredient.setup_logging()
+    if show_config:
+        logger.info("Configuration:\n%s", pprint.pformat(config))
     expert_trajs = demonstrations.get_expert_trajectories()
     venv = environment.make_venv(
         log_dir=str(log_dir),
@@ -109,6 +114,8 @@ def gail(
     checkpoint_interval: int,
     agent_path: str | None,
     algorithm_kwargs: dict[str, Any],
+    show_config: bool,
+    _config: dict[str, Any],
 ) -> Mapping[str, Any]:
     """GAIL (reward net default: ``BasicRewardNet``)."""
     return train_adversarial(
@@ -118,6 +125,8 @@ def gail(
         checkpoint_interval,
         agent_path,
         algorithm_kwargs,
+        show_config,
+        _config,
     )
 
 
@@ -127,6 +136,8 @@ def airl(
     checkpoint_interval: int,
     agent_path: str | None,
     algorithm_kwargs: dict[str, Any],
+    show_config: bool,
+    _config: dict[str, Any],
 ) -> Mapping[str, Any]:
     """AIRL (reward net default: ``BasicShapedRewardNet``)."""
     return train_adversarial(
@@ -136,6 +147,8 @@ def airl(
         checkpoint_interval,
         agent_path,
         algorithm_kwargs,
+        show_config,
+        _config,
     )
 
 

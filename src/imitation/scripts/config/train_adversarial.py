@@ -37,6 +37,7 @@ train_adversarial_ex = sacred.Experiment(
 def defaults() -> None:
     """Budget, checkpoints and the trainer's settings."""
     total_timesteps = int(1e6)  # environment steps of the generator
+    show_config = False  # log the whole configuration at the start
     checkpoint_interval = 0  # rounds between checkpoints (0: final only; -1: none)
     agent_path = None  # start the generator from this saved agent (an SB3 zip)
     algorithm_kwargs: dict[str, Any] = dict(

@@ -28,7 +28,9 @@ def train_rl_defaults() -> None:
     normalize_kwargs: dict[str, Any] = dict(
         norm_obs=False
     )  # more VecNormalize arguments
-    reward_type = None  # train on a learned reward: its type (e.g. "RewardNet_shaped")
+    reward_type = (
+        None  # train on a learned reward: its type (e.g. "RewardNet_unshaped")
+    )
     reward_path = None  # ... and the saved reward net's path
     load_reward_kwargs: dict[
         str, Any

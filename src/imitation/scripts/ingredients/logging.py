@@ -30,6 +30,14 @@ logging_ingredient = sacred.Ingredient(
 
 DEFAULT_LOG_ROOT = "output"
 
+SACRED_COMMANDS = (
+    "print_config",
+    "print_dependencies",
+    "print_named_configs",
+    "save_config",
+)
+"""Sacred's own commands: they write no output, so get no log directory."""
+
 
 @logging_ingredient.config
 def config() -> None:
@@ -59,7 +67,7 @@ def hook(config: dict[str, Any], command_name: str, logger: Any) -> dict[str, An
     """Fill in ``log_dir`` when it is not set (the environment is known by now)."""
     del logger
     logging_config = config["logging"]
-    if logging_config.get("log_dir") is not None:
+    if logging_config.get("log_dir") is not None or command_name in SACRED_COMMANDS:
         return {}
     env = config["environment"]["gym_id"]
     root = logging_config.get("log_root") or DEFAULT_LOG_ROOT

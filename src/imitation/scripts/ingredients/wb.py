@@ -7,7 +7,7 @@ from typing import Any
 import sacred
 
 wandb_ingredient = sacred.Ingredient(
-    "wandb", _caller_globals=globals(), save_git_info=False
+    "logging.wandb", _caller_globals=globals(), save_git_info=False
 )
 
 
