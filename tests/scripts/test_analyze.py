@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
+from cli_helpers import run
 
 from imitation.scripts import analyze
 from imitation.util import sacred_file_parsing
-
-
-def run(cwd: pathlib.Path, script: str, *args: str, ok: bool = True):
-    """Run ``python -m imitation.scripts.<script> *args`` in ``cwd``."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env.pop("IMITATION_TRACEBACK", None)
-    result = subprocess.run(
-        [sys.executable, "-m", f"imitation.scripts.{script}", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def fake_run(

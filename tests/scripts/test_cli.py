@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from cli_helpers import run, sacred_run
 
 FAST = [
     "environment.fast",
@@ -19,27 +19,6 @@ FAST = [
     "rl.fast",
     "fast",
 ]
-
-
-def run(cwd: pathlib.Path, script: str, *args: str, ok: bool = True):
-    """Run ``python -m imitation.scripts.<script> *args`` in ``cwd``."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env.pop("IMITATION_TRACEBACK", None)
-    result = subprocess.run(
-        [sys.executable, "-m", f"imitation.scripts.{script}", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
-def sacred_run(log_dir: pathlib.Path) -> dict:
-    return json.loads((log_dir / "sacred" / "run.json").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,7 @@ def save(trainer: adversarial.AdversarialTrainer, save_path: pathlib.Path) -> No
     policy_serialize.save_stable_model(save_path / "gen_policy", trainer.gen_algo)
 
 
+@train_adversarial_ex.capture
 def train_adversarial(
     algo_cls: type[adversarial.AdversarialTrainer],
     default_net_cls: type[reward_nets.RewardNet],
@@ -63,8 +64,8 @@ def train_adversarial(
     checkpoint_interval: int,
     agent_path: str | None,
     algorithm_kwargs: Mapping[str, Any],
-    show_config: bool = False,
-    config: Mapping[str, Any] | None = None,
+    show_config: bool,
+    _config: Mapping[str, Any],
 ) -> Mapping[str, Any]:
     """Train ``algo_cls`` on the configured demonstrations and environment.
 
@@ -74,7 +75,7 @@ def train_adversarial(
     """
     custom_logger, log_dir = logging_ingredient.setup_logging()
     if show_config:
-        logger.info("Configuration:\n%s", pprint.pformat(config))
+        logger.info("Configuration:\n%s", pprint.pformat(_config))
     expert_trajs = demonstrations.get_expert_trajectories()
     venv = environment.make_venv(
         log_dir=str(log_dir),
@@ -109,47 +110,15 @@ def train_adversarial(
 
 
 @train_adversarial_ex.command
-def gail(
-    total_timesteps: int,
-    checkpoint_interval: int,
-    agent_path: str | None,
-    algorithm_kwargs: dict[str, Any],
-    show_config: bool,
-    _config: dict[str, Any],
-) -> Mapping[str, Any]:
+def gail() -> Mapping[str, Any]:
     """GAIL (reward net default: ``BasicRewardNet``)."""
-    return train_adversarial(
-        gail_algorithm.GAIL,
-        reward_nets.BasicRewardNet,
-        total_timesteps,
-        checkpoint_interval,
-        agent_path,
-        algorithm_kwargs,
-        show_config,
-        _config,
-    )
+    return train_adversarial(gail_algorithm.GAIL, reward_nets.BasicRewardNet)
 
 
 @train_adversarial_ex.command
-def airl(
-    total_timesteps: int,
-    checkpoint_interval: int,
-    agent_path: str | None,
-    algorithm_kwargs: dict[str, Any],
-    show_config: bool,
-    _config: dict[str, Any],
-) -> Mapping[str, Any]:
+def airl() -> Mapping[str, Any]:
     """AIRL (reward net default: ``BasicShapedRewardNet``)."""
-    return train_adversarial(
-        airl_algorithm.AIRL,
-        reward_nets.BasicShapedRewardNet,
-        total_timesteps,
-        checkpoint_interval,
-        agent_path,
-        algorithm_kwargs,
-        show_config,
-        _config,
-    )
+    return train_adversarial(airl_algorithm.AIRL, reward_nets.BasicShapedRewardNet)
 
 
 def main_console() -> None:

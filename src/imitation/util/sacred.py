@@ -12,7 +12,7 @@ import json
 import os
 import pathlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Self
 
 StrPath = str | os.PathLike[str]
 
@@ -26,7 +26,7 @@ class SacredDicts:
     run: dict[str, Any]
 
     @classmethod
-    def load_from_dir(cls, sacred_dir: StrPath) -> SacredDicts:
+    def load_from_dir(cls, sacred_dir: StrPath) -> Self:
         """Read both files of ``sacred_dir``.
 
         Raises:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import os
 import pathlib
 import re
 from collections.abc import Iterable
@@ -23,30 +22,15 @@ from imitation.util import sacred as sacred_util
 
 logger = logging.getLogger(__name__)
 
-StrPath = str | os.PathLike[str]
+StrPath = sacred_util.StrPath
 
 
 @dataclasses.dataclass(frozen=True)
-class SacredRun:
-    """One recorded Sacred run: its directory and the two JSON files in it."""
+class SacredRun(sacred_util.SacredDicts):
+    """One recorded Sacred run (``config.json`` and ``run.json``), with accessors.
 
-    sacred_dir: pathlib.Path
-    """The run's directory, ``<observer root>/<run id>``."""
-    config: dict[str, Any]
-    """``config.json``: the run's configuration."""
-    run: dict[str, Any]
-    """``run.json``: command, status, result, timing, host, ..."""
-
-    @classmethod
-    def load_from_dir(cls, sacred_dir: StrPath) -> SacredRun:
-        """Read the run recorded in ``sacred_dir``.
-
-        Raises:
-            FileNotFoundError: If ``config.json`` or ``run.json`` is missing.
-            ValueError: If either file is not valid JSON.
-        """
-        dicts = sacred_util.SacredDicts.load_from_dir(sacred_dir)
-        return cls(dicts.sacred_dir, dicts.config, dicts.run)
+    ``load_from_dir`` reads it (from :class:`~imitation.util.sacred.SacredDicts`).
+    """
 
     @property
     def run_id(self) -> str:

@@ -36,6 +36,25 @@ ENVIRONMENTS: dict[str, str] = {
 }
 """Environment named configs: name -> Gymnasium id (MuJoCo ones need mujoco)."""
 
+RL_ENVIRONMENTS = (
+    "acrobot",
+    "ant",
+    "cartpole",
+    "half_cheetah",
+    "mountain_car",
+    "pendulum",
+    "reacher",
+    "seals_ant",
+    "seals_cartpole",
+    "seals_half_cheetah",
+    "seals_hopper",
+    "seals_humanoid",
+    "seals_mountain_car",
+    "seals_swimmer",
+    "seals_walker",
+)
+"""The environment named configs of ``train_rl`` and ``eval_policy``."""
+
 
 def add_environment_configs(
     ex: sacred.Experiment,

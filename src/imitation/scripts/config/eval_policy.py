@@ -56,23 +56,4 @@ def explore_eps_greedy() -> None:
     explore_kwargs = dict(switch_prob=1.0, random_prob=0.1)
 
 
-common.add_environment_configs(
-    eval_policy_ex,
-    [
-        "acrobot",
-        "ant",
-        "cartpole",
-        "half_cheetah",
-        "mountain_car",
-        "pendulum",
-        "reacher",
-        "seals_ant",
-        "seals_cartpole",
-        "seals_half_cheetah",
-        "seals_hopper",
-        "seals_humanoid",
-        "seals_mountain_car",
-        "seals_swimmer",
-        "seals_walker",
-    ],
-)
+common.add_environment_configs(eval_policy_ex, common.RL_ENVIRONMENTS)

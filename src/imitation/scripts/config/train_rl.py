@@ -51,23 +51,4 @@ def fast() -> None:
     rollout_save_n_timesteps = 40
 
 
-common.add_environment_configs(
-    train_rl_ex,
-    [
-        "acrobot",
-        "ant",
-        "cartpole",
-        "half_cheetah",
-        "mountain_car",
-        "pendulum",
-        "reacher",
-        "seals_ant",
-        "seals_cartpole",
-        "seals_half_cheetah",
-        "seals_hopper",
-        "seals_humanoid",
-        "seals_mountain_car",
-        "seals_swimmer",
-        "seals_walker",
-    ],
-)
+common.add_environment_configs(train_rl_ex, common.RL_ENVIRONMENTS)

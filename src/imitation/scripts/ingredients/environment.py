@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -69,7 +67,7 @@ def make_venv(
         kwargs: More arguments of :func:`imitation.util.util.make_vec_env`.
 
     Returns:
-        The environments (close them when done; see :func:`make_venv_context`).
+        The environments (close them when done).
     """
     return util.make_vec_env(
         gym_make_id(gym_id),
@@ -83,32 +81,6 @@ def make_venv(
     )
 
 
-@contextlib.contextmanager
-def make_venv_context(**kwargs: Any) -> Iterator[VecEnv]:
-    """:func:`make_venv` as a context manager that closes the environments."""
-    venv = make_venv(**kwargs)
-    try:
-        yield venv
-    finally:
-        venv.close()
-
-
-@environment_ingredient.capture
-def make_rollout_venv(
-    gym_id: str,
-    num_vec: int,
-    parallel: bool,
-    max_episode_steps: int | None,
-    env_make_kwargs: dict[str, Any],
-    _seed: int,
-) -> VecEnv:
+def make_rollout_venv() -> VecEnv:
     """Environments for collecting rollouts: each wrapped in ``RolloutInfoWrapper``."""
-    return util.make_vec_env(
-        gym_make_id(gym_id),
-        rng=np.random.default_rng(_seed),
-        n_envs=num_vec,
-        parallel=parallel,
-        max_episode_steps=max_episode_steps,
-        env_make_kwargs=env_make_kwargs,
-        post_wrappers=[lambda env, _: wrappers.RolloutInfoWrapper(env)],
-    )
+    return make_venv(post_wrappers=[lambda env, _: wrappers.RolloutInfoWrapper(env)])
