@@ -184,6 +184,75 @@ DemonstrationAlgorithm.__init__ = _set_demonstrations_after(  # type: ignore[met
 )
 
 
+def _leading_shape(value: Any) -> tuple[int, ...]:
+    """The shape of an array or tensor without its leading (batch) axis."""
+    shape = getattr(value, "shape", None)
+    return tuple(np.shape(value) if shape is None else shape)[1:]
+
+
+def check_observations_fit_space(
+    obs: Any,
+    observation_space: gym.Space,
+    what: str = "Demonstration observations",
+) -> None:
+    """Raise ``ValueError`` if a batch of observations does not fit the space.
+
+    Only the structure is checked: dict or array, the keys of a dict, and the
+    shape of each observation (of each key's, for dicts) without the leading
+    batch axis. The values themselves are not looked at.
+
+    Args:
+        obs: A batch of observations: an array or tensor, a ``DictObs``, or a
+            mapping from keys to arrays or tensors.
+        observation_space: The space they should come from.
+        what: How the observations are named in the error message.
+
+    Raises:
+        ValueError: Naming the mismatch: dict against array observations, a
+            key missing from the observations or absent from a ``Dict``
+            space, or the shape of the observations (under which key).
+    """
+    obs = types.maybe_unwrap_dictobs(obs)
+    is_dict_space = isinstance(observation_space, gym.spaces.Dict)
+    if is_dict_space != isinstance(obs, Mapping):
+        kind = "a dict" if isinstance(obs, Mapping) else "an array"
+        raise ValueError(
+            f"{what} are {kind}, which does not match the observation space "
+            f"{observation_space}: one is a dict and the other is not, so they "
+            "are from a different environment.",
+        )
+    if not isinstance(observation_space, gym.spaces.Dict):
+        shape = _leading_shape(obs)
+        if shape != observation_space.shape:
+            raise ValueError(
+                f"{what} have shape {shape} but the observation space "
+                f"{observation_space} needs {observation_space.shape}: they are "
+                "from a different environment.",
+            )
+        return
+    expected_keys = list(observation_space.spaces)
+    missing = [k for k in expected_keys if k not in obs]
+    extra = [k for k in obs if k not in observation_space.spaces]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"lack the key(s) {missing}")
+        if extra:
+            parts.append(f"have the key(s) {extra} that the space does not")
+        raise ValueError(
+            f"{what} {' and '.join(parts)}: the observation space has the keys "
+            f"{expected_keys}, so they are from a different environment.",
+        )
+    for key, space in observation_space.spaces.items():
+        shape = _leading_shape(obs[key])
+        if shape != space.shape:
+            raise ValueError(
+                f"{what} under the key {key!r} have shape {shape} but the "
+                f"observation space needs {space.shape} there ({key!r}: "
+                f"{space}): they are from a different environment.",
+            )
+
+
 def check_demonstration_spaces(
     demos: types.TransitionsMinimal,
     observation_space: gym.Space,
@@ -197,30 +266,11 @@ def check_demonstration_spaces(
         action_space: The learner's action space.
 
     Raises:
-        ValueError: Naming the mismatch (dict vs array observations,
-            observation shapes, action shape, dtype or range).
+        ValueError: Naming the mismatch (dict vs array observations, a
+            missing or unexpected key of dict observations, observation shapes
+            (per key for dicts), action shape, dtype or range).
     """
-    obs = demos.obs
-    if isinstance(observation_space, gym.spaces.Dict) != isinstance(obs, types.DictObs):
-        raise ValueError(
-            "Demonstration observations do not match the observation space "
-            f"{observation_space}: one is a dict and the other is not.",
-        )
-    if isinstance(obs, types.DictObs):
-        shapes = {k: v.shape[1:] for k, v in obs.items()}
-        expected = {
-            k: s.shape
-            for k, s in observation_space.spaces.items()  # type: ignore[attr-defined]
-        }
-    else:
-        shapes = obs.shape[1:]  # type: ignore[assignment]
-        expected = observation_space.shape  # type: ignore[assignment]
-    if shapes != expected:
-        raise ValueError(
-            f"Demonstration observations have shape {shapes} but the observation "
-            f"space {observation_space} needs {expected}: the demonstrations are "
-            "from a different environment.",
-        )
+    check_observations_fit_space(demos.obs, observation_space)
     acts = demos.acts
     if isinstance(action_space, gym.spaces.Discrete):
         bad = acts.ndim != 1 or acts.dtype.kind not in "iu"

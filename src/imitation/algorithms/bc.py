@@ -379,7 +379,9 @@ class BC(algo_base.DemonstrationAlgorithm):
             observation_space: The environment's observation space.
             action_space: The environment's action space.
             rng: Generator for shuffling the demonstrations.
-            policy: An SB3 policy to train; defaults to ``FeedForward32Policy``.
+            policy: An SB3 policy to train; defaults to ``FeedForward32Policy``
+                (``MultiInputFeedForward32Policy`` for a ``Dict`` observation
+                space).
             demonstrations: Expert demonstrations (optional; see
                 ``set_demonstrations``).
             batch_size: Samples per optimisation step.
@@ -425,7 +427,8 @@ class BC(algo_base.DemonstrationAlgorithm):
         self.rng = util.check_rng(rng)
         super().__init__(demonstrations=demonstrations, custom_logger=custom_logger)
         if policy is None:
-            policy = policy_base.FeedForward32Policy(
+            policy_cls = policy_base.feed_forward_32_policy_class(observation_space)
+            policy = policy_cls(
                 observation_space=observation_space,
                 action_space=action_space,
                 # The policy's own optimiser is unused: BC builds its own.
@@ -559,6 +562,14 @@ class BC(algo_base.DemonstrationAlgorithm):
         scale = self.minibatch_size / self.batch_size
         self.optimizer.zero_grad(set_to_none=True)
         for (mini_num, _, num_samples), minibatch in enumerate_batches(minibatches):
+            if mini_num == 0:
+                # Batches given by the user are not checked on entry: check the
+                # first one so a mismatch is named rather than failing in the net.
+                algo_base.check_observations_fit_space(
+                    minibatch["obs"],
+                    self.observation_space,
+                    "Observations of the demonstration batches",
+                )
             obs = self._to_device(minibatch["obs"], device)
             acts = self._to_device(minibatch["acts"], device)
             metrics = self.loss_calculator(self._policy, obs, acts)

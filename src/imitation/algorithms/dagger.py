@@ -479,7 +479,9 @@ class SimpleDAggerTrainer(DAggerTrainer):
             dagger_trainer_kwargs: Passed to :class:`DAggerTrainer`.
 
         Raises:
-            ValueError: If the expert's spaces differ from ``venv``'s.
+            ValueError: If the expert's spaces differ from ``venv``'s, or
+                ``expert_trajs`` is empty or does not fit ``venv``'s spaces
+                (e.g. dict observations with other keys).
         """
         super().__init__(
             venv=venv, scratch_dir=scratch_dir, rng=rng, **dagger_trainer_kwargs
@@ -499,6 +501,13 @@ class SimpleDAggerTrainer(DAggerTrainer):
                 raise ValueError(
                     "expert_trajs is empty: pass None or some trajectories."
                 )
+            # Check before saving: a bad file in the scratch directory would
+            # make every later round (and a resumed run) fail.
+            base.check_demonstration_spaces(
+                rollout.flatten_trajectories(list(expert_trajs)),
+                venv.observation_space,
+                venv.action_space,
+            )
             for traj in expert_trajs:
                 _save_demo(self._demo_dir(0), 0, traj)
 

@@ -205,6 +205,43 @@ class FeedForward32Policy(policies.ActorCriticPolicy):
         super().__init__(*args, **kwargs)
 
 
+class MultiInputFeedForward32Policy(policies.MultiInputActorCriticPolicy):
+    """:class:`FeedForward32Policy` for ``Dict`` observation spaces.
+
+    Each key's observation is flattened by SB3's ``CombinedExtractor`` (the
+    extractor of ``MultiInputActorCriticPolicy``) and the features are
+    concatenated; two hidden layers of 32 units follow, as in
+    :class:`FeedForward32Policy`. BC uses it by default when the observation
+    space is a ``Dict`` (see :func:`feed_forward_32_policy_class`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build the policy (``net_arch`` defaults to ``[32, 32]``).
+
+        A saved policy records ``net_arch`` among its constructor arguments, so
+        it is accepted here too; SB3 passes it back when loading.
+        """
+        kwargs.setdefault("net_arch", [32, 32])
+        super().__init__(*args, **kwargs)
+
+
+def feed_forward_32_policy_class(
+    observation_space: gym.Space,
+) -> type[policies.ActorCriticPolicy]:
+    """The 32x32 feed-forward policy class suited to ``observation_space``.
+
+    Args:
+        observation_space: The environment's observation space.
+
+    Returns:
+        :class:`MultiInputFeedForward32Policy` for a ``Dict`` space,
+        :class:`FeedForward32Policy` otherwise.
+    """
+    if isinstance(observation_space, gym.spaces.Dict):
+        return MultiInputFeedForward32Policy
+    return FeedForward32Policy
+
+
 class SAC1024Policy(sac_policies.SACPolicy):
     """A SAC policy with two hidden layers of 1024 units for actor and critics."""
 

@@ -252,6 +252,7 @@ def _default_allow_list() -> dict[tuple[str, str], _Allowed]:
             running_mean_std.RunningMeanStd,
             # imitation's policies, normalisers and DAgger schedules.
             policies_base.FeedForward32Policy,
+            policies_base.MultiInputFeedForward32Policy,
             policies_base.SAC1024Policy,
             policies_base.NormalizeFeaturesExtractor,
             networks.RunningNorm,
