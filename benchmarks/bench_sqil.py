@@ -7,7 +7,9 @@ train_freq {1, 4} (other settings below), 3 seeds. Each run is scored on 50
 episodes with the greedy policy; the table gives the normalised score
 ``(return - random) / (expert - random)`` per seed. ``--algo soft`` (the
 default) is SQIL's default discrete learner, :class:`~imitation.algorithms.
-sqil.SoftDQN`; ``--algo hard`` is SB3's DQN (hard-max targets).
+sqil.SoftDQN` (two Q-networks, ``twin_q=True``); ``--algo soft-one-q`` is
+SoftDQN with one Q-network (``twin_q=False``, the earlier default);
+``--algo hard`` is SB3's DQN (hard-max targets).
 
 Diagnosis (``diagnose``): one run, logging every ``--every`` steps the return
 and the Q-values on the expert's states and on the agent's latest 5,000
@@ -26,9 +28,9 @@ Run::
 
     .venv/bin/python benchmarks/bench_sqil.py grid [--envs ENV ...]
         [--seeds S ...] [--lrs LR ...] [--targets N ...] [--train-freqs N ...]
-        [--algo soft|hard] [--steps N]
+        [--algo soft|soft-one-q|hard] [--steps N]
     .venv/bin/python benchmarks/bench_sqil.py diagnose [--env ENV] [--seed S]
-        [--lr LR] [--target N] [--train-freq N] [--algo soft|hard]
+        [--lr LR] [--target N] [--train-freq N] [--algo soft|soft-one-q|hard]
     .venv/bin/python benchmarks/bench_sqil.py sac [--seeds S ...]
     .venv/bin/python benchmarks/bench_sqil.py speed
 
@@ -74,7 +76,12 @@ DQN_KWARGS: dict[str, Any] = dict(
     policy_kwargs=dict(net_arch=[256, 256]),
 )
 SAC_KWARGS: dict[str, Any] = dict(learning_rate=1e-3)
-ALGOS: dict[str, type[OffPolicyAlgorithm]] = {"soft": sqil.SoftDQN, "hard": DQN}
+# name -> (learner, its extra keyword arguments)
+ALGOS: dict[str, tuple[type[OffPolicyAlgorithm], dict[str, Any]]] = {
+    "soft": (sqil.SoftDQN, {}),
+    "soft-one-q": (sqil.SoftDQN, {"twin_q": False}),
+    "hard": (DQN, {}),
+}
 N_DEMOS = 20
 
 
@@ -117,7 +124,7 @@ def make_trainer(
 
 def grid(args: argparse.Namespace) -> None:
     """Train every grid point and seed; print one line per run, then a table."""
-    algo = ALGOS[args.algo]
+    algo, algo_kwargs = ALGOS[args.algo]
     points = list(itertools.product(args.lrs, args.targets, args.train_freqs))
     for env_id in args.envs:
         random_ret = mean_return(None, env_id, 0, args.eval_episodes)
@@ -128,6 +135,7 @@ def grid(args: argparse.Namespace) -> None:
         for lr, target, train_freq in points:
             kwargs = dict(
                 DQN_KWARGS,
+                **algo_kwargs,
                 learning_rate=lr,
                 target_update_interval=target,
                 train_freq=train_freq,
@@ -166,13 +174,15 @@ def grid(args: argparse.Namespace) -> None:
 
 def diagnose(args: argparse.Namespace) -> None:
     """One run, logging the return and Q-values on expert and agent states."""
+    algo, algo_kwargs = ALGOS[args.algo]
     kwargs = dict(
         DQN_KWARGS,
+        **algo_kwargs,
         learning_rate=args.lr,
         target_update_interval=args.target,
         train_freq=args.train_freq,
     )
-    trainer, demos = make_trainer(args.env, args.seed, ALGOS[args.algo], kwargs)
+    trainer, demos = make_trainer(args.env, args.seed, algo, kwargs)
     model = trainer.rl_algo
     assert isinstance(model, DQN)
     expert_obs = th.as_tensor(np.concatenate([t.obs[:-1] for t in demos]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import zipfile
 
 import gymnasium as gym
 import numpy as np
@@ -244,11 +246,21 @@ class _FixedBatchBuffer:
         return self.batch
 
 
+@pytest.mark.parametrize("twin_q", [False, True])
 @pytest.mark.parametrize("ent_coef", [0.0, 0.5, 2.0])
-def test_soft_dqn_train_step_uses_soft_target(cartpole, ent_coef):
-    """The logged loss of one step equals the Huber loss to hand-made targets."""
+def test_soft_dqn_train_step_uses_soft_target(cartpole, ent_coef, twin_q):
+    """The logged loss of one step equals the Huber loss to hand-made targets.
+
+    With ``twin_q`` the target takes the minimum of the two target networks
+    and both networks' losses are logged (their mean).
+    """
     model = sqil.SoftDQN(
-        "MlpPolicy", cartpole, ent_coef=ent_coef, learning_rate=0.0, gamma=0.9
+        "MlpPolicy",
+        cartpole,
+        ent_coef=ent_coef,
+        twin_q=twin_q,
+        learning_rate=0.0,
+        gamma=0.9,
     )
     records = sb3_logger.Logger(folder=None, output_formats=[])
     model.set_logger(records)
@@ -264,16 +276,24 @@ def test_soft_dqn_train_step_uses_soft_target(cartpole, ent_coef):
     model.replay_buffer = _FixedBatchBuffer(batch)  # type: ignore[assignment]
     with th.no_grad():
         next_q = model.q_net_target(next_obs).tolist()
-        q = model.q_net(obs).tolist()
+        qs = [model.q_net(obs).tolist()]
+        if twin_q:
+            next_q2 = model.q_net2_target(next_obs).tolist()
+            next_q = [
+                [min(a, b) for a, b in zip(r1, r2)] for r1, r2 in zip(next_q, next_q2)
+            ]
+            qs.append(model.q_net2(obs).tolist())
     losses = []
-    for i in range(4):
-        if ent_coef == 0:
-            v = max(next_q[i])
-        else:
-            v = ent_coef * math.log(sum(math.exp(x / ent_coef) for x in next_q[i]))
-        target = float(batch.rewards[i, 0]) + 0.9 * (1 - float(batch.dones[i, 0])) * v
-        err = abs(q[i][int(batch.actions[i, 0])] - target)
-        losses.append(0.5 * err**2 if err < 1 else err - 0.5)  # Huber
+    for q in qs:
+        for i in range(4):
+            if ent_coef == 0:
+                v = max(next_q[i])
+            else:
+                v = ent_coef * math.log(sum(math.exp(x / ent_coef) for x in next_q[i]))
+            done = float(batch.dones[i, 0])
+            target = float(batch.rewards[i, 0]) + 0.9 * (1 - done) * v
+            err = abs(q[i][int(batch.actions[i, 0])] - target)
+            losses.append(0.5 * err**2 if err < 1 else err - 0.5)  # Huber
     model.train(gradient_steps=1, batch_size=4)
     loss = records.name_to_value["train/loss"]
     assert loss == pytest.approx(float(np.mean(losses)), rel=1e-5)
@@ -308,8 +328,66 @@ def test_soft_dqn_save_load(cartpole, tmp_path):
     model.save(tmp_path / "soft")
     loaded = sqil.SoftDQN.load(tmp_path / "soft", device="cpu")
     assert isinstance(loaded, sqil.SoftDQN) and loaded.ent_coef == 0.3
+    assert loaded.twin_q
+    for name in ("q_net2", "q_net2_target"):
+        saved, restored = getattr(model, name), getattr(loaded, name)
+        for a, b in zip(saved.parameters(), restored.parameters()):
+            assert th.equal(a, b)
+    single = sqil.SoftDQN("MlpPolicy", cartpole, twin_q=False, device="cpu")
+    single.save(tmp_path / "single")
+    assert not sqil.SoftDQN.load(tmp_path / "single", device="cpu").twin_q
     obs = np.zeros((3, 4), dtype=np.float32)
     assert (
         loaded.predict(obs, deterministic=True)[0]
         == model.predict(obs, deterministic=True)[0]
     ).all()
+
+
+def test_soft_dqn_from_before_twin_q_loads_with_one_network(cartpole, tmp_path):
+    """A zip saved before ``twin_q`` existed (no flag, no second network)."""
+    single = sqil.SoftDQN("MlpPolicy", cartpole, twin_q=False, device="cpu")
+    single.save(tmp_path / "old.zip")
+    with zipfile.ZipFile(tmp_path / "old.zip") as src:
+        entries = {name: src.read(name) for name in src.namelist()}
+    data = json.loads(entries["data"])
+    del data["twin_q"]
+    entries["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(tmp_path / "older.zip", "w") as dst:
+        for name, content in entries.items():
+            dst.writestr(name, content)
+    loaded = sqil.SoftDQN.load(tmp_path / "older.zip", env=cartpole, device="cpu")
+    assert not loaded.twin_q and not hasattr(loaded, "q_net2")
+    obs = np.zeros((3, 4), dtype=np.float32)
+    assert (
+        loaded.predict(obs, deterministic=True)[0]
+        == single.predict(obs, deterministic=True)[0]
+    ).all()
+    loaded.learn(64)  # and it trains on, with its one network
+
+
+def test_soft_dqn_twin_networks_are_independent_and_follow_target_schedule(
+    cartpole,
+):
+    """Two differently initialised Q-networks; both targets copied on schedule."""
+    model = sqil.SoftDQN(
+        "MlpPolicy",
+        cartpole,
+        learning_starts=0,
+        train_freq=1,
+        target_update_interval=50,
+        batch_size=8,
+        seed=0,
+        device="cpu",
+    )
+    obs = th.zeros(1, 4)
+    with th.no_grad():
+        assert not th.equal(model.q_net(obs), model.q_net2(obs))
+    model.learn(49)
+    with th.no_grad():  # trained, not yet copied
+        assert not th.equal(model.q_net2(obs), model.q_net2_target(obs))
+        before = [model.q_net(obs), model.q_net2(obs)]
+    # Step 50 copies both networks into their targets (then trains once more).
+    model.learn(1, reset_num_timesteps=False)
+    with th.no_grad():
+        assert th.equal(model.q_net_target(obs), before[0])
+        assert th.equal(model.q_net2_target(obs), before[1])

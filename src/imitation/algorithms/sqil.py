@@ -18,6 +18,7 @@ import torch as th
 from stable_baselines3 import DQN
 from stable_baselines3.common import off_policy_algorithm, policies
 from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer
+from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from imitation.algorithms import base as algo_base
@@ -196,15 +197,37 @@ class SoftDQN(DQN):
     prediction, and :attr:`policy` itself, take the greedy action. Everything
     else (network, target updates, Huber loss, gradient clipping, n-step
     returns) is SB3's DQN.
+
+    With ``twin_q`` (the default) there is a second Q-network,
+    :attr:`q_net2`, with its own target network and optimizer, as in SAC's
+    clipped double Q-learning: both networks regress on the same target,
+    which takes the soft value of the element-wise minimum of the two target
+    networks' Q-values. Over-estimation has to appear in both networks at
+    once to enter the target, which damps the run-away of Q-values on states
+    only the agent visits (see ``docs/benchmarks.md``). The policy acts on
+    :attr:`q_net`; the second network is updated on the same schedule
+    (``target_update_interval``, ``tau``) and learning rate.
     """
 
-    def __init__(self, *args: Any, ent_coef: float = 1.0, **kwargs: Any) -> None:
+    q_net2: th.nn.Module
+    q_net2_target: th.nn.Module
+    optimizer2: th.optim.Optimizer
+
+    def __init__(
+        self,
+        *args: Any,
+        ent_coef: float = 1.0,
+        twin_q: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Build the learner.
 
         Args:
             args: Positional arguments of ``DQN`` (``policy``, ``env``, ...).
             ent_coef: Temperature of the soft value and of the Boltzmann
                 exploration; 0 gives DQN's hard max (and greedy actions).
+            twin_q: Learn two Q-networks and bootstrap from the minimum of
+                their targets (clipped double Q-learning).
             kwargs: Keyword arguments of ``DQN``.
 
         Raises:
@@ -213,7 +236,60 @@ class SoftDQN(DQN):
         if ent_coef < 0:
             raise ValueError(f"ent_coef must be >= 0, got {ent_coef}.")
         self.ent_coef = float(ent_coef)
+        self.twin_q = bool(twin_q)
         super().__init__(*args, **kwargs)
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        if self.twin_q:
+            self.q_net2 = self.policy.make_q_net()  # type: ignore[attr-defined]
+            self.q_net2_target = self.policy.make_q_net()  # type: ignore[attr-defined]
+            self.q_net2_target.load_state_dict(self.q_net2.state_dict())
+            self.q_net2_target.train(False)
+            self.optimizer2 = self.policy.optimizer_class(  # type: ignore[call-arg]
+                self.q_net2.parameters(),
+                lr=self.lr_schedule(1),
+                **self.policy.optimizer_kwargs,
+            )
+
+    def _on_step(self) -> None:
+        super()._on_step()
+        if self.twin_q and (
+            self._n_calls % max(self.target_update_interval // self.n_envs, 1) == 0
+        ):
+            polyak_update(
+                self.q_net2.parameters(), self.q_net2_target.parameters(), self.tau
+            )
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "q_net2", "q_net2_target"]
+
+    def set_parameters(
+        self,
+        load_path_or_dict: str | dict[str, Any],
+        exact_match: bool = True,
+        device: th.device | str = "auto",
+    ) -> None:
+        """Load parameters; a model saved with one Q-network loads as one.
+
+        Files written before ``twin_q`` existed hold no second network: such a
+        model is restored as it was trained (``twin_q=False``).
+        """
+        if (
+            self.twin_q
+            and isinstance(load_path_or_dict, dict)
+            and "q_net2" not in load_path_or_dict
+            and "policy" in load_path_or_dict
+        ):
+            self.twin_q = False
+            del self.q_net2, self.q_net2_target, self.optimizer2
+        super().set_parameters(load_path_or_dict, exact_match, device)
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts, variables = super()._get_torch_save_params()
+        if self.twin_q:
+            state_dicts = [*state_dicts, "q_net2", "q_net2_target", "optimizer2"]
+        return state_dicts, variables
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
         """Take ``gradient_steps`` soft Q-learning steps on replayed batches.
@@ -223,7 +299,13 @@ class SoftDQN(DQN):
             batch_size: Transitions per batch.
         """
         self.policy.set_training_mode(True)
-        self._update_learning_rate(self.policy.optimizer)
+        nets: list[tuple[th.nn.Module, th.optim.Optimizer]] = [
+            (self.q_net, self.policy.optimizer)
+        ]
+        if self.twin_q:
+            self.q_net2.train(True)
+            nets.append((self.q_net2, self.optimizer2))
+        self._update_learning_rate([opt for _, opt in nets])
         assert self.replay_buffer is not None
         losses = []
         for _ in range(gradient_steps):
@@ -231,15 +313,19 @@ class SoftDQN(DQN):
             discounts = data.discounts if data.discounts is not None else self.gamma
             with th.no_grad():
                 next_q = self.q_net_target(data.next_observations)
+                if self.twin_q:
+                    next_q2 = self.q_net2_target(data.next_observations)
+                    next_q = th.minimum(next_q, next_q2)
                 next_v = soft_value(next_q, self.ent_coef).reshape(-1, 1)
                 target = data.rewards + (1 - data.dones) * discounts * next_v
-            q = th.gather(self.q_net(data.observations), 1, data.actions.long())
-            loss = th.nn.functional.smooth_l1_loss(q, target)
-            losses.append(loss.item())
-            self.policy.optimizer.zero_grad()
-            loss.backward()
-            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-            self.policy.optimizer.step()
+            for net, optimizer in nets:
+                q = th.gather(net(data.observations), 1, data.actions.long())
+                loss = th.nn.functional.smooth_l1_loss(q, target)
+                losses.append(loss.item())
+                optimizer.zero_grad()
+                loss.backward()
+                th.nn.utils.clip_grad_norm_(net.parameters(), self.max_grad_norm)
+                optimizer.step()
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", float(np.mean(losses)))
@@ -298,9 +384,12 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
     hard-max DQN. With hard-max targets SQIL's Q-values can run away above
     their bound ``1 / (1 - gamma)`` once the agent matches the expert (seen
     with learning rate 1e-3 and target updates every 500 steps on CartPole,
-    where the policy then collapses); the soft update held on those settings
-    but diverged the same way on seals/CartPole-v0 with learning rate 2.5e-4
-    and target updates every 500 steps, see ``docs/benchmarks.md``.
+    where the policy then collapses); the soft update with a single Q-network
+    held on those settings but ran away the same way, on the agent's own
+    states first, on seals/CartPole-v0 with learning rate 2.5e-4 and target
+    updates every 500 steps. :class:`SoftDQN`'s default ``twin_q`` (the
+    minimum of two target networks) holds there too; see
+    ``docs/benchmarks.md``.
     Continuous actions: pass an SB3 actor-critic such as
     ``rl_algo_class=SAC``.
     """
