@@ -270,15 +270,7 @@ def main() -> None:
         venv=sqil_venv,
         demonstrations=loaded_demos,
         policy="MlpPolicy",
-        rl_kwargs=dict(
-            learning_rate=2.5e-4,
-            learning_starts=1_000,
-            target_update_interval=1_000,
-            exploration_fraction=0.1,
-            policy_kwargs=dict(net_arch=[256, 256]),
-            seed=seed,
-            device="cpu",
-        ),
+        rl_kwargs=dict(seed=seed, device="cpu", **presets.SQIL_CARTPOLE_DQN),
         custom_logger=quiet,
     )
     sqil_trainer.train(total_timesteps=2_000 if args.fast else 40_000)
