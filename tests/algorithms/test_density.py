@@ -249,9 +249,17 @@ def test_bad_input(pendulum, pendulum_demos, cartpole_demos):
         _ = trainer.policy
 
 
-def test_dict_observations_rejected(make_counting_venv):
-    with pytest.raises(TypeError, match="Dict"):
-        _density(make_counting_venv([3], dict_obs=True), None)
+def test_dict_observations_supported(make_counting_venv):
+    # Dict spaces are featurised key by key (more in test_dict_obs_algorithms.py).
+    venv = make_counting_venv([3], dict_obs=True)
+    trajs = rollout.generate_trajectories(
+        None, venv, rollout.make_min_episodes(2), rng=np.random.default_rng(0)
+    )
+    trainer = _density(venv, trajs)
+    trainer.train(progress_bar=False)
+    flat = rollout.flatten_trajectories(trajs)
+    rews = trainer(flat.obs, flat.acts, flat.next_obs, flat.dones)
+    assert rews.shape == (len(flat),) and np.isfinite(rews).all()
 
 
 def test_plain_env_and_int_rng_are_explained(pendulum, pendulum_demos):

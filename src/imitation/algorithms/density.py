@@ -1,7 +1,9 @@
 """Density-based reward modelling: reward is the log-density of the expert's data.
 
 A kernel density estimate (scikit-learn's ``KernelDensity``) is fitted to the
-demonstrations' states, state-action pairs or state-next-state pairs; the
+demonstrations' states, state-action pairs or state-next-state pairs (dict
+observations are featurised key by key and concatenated in sorted key
+order); the
 reward of a transition is its log-likelihood under that estimate, so the
 agent is paid for doing what the expert was seen doing. With
 ``is_stationary=False`` there is one estimate per timestep, which rewards
@@ -28,6 +30,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.rewards import reward_wrapper
+from imitation.rewards.reward_nets import base as reward_nets
 from imitation.util import logger as imit_logger
 from imitation.util import progress, sb3_compat, util
 
@@ -56,10 +59,30 @@ def _flatten_batch(space: gym.Space, values: Any, name: str) -> np.ndarray:
 
     Box and MultiBinary values are flattened; Discrete and MultiDiscrete
     values are one-hot encoded, so distances between them are meaningful.
+    ``Dict`` values (a mapping or ``DictObs``) are featurised key by key and
+    concatenated in sorted key order; with ``standardise_inputs`` every
+    feature, hence every key, is then scaled on its own.
 
     Raises:
-        TypeError: For dict (or other unsupported) spaces.
+        TypeError: For unsupported spaces (or a non-dict batch of a Dict space).
+        ValueError: If a dict batch's keys or per-key shapes do not fit the space.
     """
+    if isinstance(space, gym.spaces.Dict):
+        if not isinstance(values, types.DictObs | Mapping):
+            raise TypeError(
+                f"The {name} space is a Dict space; pass a dict of arrays or a "
+                f"DictObs, not {type(values).__name__}.",
+            )
+        if isinstance(values, types.DictObs):
+            values = values.unwrap()
+        reward_nets.check_dict_obs(values, space, name)
+        return np.concatenate(
+            [
+                _flatten_batch(space[key], values[key], f"{name}[{key!r}]")
+                for key in reward_nets.dict_keys(space)
+            ],
+            axis=1,
+        )
     arr = np.asarray(values)
     if isinstance(space, gym.spaces.Box | gym.spaces.MultiBinary):
         return arr.reshape(len(arr), -1).astype(np.float64, copy=False)
@@ -75,6 +98,13 @@ def _flatten_batch(space: gym.Space, values: Any, name: str) -> np.ndarray:
         f"DensityAlgorithm supports Box, Discrete, MultiDiscrete and MultiBinary "
         f"{name} spaces, not {space}.",
     )
+
+
+def _batch_field_to_numpy(value: Any) -> types.Observation:
+    """A field of a transition batch as an array (a ``DictObs`` for dicts)."""
+    if isinstance(value, types.DictObs | Mapping):
+        return types.DictObs({k: util.safe_to_numpy(v) for k, v in value.items()})
+    return util.safe_to_numpy(value)
 
 
 class _EpisodeClock(VecEnvWrapper):
@@ -198,7 +228,7 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         self._models: dict[int | None, KernelDensity] = {}
         self._scaler: StandardScaler | None = None
         # Fail early on unsupported spaces, not at the first reward call.
-        probe = np.stack([venv.observation_space.sample()])
+        probe = types.stack_maybe_dictobs([venv.observation_space.sample()])
         _flatten_batch(venv.observation_space, probe, "observation")
         _flatten_batch(
             venv.action_space, np.stack([venv.action_space.sample()]), "action"
@@ -255,14 +285,17 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         elif isinstance(first, Mapping):
             batches = list(items)
             fields = {
-                key: np.concatenate([util.safe_to_numpy(b[key]) for b in batches])  # type: ignore[index]
-                for key in ("obs", "acts", "next_obs")
+                key: types.concatenate_maybe_dictobs(
+                    [_batch_field_to_numpy(b[key]) for b in batches]  # type: ignore[index]
+                )
+                for key in ("obs", "next_obs")
                 if key in first
             }
+            acts = np.concatenate([util.safe_to_numpy(b["acts"]) for b in batches])  # type: ignore[index]
             if "next_obs" in fields:
                 demos: types.TransitionsMinimal = types.Transitions(
                     obs=fields["obs"],
-                    acts=fields["acts"],
+                    acts=acts,
                     infos=np.array([{}] * len(fields["obs"])),
                     next_obs=fields["next_obs"],
                     dones=np.zeros(len(fields["obs"]), dtype=bool),
@@ -270,7 +303,7 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             else:
                 demos = types.TransitionsMinimal(
                     obs=fields["obs"],
-                    acts=fields["acts"],
+                    acts=acts,
                     infos=np.array([{}] * len(fields["obs"])),
                 )
             self._set_from_transitions(demos)
@@ -281,8 +314,6 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             )
 
     def _check_spaces(self, demos: types.TransitionsMinimal) -> None:
-        if isinstance(demos.obs, types.DictObs):
-            raise TypeError("DensityAlgorithm does not support dict observations.")
         algo_base.check_demonstration_spaces(
             demos, self.venv.observation_space, self.venv.action_space
         )

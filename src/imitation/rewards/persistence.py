@@ -196,10 +196,11 @@ def _encode(value: Any, where: str) -> Any:
         return value.item()
     if isinstance(value, list | tuple):
         return {"list": [_encode(v, where) for v in value]}
-    if isinstance(value, Mapping):
-        return {"dict": {str(k): _encode(v, where) for k, v in value.items()}}
+    # Before Mapping: a ``gym.spaces.Dict`` is a Mapping too.
     if isinstance(value, gym.Space):
         return {"gym_space": space_to_dict(value)}
+    if isinstance(value, Mapping):
+        return {"dict": {str(k): _encode(v, where) for k, v in value.items()}}
     if isinstance(value, type):
         if _ARGUMENT_CLASSES.get(_qualname(value)) is not value:
             raise UnsavableModuleError(

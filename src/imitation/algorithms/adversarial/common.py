@@ -424,10 +424,15 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 self._gen_replay_buffer.sample(n)
             )
         for name, samples in (("expert", expert_samples), ("gen", gen_samples)):
-            if len(samples["obs"]) != n:
+            obs = samples["obs"]
+            # A dict of per-key arrays (dict observations): its length is the
+            # number of keys, not of samples.
+            n_obs = (
+                len(next(iter(obs.values()))) if isinstance(obs, Mapping) else len(obs)
+            )
+            if n_obs != n:
                 raise ValueError(
-                    f"{name}_samples has {len(samples['obs'])} samples; need "
-                    f"demo_batch_size={n}.",
+                    f"{name}_samples has {n_obs} samples; need demo_batch_size={n}.",
                 )
 
         def as_numpy(x: Any) -> Any:
@@ -452,9 +457,10 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         labels_th = th.as_tensor(labels, device=self._reward_net.device)
         with th.no_grad():
             log_prob = self._policy_log_prob(
-                util.safe_to_tensor(
-                    types.maybe_unwrap_dictobs(cat["obs"]), device=self.gen_algo.device
-                ),  # type: ignore[arg-type]
+                types.map_maybe_dict(
+                    lambda v: util.safe_to_tensor(v, device=self.gen_algo.device),
+                    types.maybe_unwrap_dictobs(cat["obs"]),
+                ),
                 util.safe_to_tensor(cat["acts"], device=self.gen_algo.device),
             )
         m = self.demo_minibatch_size

@@ -7,6 +7,13 @@ discrete spaces, image scaling) and evaluate without gradients.
 ``predict_processed`` adds post-processing meant for policy training, such as
 normalisation (:class:`NormalizedRewardNet`).
 
+``gymnasium.spaces.Dict`` observation spaces are supported: ``predict*`` take
+dicts of arrays (or ``DictObs``), ``preprocess`` turns them into dicts of
+tensors (each key preprocessed as SB3 does for its subspace), and MLP-based
+nets flatten the keys and concatenate them in sorted key order
+(:func:`flatten_obs`). :class:`CnnRewardNet` runs its CNN on the image keys
+and an added MLP on the others.
+
 Every net here can be saved with ``th.save(net, path)`` and loaded with
 ``imitation.rewards.serialize.load_reward_net(path)`` (no code from the file
 runs; see :mod:`imitation.rewards.persistence`) or
@@ -26,7 +33,10 @@ from imitation.rewards.reward_nets.base import (
     PredictProcessedWrapper,
     RewardNet,
     RewardNetWrapper,
+    check_dict_obs,
     cnn_transpose,
+    dict_keys,
+    flatten_obs,
 )
 from imitation.rewards.reward_nets.processing import (
     AddSTDRewardWrapper,
@@ -50,5 +60,8 @@ __all__ = [
     "RewardNetWithVariance",
     "RewardNetWrapper",
     "ShapedRewardNet",
+    "check_dict_obs",
     "cnn_transpose",
+    "dict_keys",
+    "flatten_obs",
 ]

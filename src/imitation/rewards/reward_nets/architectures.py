@@ -15,6 +15,8 @@ from imitation.rewards.reward_nets.base import (
     ForwardWrapper,
     RewardNet,
     cnn_transpose,
+    dict_keys,
+    flatten_obs,
 )
 from imitation.util import networks
 
@@ -24,7 +26,15 @@ def _flat_dim(space: gym.Space) -> int:
 
 
 class BasicRewardNet(RewardNet):
-    """An MLP reward on the concatenation of the selected, flattened inputs."""
+    """An MLP reward on the concatenation of the selected, flattened inputs.
+
+    Dict observation spaces are supported: each key is preprocessed on its
+    own (as SB3 does: Box cast to float, Discrete one-hot, image keys scaled),
+    flattened, and the keys are concatenated in sorted key order. The input
+    normaliser (``normalize_input_layer``, e.g. ``RunningNorm``) keeps
+    separate statistics for every input feature, so applying it to the
+    concatenation normalises each key on its own.
+    """
 
     def __init__(
         self,
@@ -75,21 +85,98 @@ class BasicRewardNet(RewardNet):
         """Rewards, shape ``(batch,)``."""
         inputs = []
         if self.use_state:
-            inputs.append(th.flatten(state, 1))
+            inputs.append(flatten_obs(state))
         if self.use_action:
             inputs.append(th.flatten(action, 1))
         if self.use_next_state:
-            inputs.append(th.flatten(next_state, 1))
+            inputs.append(flatten_obs(next_state))
         if self.use_done:
             inputs.append(th.reshape(done, (-1, 1)))
         return self.mlp(th.cat(inputs, dim=1))
 
 
 def _image_channels(space: gym.Space, hwc_format: bool) -> int:
+    if isinstance(space, gym.spaces.Dict):
+        return sum(
+            _image_channels(space[key], hwc_format)
+            for key in _split_image_keys(space, hwc_format)[0]
+        )
     if not preprocessing.is_image_space(space, check_channels=False):
         raise ValueError(f"A CNN reward net needs image observations, got {space}.")
     shape = cast(tuple[int, ...], space.shape)
     return shape[-1] if hwc_format else shape[0]
+
+
+def _split_image_keys(
+    space: gym.spaces.Dict, hwc_format: bool
+) -> tuple[list[str], list[str]]:
+    """The image keys and the other keys of a ``Dict`` space, each sorted.
+
+    Raises:
+        ValueError: If no key holds images, or the images' heights and widths
+            differ (they are stacked along the channel axis).
+    """
+    image_keys: list[str] = []
+    other_keys: list[str] = []
+    for key in dict_keys(space):
+        sub = space[key]
+        is_image = preprocessing.is_image_space(sub, check_channels=False)
+        (image_keys if is_image else other_keys).append(key)
+    if not image_keys:
+        raise ValueError(
+            f"A CNN reward net needs at least one image key (uint8 Box of rank 3) "
+            f"in the Dict observation space {space}; use BasicRewardNet instead.",
+        )
+    sizes = {
+        key: (
+            tuple(space[key].shape[:2])  # type: ignore[index]
+            if hwc_format
+            else tuple(space[key].shape[1:])  # type: ignore[index]
+        )
+        for key in image_keys
+    }
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            f"The image keys of a CNN reward net are stacked along the channel "
+            f"axis, so they need the same height and width; got {sizes}.",
+        )
+    return image_keys, other_keys
+
+
+def _stack_images(
+    obs: th.Tensor | dict[str, th.Tensor],
+    image_keys: Sequence[str],
+    hwc_format: bool,
+) -> th.Tensor:
+    """A ``(batch, C, H, W)`` tensor: the image, or the image keys on channels."""
+    if isinstance(obs, dict):
+        images = [obs[key] for key in image_keys]
+        image = (
+            images[0]
+            if len(images) == 1
+            else th.cat(images, dim=-1 if hwc_format else 1)
+        )
+    else:
+        image = obs
+    return cnn_transpose(image) if hwc_format else image
+
+
+class _DictCnnInput:
+    """How a CNN reward net or potential reads (possibly dict) observations.
+
+    For a ``Dict`` space the image keys are stacked along the channel axis
+    (sorted key order) and go through the CNN; the remaining keys are
+    flattened, concatenated and fed to an MLP (``vector_mlp``) whose output is
+    added to the CNN's.
+    """
+
+    def __init__(self, space: gym.Space, hwc_format: bool) -> None:
+        self.image_keys: list[str] = []
+        self.other_keys: list[str] = []
+        self.other_dim = 0
+        if isinstance(space, gym.spaces.Dict):
+            self.image_keys, self.other_keys = _split_image_keys(space, hwc_format)
+            self.other_dim = sum(_flat_dim(space[k]) for k in self.other_keys)
 
 
 class CnnRewardNet(RewardNet):
@@ -98,6 +185,14 @@ class CnnRewardNet(RewardNet):
     States (and next states) are stacked along the channel axis. With
     ``use_action`` the net outputs one value per discrete action and the taken
     action's is returned; with ``use_done`` it outputs one set per done value.
+
+    With a ``Dict`` observation space, the image keys (uint8 Boxes of rank 3,
+    all of the same height and width) are stacked along the channel axis in
+    sorted key order and go through the CNN. Any other keys are flattened,
+    concatenated (sorted key order; of the state and/or next state, as
+    selected) and fed to an MLP (``vector_mlp``, hidden sizes
+    ``vector_hid_sizes``) whose output, of the same shape as the CNN's, is
+    added to it.
     """
 
     def __init__(
@@ -109,12 +204,14 @@ class CnnRewardNet(RewardNet):
         use_next_state: bool = False,
         use_done: bool = False,
         hwc_format: bool = True,
+        vector_hid_sizes: Sequence[int] = (32,),
         **kwargs: Any,
     ) -> None:
         """Build the net.
 
         Args:
-            observation_space: An image observation space.
+            observation_space: An image observation space, or a ``Dict``
+                space with at least one image key.
             action_space: A ``Discrete`` action space (if ``use_action``).
             use_state: Input the state.
             use_action: Select the output of the taken action.
@@ -122,6 +219,8 @@ class CnnRewardNet(RewardNet):
             use_done: Select the output for the done flag.
             hwc_format: Observations are ``(H, W, C)`` (transposed for the
                 convolutions); otherwise ``(C, H, W)``.
+            vector_hid_sizes: Hidden sizes of the MLP on the non-image keys of
+                a ``Dict`` observation space (unused otherwise).
             kwargs: Passed to ``build_cnn`` (e.g. ``hid_channels``, default
                 ``(32, 32)``).
 
@@ -148,6 +247,14 @@ class CnnRewardNet(RewardNet):
             out_size=self._out_shape[0] * self._out_shape[1],
             **cnn_kwargs,
         )
+        self._input = _DictCnnInput(observation_space, hwc_format)
+        self.vector_mlp: nn.Module | None = None
+        if self._input.other_dim:
+            self.vector_mlp = networks.build_mlp(
+                in_size=self._input.other_dim * (use_state + use_next_state),
+                hid_sizes=vector_hid_sizes,
+                out_size=self._out_shape[0] * self._out_shape[1],
+            )
 
     def forward(
         self,
@@ -157,12 +264,21 @@ class CnnRewardNet(RewardNet):
         done: th.Tensor,
     ) -> th.Tensor:
         """Rewards, shape ``(batch,)``."""
-        images = []
-        if self.use_state:
-            images.append(cnn_transpose(state) if self.hwc_format else state)
-        if self.use_next_state:
-            images.append(cnn_transpose(next_state) if self.hwc_format else next_state)
-        out = self.cnn(th.cat(images, dim=1)).view(-1, *self._out_shape)
+        keys = self._input.image_keys
+        selected = [
+            obs
+            for obs, use in ((state, self.use_state), (next_state, self.use_next_state))
+            if use
+        ]
+        images = [_stack_images(obs, keys, self.hwc_format) for obs in selected]
+        out = self.cnn(th.cat(images, dim=1))
+        if self.vector_mlp is not None:
+            vectors = [
+                flatten_obs({k: obs[k] for k in self._input.other_keys})  # type: ignore[index]
+                for obs in selected
+            ]
+            out = out + self.vector_mlp(th.cat(vectors, dim=1))
+        out = out.view(-1, *self._out_shape)
         out = out[th.arange(len(out)), done.long()] if self.use_done else out[:, 0]
         if self.use_action:
             return (out * action).sum(dim=1)  # action is one-hot
@@ -188,22 +304,39 @@ class BasicPotentialMLP(SavableModule, nn.Module):
             **kwargs,
         )
 
-    def forward(self, state: th.Tensor) -> th.Tensor:
-        """Potential of each state, shape ``(batch,)``."""
-        return self._potential(state)
+    def forward(self, state: th.Tensor | dict[str, th.Tensor]) -> th.Tensor:
+        """Potential of each state, shape ``(batch,)``.
+
+        Dict states are flattened key by key and concatenated (sorted keys).
+        """
+        return self._potential(flatten_obs(state))
 
 
 class BasicPotentialCNN(SavableModule, nn.Module):
-    """A CNN potential ``phi(state)`` for image observations."""
+    """A CNN potential ``phi(state)`` for image observations.
+
+    ``Dict`` observation spaces are handled as by :class:`CnnRewardNet`: image
+    keys stacked on channels through the CNN, other keys through an added MLP.
+    """
 
     def __init__(
         self,
         observation_space: gym.Space,
         hid_sizes: Iterable[int],
         hwc_format: bool = True,
+        vector_hid_sizes: Sequence[int] = (32,),
         **kwargs: Any,
     ) -> None:
-        """Build the potential; ``kwargs`` go to ``build_cnn``."""
+        """Build the potential; ``kwargs`` go to ``build_cnn``.
+
+        Args:
+            observation_space: An image space, or a ``Dict`` space with at
+                least one image key.
+            hid_sizes: Channels of the convolutions.
+            hwc_format: Images are ``(H, W, C)``; otherwise ``(C, H, W)``.
+            vector_hid_sizes: Hidden sizes of the MLP on non-image keys.
+            kwargs: Passed to ``build_cnn``.
+        """
         super().__init__()
         self.hwc_format = hwc_format
         self._potential = networks.build_cnn(
@@ -212,10 +345,26 @@ class BasicPotentialCNN(SavableModule, nn.Module):
             squeeze_output=True,
             **kwargs,
         )
+        self._input = _DictCnnInput(observation_space, hwc_format)
+        self.vector_mlp: nn.Module | None = None
+        if self._input.other_dim:
+            self.vector_mlp = networks.build_mlp(
+                in_size=self._input.other_dim,
+                hid_sizes=vector_hid_sizes,
+                squeeze_output=True,
+            )
 
-    def forward(self, state: th.Tensor) -> th.Tensor:
+    def forward(self, state: th.Tensor | dict[str, th.Tensor]) -> th.Tensor:
         """Potential of each state, shape ``(batch,)``."""
-        return self._potential(cnn_transpose(state) if self.hwc_format else state)
+        out = self._potential(
+            _stack_images(state, self._input.image_keys, self.hwc_format)
+        )
+        if self.vector_mlp is not None:
+            assert isinstance(state, dict)
+            out = out + self.vector_mlp(
+                flatten_obs({k: state[k] for k in self._input.other_keys})
+            )
+        return out
 
 
 class ShapedRewardNet(ForwardWrapper):
@@ -236,8 +385,10 @@ class ShapedRewardNet(ForwardWrapper):
         Args:
             base: The unshaped reward net.
             potential: Maps a batch of preprocessed states to ``(batch,)``
-                potentials. Use an ``nn.Module`` (e.g. ``BasicPotentialMLP``) for
-                a learned potential that is trained and saved with the net.
+                potentials (for a ``Dict`` observation space the states are
+                dicts of tensors; :func:`flatten_obs` flattens them). Use an
+                ``nn.Module`` (e.g. ``BasicPotentialMLP``) for a learned
+                potential that is trained and saved with the net.
             discount_factor: The discount factor ``gamma``.
         """
         super().__init__(base)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -56,6 +56,16 @@ def _make_preprocessor(
             return rows.reshape(*x.shape, int(space.n))
 
         return one_hot
+    if isinstance(space, gym.spaces.Dict):
+        per_key = {
+            key: _make_preprocessor(space[key], normalize_images)
+            for key in dict_keys(space)
+        }
+
+        def preprocess_dict(x: Any) -> dict[str, th.Tensor]:
+            return {key: fn(x[key]) for key, fn in per_key.items()}
+
+        return preprocess_dict
     return functools.partial(
         preprocessing.preprocess_obs,
         observation_space=space,
@@ -98,7 +108,104 @@ def _make_numpy_preprocessor(
             return rows.reshape(*x.shape, n)
 
         return one_hot
+    if isinstance(space, gym.spaces.Dict):
+        per_key_np = {
+            key: _make_numpy_preprocessor(space[key], normalize_images)
+            for key in dict_keys(space)
+        }
+        if any(fn is None for fn in per_key_np.values()):
+            return None
+        fns = cast(dict[str, Callable[[np.ndarray], Any]], per_key_np)
+
+        def preprocess_dict(x: Any) -> Any:
+            out = {}
+            for key, fn in fns.items():
+                value = x[key]
+                if not isinstance(value, np.ndarray):
+                    return None
+                arr = fn(value)
+                if arr is None:
+                    return None
+                out[key] = arr
+            return out
+
+        return preprocess_dict
     return None
+
+
+def dict_keys(space: gym.spaces.Dict) -> list[str]:
+    """The keys of a ``Dict`` space in the order reward nets concatenate them.
+
+    Sorted, so the order does not depend on how the space was built.
+    """
+    return sorted(space.spaces)
+
+
+def flatten_obs(obs: th.Tensor | dict[str, th.Tensor]) -> th.Tensor:
+    """A preprocessed observation batch as a 2-D tensor ``(batch, features)``.
+
+    A dict (from a ``Dict`` space) is flattened key by key and concatenated
+    in sorted key order (see :func:`dict_keys`); a tensor is flattened.
+    """
+    if isinstance(obs, dict):
+        return th.cat([th.flatten(obs[key], 1) for key in sorted(obs)], dim=1)
+    return th.flatten(obs, 1)
+
+
+def _as_plain_obs(obs: Any) -> Any:
+    """A ``DictObs`` as a plain dict of arrays; anything else unchanged."""
+    return obs.unwrap() if isinstance(obs, types.DictObs) else obs
+
+
+def check_dict_obs(obs: Any, space: gym.spaces.Dict, name: str = "observations") -> int:
+    """Check a batch of dict observations against ``space``; return its length.
+
+    Args:
+        obs: A mapping (or ``DictObs``) from key to a batch of values.
+        space: The ``Dict`` observation space.
+        name: What ``obs`` is, for the error messages.
+
+    Returns:
+        The batch length shared by every key.
+
+    Raises:
+        ValueError: Naming the key, if a key is missing or unexpected, a
+            value's per-sample shape differs from its subspace's, or the keys'
+            batch lengths differ.
+    """
+    if not isinstance(obs, types.DictObs | dict) and not hasattr(obs, "keys"):
+        raise ValueError(
+            f"{name} must be a dict of arrays for the Dict space {space}, got "
+            f"{type(obs).__name__}.",
+        )
+    expected, got = set(space.spaces), set(obs.keys())
+    if got != expected:
+        missing, extra = sorted(expected - got), sorted(got - expected)
+        raise ValueError(
+            f"{name}: the keys {sorted(got)} do not match the observation "
+            f"space's {sorted(expected)} (missing: {missing}, unexpected: "
+            f"{extra}).",
+        )
+    lengths = {}
+    for key in dict_keys(space):
+        value = obs[key] if not isinstance(obs, types.DictObs) else obs.get(key)
+        sub = space[key]
+        shape = tuple(np.shape(value))
+        if sub.shape is not None and shape[1:] != tuple(sub.shape):
+            raise ValueError(
+                f"{name}[{key!r}] has per-sample shape {shape[1:]}, but the "
+                f"observation space's {key!r} entry {sub} needs "
+                f"{tuple(sub.shape)}.",
+            )
+        lengths[key] = shape[0] if shape else 0
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"{name} keys have different batch lengths: {lengths}.")
+    return next(iter(lengths.values()))
+
+
+def _from_numpy(a: np.ndarray) -> th.Tensor:
+    """``th.from_numpy``, copying read-only arrays (torch cannot share them)."""
+    return th.from_numpy(a if a.flags.writeable else a.copy())
 
 
 class RewardNet(SavableModule, nn.Module, abc.ABC):
@@ -135,8 +242,25 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
     def _check_batch(self, state: Any, action: Any, next_state: Any, done: Any) -> int:
         n = len(done)
         expected = self.observation_space.shape
+        is_dict = isinstance(self.observation_space, gym.spaces.Dict)
+        lengths = {len(action)}
         for name, value in (("state", state), ("next_state", next_state)):
-            if isinstance(value, dict) or expected is None:
+            if is_dict:
+                lengths.add(
+                    check_dict_obs(
+                        value,
+                        cast(gym.spaces.Dict, self.observation_space),
+                        name,
+                    )
+                )
+                continue
+            if isinstance(value, dict | types.DictObs):
+                raise ValueError(
+                    f"{name} is a dict, but the reward net's observation space "
+                    f"{self.observation_space} is not a Dict space.",
+                )
+            lengths.add(len(value))
+            if expected is None:
                 continue
             shape = tuple(np.shape(value))[1:]
             if shape != tuple(expected):
@@ -145,10 +269,6 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
                     f"observation space {self.observation_space} needs "
                     f"{tuple(expected)}.",
                 )
-        lengths = {
-            len(x) if not isinstance(x, dict) else n
-            for x in (state, action, next_state)
-        }
         if lengths != {n}:
             raise ValueError(
                 f"Batch lengths differ: state, action, next_state and done must all "
@@ -167,11 +287,14 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
 
         Tensors go on the net's device; discrete observations and actions are
         one-hot encoded, images scaled (if ``normalize_images``), and ``done``
-        is cast to float.
+        is cast to float. For a ``Dict`` observation space, ``state`` and
+        ``next_state`` are dicts of arrays (or ``DictObs``) and become dicts of
+        tensors, each key preprocessed as its subspace requires.
 
         Raises:
             ValueError: If shapes do not match the net's spaces or each other.
         """
+        state, next_state = _as_plain_obs(state), _as_plain_obs(next_state)
         self._check_batch(state, action, next_state, done)
         device = self.device
         if device.type == "cpu":
@@ -205,8 +328,8 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         the torch path's (tested).
         """
         if not all(
-            isinstance(x, np.ndarray) for x in (state, action, next_state, done)
-        ):
+            isinstance(x, np.ndarray | dict) for x in (state, action, next_state, done)
+        ) or isinstance(action, dict):
             return None
         prep_obs = self._preprocessor(self.observation_space, numpy=True)
         prep_act = self._preprocessor(self.action_space, numpy=True)
@@ -222,7 +345,10 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
             return None
         # A read-only array (or a view of one) cannot be shared with torch.
         return tuple(  # type: ignore[return-value]
-            th.from_numpy(a if a.flags.writeable else a.copy()) for a in arrays
+            {k: _from_numpy(v) for k, v in a.items()}
+            if isinstance(a, dict)
+            else _from_numpy(a)
+            for a in arrays
         )
 
     def _preprocessor(self, space: gym.Space, numpy: bool = False) -> Any:
