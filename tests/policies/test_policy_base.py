@@ -117,3 +117,21 @@ def test_hard_coded_policies_are_non_trainable(cls, venv):
     one = policy._choose_action(np.zeros(4, dtype=np.float32))
     assert one.shape == venv.action_space.shape
     assert venv.action_space.contains(one.item())
+
+
+def test_feed_forward_32_policy_on_dict_observations():
+    """FeedForward32Policy combines the keys (SB3's CombinedExtractor) itself."""
+    import gymnasium as gym
+    import torch as th
+    from stable_baselines3.common.torch_layers import CombinedExtractor
+
+    from imitation.policies.base import FeedForward32Policy
+
+    space = gym.spaces.Dict(
+        {"a": gym.spaces.Box(-1, 1, (2,)), "b": gym.spaces.Box(-1, 1, (3,))}
+    )
+    policy = FeedForward32Policy(space, gym.spaces.Discrete(2), lambda _: 1e-3)
+    assert isinstance(policy.features_extractor, CombinedExtractor)
+    obs = {"a": th.zeros(4, 2), "b": th.ones(4, 3)}
+    actions, _, _ = policy(obs)
+    assert actions.shape == (4,)

@@ -319,3 +319,56 @@ def test_train_rl_on_a_learned_reward_with_checkpoints(quickstart):
         "logging.log_dir=rl_on_learned_reward",
     )
     assert sacred_run(quickstart / "rl_on_learned_reward")["status"] == "COMPLETED"
+
+
+def test_dict_observation_env_through_the_cli(tmp_path):
+    """GAIL from dict-form demonstrations, train_rl and eval_policy on a Dict env."""
+    import numpy as np
+
+    from imitation.data import rollout, serialize
+    from imitation.policies.serialize import load_policy
+    from imitation.testing import dict_obs
+    from imitation.util.util import make_vec_env
+
+    flat = make_vec_env(
+        "seals:seals/CartPole-v0",
+        rng=np.random.default_rng(0),
+        n_envs=2,
+        max_episode_steps=20,  # as environment.fast
+    )
+    expert = load_policy("bundled", flat, env_name="seals/CartPole-v0")
+    trajs = rollout.rollout(
+        expert,
+        flat,
+        rollout.make_min_episodes(2),
+        rng=np.random.default_rng(0),
+        unwrap=False,
+    )
+    serialize.save(tmp_path / "demos", dict_obs.dict_trajectories_from_flat(trajs))
+    env_id = "environment.gym_id=imitation.testing.envs:imitation/DictCartPole-v0"
+    run(
+        tmp_path,
+        "train_adversarial",
+        "gail",
+        "with",
+        env_id,
+        *FAST,
+        "demonstrations.source=local",
+        "demonstrations.path=demos",
+        "logging.log_dir=gail",
+    )
+    assert sacred_run(tmp_path / "gail")["status"] == "COMPLETED"
+    rl_fast = [x for x in FAST if not x.startswith("demonstrations")]
+    run(tmp_path, "train_rl", "with", env_id, *rl_fast, "logging.log_dir=rl")
+    run(
+        tmp_path,
+        "eval_policy",
+        "with",
+        env_id,
+        "environment.fast",
+        "expert.policy_type=ppo",
+        "expert.loader_kwargs.path=rl/policies/final/model.zip",
+        "eval_n_timesteps=40",
+        "logging.log_dir=eval",
+    )
+    assert sacred_run(tmp_path / "eval")["result"]["n_traj"] >= 2

@@ -193,7 +193,12 @@ class ZeroPolicy(NonTrainablePolicy):
 
 
 class FeedForward32Policy(policies.ActorCriticPolicy):
-    """An actor-critic policy with two hidden layers of 32 units for both heads."""
+    """An actor-critic policy with two hidden layers of 32 units for both heads.
+
+    On a ``Dict`` observation space the features extractor defaults to SB3's
+    ``CombinedExtractor`` (each key flattened, then concatenated), as in
+    :class:`MultiInputFeedForward32Policy`.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Build the policy (``net_arch`` defaults to ``[32, 32]``).
@@ -202,6 +207,11 @@ class FeedForward32Policy(policies.ActorCriticPolicy):
         it is accepted here too; SB3 passes it back when loading.
         """
         kwargs.setdefault("net_arch", [32, 32])
+        observation_space = args[0] if args else kwargs.get("observation_space")
+        if isinstance(observation_space, gym.spaces.Dict):
+            kwargs.setdefault(
+                "features_extractor_class", torch_layers.CombinedExtractor
+            )
         super().__init__(*args, **kwargs)
 
 

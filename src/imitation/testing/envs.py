@@ -127,3 +127,22 @@ def dict_obs_from_flat(
         key: np.asarray(obs[..., list(idx)], dtype=np.float32)
         for key, idx in keys.items()
     }
+
+
+DICT_CARTPOLE_ID = "imitation/DictCartPole-v0"
+"""Gymnasium id of ``seals/CartPole-v0`` observed through :class:`DictObsWrapper`.
+
+Registered when this module is imported; from the command line, name it as
+``imitation.testing.envs:imitation/DictCartPole-v0`` so it is imported first.
+"""
+
+
+def make_dict_cartpole(**kwargs: Any) -> gym.Env:
+    """``seals/CartPole-v0`` with its observation split into a ``Dict``."""
+    import seals  # noqa: F401  (registers seals/CartPole-v0)
+
+    return DictObsWrapper(gym.make("seals/CartPole-v0", **kwargs))
+
+
+if DICT_CARTPOLE_ID not in gym.registry:
+    gym.register(id=DICT_CARTPOLE_ID, entry_point=make_dict_cartpole)
