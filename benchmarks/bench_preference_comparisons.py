@@ -22,7 +22,7 @@
   ``loop-cartpole-state`` the same with a state-only reward net.
 
 Run: ``.venv/bin/python benchmarks/bench_preference_comparisons.py
-[speed|reward|loop|loop-sac|loop-ppo|loop-cartpole[-state]] [seed ...]`` (default:
+[speed|reward|reward-dict|loop|loop-sac|loop-ppo|loop-cartpole[-state]] [seed ...]`` (default:
 everything; seeds 0 1 2).
 """
 
@@ -48,6 +48,8 @@ from imitation.policies.exploration_wrapper import ExplorationWrapper  # noqa: E
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper  # noqa: E402
 from imitation.policies.serialize import load_policy  # noqa: E402
 from imitation.rewards.reward_nets import BasicRewardNet, NormalizedRewardNet  # noqa: E402
+from imitation.testing.dict_obs import dict_trajectories_from_flat  # noqa: E402
+from imitation.testing.envs import DictObsWrapper  # noqa: E402
 from imitation.util import logger, presets  # noqa: E402
 from imitation.util.networks import RunningNorm  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402
@@ -164,17 +166,30 @@ def evaluate_reward(
     return r, accuracy
 
 
-def reward_run(seed: int) -> tuple[float, float, float, float]:
+PENDULUM_DICT_KEYS = {"cos_sin": (0, 1), "velocity": (2,)}
+"""Pendulum's observation as a Dict, for the ``reward-dict`` mode."""
+
+
+def reward_run(seed: int, dict_obs: bool = False) -> tuple[float, float, float, float]:
     th.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train_trajs = mixed_trajectories(30, seed)
     test_trajs = mixed_trajectories(30, seed + 100)
+    if dict_obs:  # the same episodes, observed as a Dict of two Boxes
+        train_trajs = dict_trajectories_from_flat(train_trajs, PENDULUM_DICT_KEYS)
+        test_trajs = dict_trajectories_from_flat(test_trajs, PENDULUM_DICT_KEYS)
     test_pairs = list(
         pc.RandomFragmenter(rng=rng, warning_threshold=0)(test_trajs, 50, 1000)
     )
     fragments = [f for pair in test_pairs for f in pair]
     true_returns = np.array([f.rews.sum() for f in fragments]).reshape(-1, 2)
-    venv = make_vec_env(ENV_ID, rng=rng)
+    venv = make_vec_env(
+        ENV_ID,
+        rng=rng,
+        post_wrappers=[lambda env, _: DictObsWrapper(env, PENDULUM_DICT_KEYS)]
+        if dict_obs
+        else None,
+    )
     net = make_net(venv)
     untrained = evaluate_reward(net, test_pairs, true_returns)
     trainer = pc.PreferenceComparisons(
@@ -193,7 +208,9 @@ def reward_run(seed: int) -> tuple[float, float, float, float]:
     )
     trainer.train(total_timesteps=0, total_comparisons=200)
     trained = evaluate_reward(net, test_pairs, true_returns)
-    print("reward", seed, untrained, trained, flush=True)
+    print(
+        "reward", "dict" if dict_obs else "flat", seed, untrained, trained, flush=True
+    )
     return (*untrained, *trained)
 
 
@@ -410,10 +427,13 @@ def main() -> None:
     seeds = [int(s) for s in sys.argv[2:]] or [0, 1, 2]
     if what in ("all", "speed"):
         speed()
-    if what in ("all", "reward"):
-        rows = [[seed, *reward_run(seed)] for seed in seeds]
+    for mode, dict_obs in (("reward", False), ("reward-dict", True)):
+        if what not in ("all", mode):
+            continue
+        rows = [[seed, *reward_run(seed, dict_obs)] for seed in seeds]
         print_table(
-            f"Reward from 200 synthetic comparisons, {ENV_ID}, 1,000 held-out pairs",
+            f"Reward from 200 synthetic comparisons, {ENV_ID}"
+            f"{' (Dict observations)' if dict_obs else ''}, 1,000 held-out pairs",
             ["seed", "untrained r", "untrained acc", "learned r", "learned acc"],
             rows,
         )
