@@ -22,8 +22,8 @@
   ``loop-cartpole-state`` the same with a state-only reward net.
 
 Run: ``.venv/bin/python benchmarks/bench_preference_comparisons.py
-[speed|reward|reward-dict|loop|loop-sac|loop-ppo|loop-cartpole[-state]] [seed ...]`` (default:
-everything; seeds 0 1 2).
+[speed|reward|reward-dict|loop|loop-sac|loop-ppo|loop-cartpole[-state]]
+[seed ...]`` (default: everything; seeds 0 1 2).
 """
 
 from __future__ import annotations
