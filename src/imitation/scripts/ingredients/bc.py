@@ -31,7 +31,7 @@ def config() -> None:
     optimizer_cls = th.optim.Adam  # or a class name, e.g. "AdamW"
     optimizer_kwargs: dict[str, Any] = dict(lr=4e-4)
     train_kwargs = dict(
-        n_epochs=None,  # passes over the data (set this or n_batches)
+        n_epochs=None,  # passes over the data (neither set: one pass)
         n_batches=None,  # optimisation steps
         log_interval=500,  # steps between log rows
     )
