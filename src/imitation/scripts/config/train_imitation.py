@@ -40,7 +40,7 @@ def config() -> None:
         use_offline_rollouts=False,  # add the demonstrations to round 0's data
         total_timesteps=1e5,  # environment steps
         beta_schedule=None,  # None: linear; or dict(cls=..., **its arguments)
-        rollout_round_min_episodes=3,  # episodes per round (at least)
+        rollout_round_min_episodes=3,  # episodes per round, at least (None: 3)
     )
 
 
