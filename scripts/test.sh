@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/install_browser.sh
 export OMP_NUM_THREADS=1
 exec .venv/bin/python -m pytest -n 2 "$@"
