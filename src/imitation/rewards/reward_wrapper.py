@@ -36,9 +36,9 @@ class WrappedRewardCallback(callbacks.BaseCallback):
 
 def _with_terminal_obs(obs: Any, dones: np.ndarray, infos: list[dict[str, Any]]) -> Any:
     """``obs`` with each finished env's row replaced by its true final observation."""
-    done_idx = np.flatnonzero(dones)
-    if len(done_idx) == 0:
+    if not dones.any():
         return obs
+    done_idx = np.flatnonzero(dones)
     if isinstance(obs, dict):
         fixed = {k: v.copy() for k, v in obs.items()}
         for i in done_idx:
@@ -149,9 +149,13 @@ class RewardVecEnvWrapper(VecEnvWrapper):
         """Accumulate per-step rewards ``(n_steps, num_envs)``; log ended episodes."""
         for step_rews, step_dones in zip(rews, dones):
             self._cumulative_rew += step_rews
-            for i in np.flatnonzero(step_dones):
-                self.episode_rewards.append(float(self._cumulative_rew[i]))
-                self._cumulative_rew[i] = 0.0
+            self._end_episodes(step_dones)
+
+    def _end_episodes(self, dones: np.ndarray) -> None:
+        """Log the returns of the envs that are done, and restart their sums."""
+        for i in np.flatnonzero(dones):
+            self.episode_rewards.append(float(self._cumulative_rew[i]))
+            self._cumulative_rew[i] = 0.0
 
     def reset(self, **kwargs: Any) -> Any:
         """Reset the env and the running returns."""
@@ -192,7 +196,9 @@ class RewardVecEnvWrapper(VecEnvWrapper):
                     f"reward_fn returned shape {rews.shape}; expected "
                     f"{old_rews.shape} (one reward per env).",
                 )
-            self._add_to_returns(rews[None], dones[None])
+            self._cumulative_rew += rews
+            if dones.any():
+                self._end_episodes(dones)
         self._old_obs = obs
         return obs, rews, dones, infos
 

@@ -18,9 +18,10 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from imitation.data.types import AnyPath
+if TYPE_CHECKING:  # annotations only: importing the types would import torch
+    from imitation.data.types import AnyPath
 
 __all__ = ["atomic_write_path", "exchange_paths", "recover_interrupted_write"]
 

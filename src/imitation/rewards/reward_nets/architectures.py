@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 import gymnasium as gym
+import numpy as np
 import torch as th
 from stable_baselines3.common import preprocessing
 from torch import nn
@@ -18,7 +19,7 @@ from imitation.rewards.reward_nets.base import (
     dict_keys,
     flatten_obs,
 )
-from imitation.util import networks
+from imitation.util import networks, numpy_forward
 
 
 def _flat_dim(space: gym.Space) -> int:
@@ -93,6 +94,45 @@ class BasicRewardNet(RewardNet):
         if self.use_done:
             inputs.append(th.reshape(done, (-1, 1)))
         return self.mlp(th.cat(inputs, dim=1))
+
+    def _predict_numpy(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> np.ndarray | None:
+        """:meth:`forward` on a raw batch in numpy, for plain MLPs on CPU."""
+        if not self._numpy_route_open(BasicRewardNet):
+            return None
+        arrays = self._checked_arrays(state, action, next_state, done)
+        if arrays is None:
+            return None
+        state_a, action_a, next_state_a, done_a = arrays
+        inputs = []
+        if self.use_state:
+            inputs.append(_flatten_array(state_a))
+        if self.use_action:
+            inputs.append(action_a.reshape(len(action_a), -1))
+        if self.use_next_state:
+            inputs.append(_flatten_array(next_state_a))
+        if self.use_done:
+            inputs.append(done_a.reshape(-1, 1))
+        rew = numpy_forward.numpy_forward(
+            self.mlp, np.concatenate(inputs, axis=1) if len(inputs) > 1 else inputs[0]
+        )
+        if rew is not None:
+            self._check_rewards(rew, len(done_a))
+        return rew
+
+
+def _flatten_array(obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`flatten_obs` for numpy batches."""
+    if isinstance(obs, dict):
+        return np.concatenate(
+            [obs[key].reshape(len(obs[key]), -1) for key in sorted(obs)], axis=1
+        )
+    return obs.reshape(len(obs), -1)
 
 
 def _image_channels(space: gym.Space, hwc_format: bool) -> int:

@@ -15,7 +15,7 @@ from torch import nn
 
 from imitation.data import types
 from imitation.rewards.persistence import SavableModule
-from imitation.util import networks, util
+from imitation.util import networks, numpy_forward, util
 
 
 def cnn_transpose(tensor: th.Tensor) -> th.Tensor:
@@ -298,9 +298,15 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         self._check_batch(state, action, next_state, done)
         device = self.device
         if device.type == "cpu":
-            fast = self._preprocess_numpy(state, action, next_state, done)
-            if fast is not None:
-                return fast
+            arrays = self._preprocess_arrays(state, action, next_state, done)
+            if arrays is not None:
+                # A read-only array (or a view of one) cannot be shared with torch.
+                return tuple(  # type: ignore[return-value]
+                    {k: _from_numpy(v) for k, v in a.items()}
+                    if isinstance(a, dict)
+                    else _from_numpy(a)
+                    for a in arrays
+                )
 
         def to_th(x: Any) -> Any:
             return types.map_maybe_dict(
@@ -319,13 +325,14 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         ).to(th.float32)
         return state_th, action_th, next_state_th, done_th  # type: ignore[return-value]
 
-    def _preprocess_numpy(
+    def _preprocess_arrays(
         self, state: Any, action: Any, next_state: Any, done: Any
-    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor] | None:
-        """:meth:`preprocess` done in numpy, or None where only torch applies.
+    ) -> tuple[Any, np.ndarray, Any, np.ndarray] | None:
+        """:meth:`preprocess` done in numpy (arrays, not tensors), or None.
 
-        Applies to numpy inputs for Box and Discrete spaces; the results equal
-        the torch path's (tested).
+        Applies to numpy inputs (checked, plain) for Box and Discrete spaces;
+        the results equal the torch path's (tested). None where only torch
+        applies.
         """
         if not all(
             isinstance(x, np.ndarray | dict) for x in (state, action, next_state, done)
@@ -343,13 +350,7 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         )
         if any(a is None for a in arrays):
             return None
-        # A read-only array (or a view of one) cannot be shared with torch.
-        return tuple(  # type: ignore[return-value]
-            {k: _from_numpy(v) for k, v in a.items()}
-            if isinstance(a, dict)
-            else _from_numpy(a)
-            for a in arrays
-        )
+        return arrays  # type: ignore[return-value]
 
     def _preprocessor(self, space: gym.Space, numpy: bool = False) -> Any:
         """SB3's ``preprocess_obs`` for ``space``, with its per-call checks done once.
@@ -383,11 +384,7 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         """
         with networks.predicting(self):
             rew = self._forward_raw(state, action, next_state, done)
-        if rew.shape != (len(done),):
-            raise ValueError(
-                f"The reward net returned shape {tuple(rew.shape)}; expected "
-                f"({len(done)},).",
-            )
+        self._check_rewards(rew, len(done))
         return rew
 
     def _forward_raw(
@@ -407,8 +404,63 @@ class RewardNet(SavableModule, nn.Module, abc.ABC):
         next_state: np.ndarray,
         done: np.ndarray,
     ) -> np.ndarray:
-        """Rewards for raw numpy batches, as a numpy array."""
+        """Rewards for raw numpy batches, as a numpy array.
+
+        Evaluated in eval mode without gradients, as :meth:`predict_th`. Nets
+        that can (see :meth:`_predict_numpy`) compute it in numpy, which on
+        the small batches of the per-step reward path costs a fraction of
+        torch's per-call overhead; the results equal torch's up to float32
+        rounding (tested).
+        """
+        fast = self._predict_numpy(state, action, next_state, done)
+        if fast is not None:
+            return fast
         return self.predict_th(state, action, next_state, done).cpu().numpy()
+
+    def _predict_numpy(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> np.ndarray | None:
+        """:meth:`predict` computed in numpy, or None to use torch (the default)."""
+        del state, action, next_state, done
+        return None
+
+    def _numpy_route_open(self, cls: type[RewardNet]) -> bool:
+        """Whether ``cls``'s numpy route may stand in for the torch one on self.
+
+        Not if a subclass overrides what the route replaces (``forward``,
+        ``preprocess``, ``predict_th``, ``_forward_raw``) or a hook is set on
+        the net: then torch runs, and the override or hook with it.
+        """
+        kind = type(self)
+        return (
+            kind.forward is cls.forward
+            and kind.preprocess is RewardNet.preprocess
+            and kind.predict_th is RewardNet.predict_th
+            and kind._forward_raw is RewardNet._forward_raw
+            and not numpy_forward.hooked(self)
+        )
+
+    def _checked_arrays(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        next_state: np.ndarray,
+        done: np.ndarray,
+    ) -> tuple[Any, np.ndarray, Any, np.ndarray] | None:
+        """The batch checked and preprocessed in numpy, or None (see preprocess)."""
+        state, next_state = _as_plain_obs(state), _as_plain_obs(next_state)
+        self._check_batch(state, action, next_state, done)
+        return self._preprocess_arrays(state, action, next_state, done)
+
+    def _check_rewards(self, rew: th.Tensor | np.ndarray, n: int) -> None:
+        if rew.shape != (n,):
+            raise ValueError(
+                f"The reward net returned shape {tuple(rew.shape)}; expected ({n},).",
+            )
 
     def predict_processed(
         self,

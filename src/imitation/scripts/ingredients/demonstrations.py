@@ -6,7 +6,10 @@
 * ``local``: load ``path`` (a ``.npz`` file or a saved dataset folder, as
   written by :func:`imitation.data.serialize.save`);
 * ``huggingface``: the dataset ``<organization>/<algo_name>-<env>`` from the
-  HuggingFace Hub (or its local cache).
+  HuggingFace Hub (or its local cache);
+* ``minari``: the local Minari dataset ``dataset_id`` (under
+  ``MINARI_DATASETS_PATH``), whose spaces must match the environment's (see
+  :mod:`imitation.data.minari`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import sacred
 
@@ -29,14 +33,15 @@ demonstrations_ingredient = sacred.Ingredient(
 )
 logger = logging.getLogger(__name__)
 
-SOURCES = ("generated", "local", "huggingface")
+SOURCES = ("generated", "local", "huggingface", "minari")
 
 
 @demonstrations_ingredient.config
 def config() -> None:
     """Where the demonstrations come from, and how many to use."""
-    source = "generated"  # "generated", "local" or "huggingface"
+    source = "generated"  # "generated", "local", "huggingface" or "minari"
     path = None  # for source="local": an .npz file or a dataset folder
+    dataset_id = None  # for source="minari": a local Minari dataset id
     n_expert_demos = None  # episodes to use (None: all; required for "generated")
     algo_name = "ppo"  # for source="huggingface": the expert's algorithm
     organization = "HumanCompatibleAI"  # for source="huggingface"
@@ -55,6 +60,7 @@ def fast() -> None:
 def get_expert_trajectories(
     source: str,
     path: str | None,
+    dataset_id: str | None,
     n_expert_demos: int | None,
     algo_name: str,
     organization: str,
@@ -66,7 +72,10 @@ def get_expert_trajectories(
     Raises:
         ValueError: If ``source`` is unknown, a setting it needs is missing, or
             there are fewer episodes than ``n_expert_demos``.
-        FileNotFoundError: If the local ``path`` does not exist.
+        FileNotFoundError: If the local ``path`` (or Minari dataset) does not
+            exist.
+        imitation.data.minari.MinariSpaceMismatchError: If the Minari
+            dataset's spaces differ from the environment's.
     """
     if source not in SOURCES:
         raise ValueError(
@@ -88,6 +97,21 @@ def get_expert_trajectories(
         from imitation.data import serialize  # slow to import: only when used
 
         trajs: Sequence[types.Trajectory] = serialize.load(path)
+    elif source == "minari":
+        if dataset_id is None:
+            raise ValueError(
+                "demonstrations.source='minari' needs demonstrations.dataset_id "
+                "(a local Minari dataset id, e.g. 'cartpole/expert-v0')."
+            )
+        from imitation.data import minari  # needs the minari extra
+
+        env = _make_env()
+        try:
+            trajs = minari.load_trajectories(
+                dataset_id, env=env, n_episodes=n_expert_demos
+            )
+        finally:
+            env.close()
     else:
         from imitation.data import huggingface_utils  # slow to import
 
@@ -107,6 +131,12 @@ def get_expert_trajectories(
 @environment.environment_ingredient.capture
 def _env_id(gym_id: str) -> str:
     return gym_id
+
+
+@environment.environment_ingredient.capture
+def _make_env(gym_id: str, env_make_kwargs: dict[str, Any]) -> gym.Env:
+    """One instance of the configured environment, to check data against its spaces."""
+    return gym.make(environment.gym_make_id(gym_id), **env_make_kwargs)
 
 
 def generate_expert_trajs(n_episodes: int, seed: int) -> list[types.Trajectory]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +29,24 @@ def fast() -> None:
     n_episodes_eval = 1
 
 
+def _rollout_stats(
+    policy: Any, venv: VecEnv, n_episodes: int, seed: int
+) -> Mapping[str, float]:
+    trajs = rollout.generate_trajectories(
+        policy,
+        venv,
+        rollout.make_min_episodes(n_episodes),
+        rng=np.random.default_rng(seed),
+    )
+    trajs = [
+        rollout.unwrap_traj(t)
+        if t.infos is not None and "rollout" in t.infos[-1]
+        else t
+        for t in trajs
+    ]
+    return rollout.rollout_stats(trajs)
+
+
 @policy_evaluation_ingredient.capture
 def eval_policy(
     policy: Any, venv: VecEnv, n_episodes_eval: int, _seed: int
@@ -42,19 +61,30 @@ def eval_policy(
         ``n_episodes_eval`` episodes (``monitor_return_*`` when ``venv``'s
         environments have SB3 monitors).
     """
-    trajs = rollout.generate_trajectories(
-        policy,
-        venv,
-        rollout.make_min_episodes(n_episodes_eval),
-        rng=np.random.default_rng(_seed),
-    )
-    trajs = [
-        rollout.unwrap_traj(t)
-        if t.infos is not None and "rollout" in t.infos[-1]
-        else t
-        for t in trajs
-    ]
-    return rollout.rollout_stats(trajs)
+    return _rollout_stats(policy, venv, n_episodes_eval, _seed)
+
+
+@policy_evaluation_ingredient.capture
+def eval_random_policy(
+    venv: VecEnv, n_episodes_eval: int, _seed: int
+) -> Mapping[str, float]:
+    """Rollout statistics of uniformly random actions on ``venv``.
+
+    The baseline of normalised scores, ``(score - random) / (expert -
+    random)``. Actions are drawn from a copy of ``venv``'s action space seeded
+    with the run's seed, so the same seed gives the same statistics.
+
+    Returns:
+        Statistics as :func:`eval_policy`'s.
+    """
+    space = copy.deepcopy(venv.action_space)
+    space.seed(_seed)
+    n_envs = venv.num_envs
+
+    def random_actions(obs: Any, state: Any, episode_start: Any) -> tuple[Any, Any]:
+        return np.stack([space.sample() for _ in range(n_envs)]), state
+
+    return _rollout_stats(random_actions, venv, n_episodes_eval, _seed)
 
 
 def expert_stats(trajs: Sequence[types.Trajectory]) -> dict[str, float] | None:
@@ -77,8 +107,14 @@ def expert_stats(trajs: Sequence[types.Trajectory]) -> dict[str, float] | None:
 def results(
     policy: Any, venv: VecEnv, trajs: Sequence[types.Trajectory] | None
 ) -> dict[str, Any]:
-    """A training run's result: ``imit_stats`` and, if known, ``expert_stats``."""
+    """A training run's result: ``imit_stats``, ``random_stats`` and ``expert_stats``.
+
+    ``random_stats`` are :func:`eval_random_policy`'s (the baseline of
+    normalised scores); ``expert_stats`` are left out when the demonstrations
+    are unknown or have no rewards.
+    """
     out: dict[str, Any] = {"imit_stats": eval_policy(policy, venv)}
+    out["random_stats"] = eval_random_policy(venv)
     demo_stats = expert_stats(trajs) if trajs is not None else None
     if demo_stats is not None:
         out["expert_stats"] = demo_stats

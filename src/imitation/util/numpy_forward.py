@@ -1,0 +1,199 @@
+"""Evaluation-mode forward passes of plain MLPs in numpy, for per-step rewards.
+
+A reward net is asked for the rewards of one small batch (one transition per
+environment) on every environment step. For the small MLPs reward nets use,
+PyTorch's per-call overhead (module calls, dispatch, autograd bookkeeping) is
+several times the arithmetic; the same layers in numpy cost a fraction of it.
+
+:func:`numpy_forward` returns a function computing a module's evaluation-mode,
+gradient-free output in numpy, or None when the module is not one this module
+can mirror exactly: an ``nn.Sequential`` (or a single layer) made of
+``nn.Linear``, ``nn.Flatten``, the element-wise activations listed in
+:data:`_ACTIVATIONS`, :class:`~imitation.util.networks.SqueezeLayer`, the
+running normalisers of :mod:`imitation.util.networks` (their evaluation
+formula) and ``nn.Identity``, on CPU float32 parameters, with no hooks and
+no overridden ``forward``.
+
+The numpy arrays are views of the parameters and buffers (shared memory), so
+optimizer steps, ``load_state_dict`` and running-statistics updates show at
+once. What views cannot follow is caught before every call: a parameter or
+buffer whose storage was replaced (``p.data = ...``), a submodule, parameter
+or buffer registered anywhere in the process since the function was built
+(the reward net may have been edited), or a hook added. Then the function
+returns None and the caller falls back to torch.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import cast
+
+import numpy as np
+import torch as th
+from torch import nn
+from torch.nn.modules import module as torch_module
+
+from imitation.util import networks
+
+_generation = 0
+"""Bumped whenever any module, parameter or buffer is registered in the process."""
+
+
+def _bump(*args: object) -> None:
+    del args
+    global _generation
+    _generation += 1
+
+
+nn.modules.module.register_module_module_registration_hook(_bump)
+nn.modules.module.register_module_parameter_registration_hook(_bump)
+nn.modules.module.register_module_buffer_registration_hook(_bump)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+_ACTIVATIONS: dict[type[nn.Module], Callable[[np.ndarray], np.ndarray]] = {
+    nn.ReLU: lambda x: np.maximum(x, np.float32(0)),
+    nn.Tanh: np.tanh,
+    nn.Sigmoid: _sigmoid,
+    nn.Identity: lambda x: x,
+}
+"""Element-wise layers mirrored in numpy (results within float32 rounding)."""
+
+Step = Callable[[np.ndarray], np.ndarray]
+
+
+def hooked(m: nn.Module) -> bool:
+    """Whether ``m`` has forward hooks or an instance-level ``forward``."""
+    return bool(m._forward_hooks or m._forward_pre_hooks or "forward" in m.__dict__)
+
+
+def _global_hooks() -> bool:
+    return bool(
+        torch_module._global_forward_hooks or torch_module._global_forward_pre_hooks
+    )
+
+
+def _linear(layer: nn.Linear, keep: list[th.Tensor]) -> Step:
+    weight_t = layer.weight.detach().numpy().T  # a view: (in, out)
+    keep.append(layer.weight)
+    if layer.bias is None:
+        return lambda x: x @ weight_t
+    bias = layer.bias.detach().numpy()
+    keep.append(layer.bias)
+    return lambda x: x @ weight_t + bias
+
+
+def _norm(layer: networks.BaseNorm, keep: list[th.Tensor]) -> Step:
+    mean = layer.running_mean.detach().numpy()
+    var = layer.running_var.detach().numpy()
+    keep += [layer.running_mean, layer.running_var]
+    eps = np.float32(layer.eps)
+    width = layer.num_features
+
+    def normalise(x: np.ndarray) -> np.ndarray:
+        if width != 1 and x.shape[-1] != width:
+            raise ValueError(
+                f"Expected inputs of shape (..., {width}), got {x.shape}.",
+            )
+        return (x - mean) / np.sqrt(var + eps)
+
+    return normalise
+
+
+def _squeeze(x: np.ndarray) -> np.ndarray:
+    if x.ndim == 0 or x.shape[-1] != 1:
+        raise ValueError(
+            f"SqueezeLayer needs a last dimension of size 1, got shape {x.shape}.",
+        )
+    return x[..., 0]
+
+
+def _flatten(layer: nn.Flatten) -> Step | None:
+    if (layer.start_dim, layer.end_dim) != (1, -1):
+        return None
+    return lambda x: x.reshape(len(x), -1)
+
+
+def _step(layer: nn.Module, keep: list[th.Tensor]) -> Step | None:
+    kind = type(layer)
+    if kind is nn.Linear:
+        return _linear(layer, keep)  # type: ignore[arg-type]
+    if kind in _ACTIVATIONS:
+        return _ACTIVATIONS[kind]
+    if kind is nn.LeakyReLU:
+        slope = np.float32(cast(nn.LeakyReLU, layer).negative_slope)
+        return lambda x: np.where(x >= 0, x, x * slope)
+    if kind is networks.SqueezeLayer:
+        return _squeeze
+    if kind is nn.Flatten:
+        return _flatten(layer)  # type: ignore[arg-type]
+    if kind in (networks.RunningNorm, networks.EMANorm):
+        return _norm(layer, keep)  # type: ignore[arg-type]
+    return None
+
+
+class _Plan:
+    """The numpy steps of one module, and what they depend on."""
+
+    __slots__ = ("steps", "tensors", "pointers", "modules", "generation")
+
+    def __init__(self, module: nn.Module) -> None:
+        layers = list(module) if type(module) is nn.Sequential else [module]
+        self.modules = [module, *layers]
+        self.tensors: list[th.Tensor] = []
+        steps = [_step(layer, self.tensors) for layer in layers]
+        self.steps: list[Step] | None = [s for s in steps if s is not None]
+        if len(self.steps) < len(steps):
+            self.steps = None
+        if any(
+            t.dtype != th.float32 or t.device.type != "cpu" or not t.is_contiguous()
+            for t in self.tensors
+        ):
+            self.steps = None
+        self.pointers = [t.data_ptr() for t in self.tensors]
+        self.generation = _generation
+
+    def current(self) -> bool:
+        """Whether the views still show the module's parameters and buffers."""
+        return self.generation == _generation and all(
+            t.data_ptr() == p for t, p in zip(self.tensors, self.pointers, strict=True)
+        )
+
+    def usable(self) -> bool:
+        """Whether every layer has a numpy step and none has a hook."""
+        return self.steps is not None and not any(hooked(m) for m in self.modules)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        assert self.steps is not None
+        for step in self.steps:
+            x = step(x)
+        return x
+
+
+_PLANS: weakref.WeakKeyDictionary[nn.Module, _Plan] = weakref.WeakKeyDictionary()
+
+
+def numpy_forward(module: nn.Module, x: np.ndarray) -> np.ndarray | None:
+    """``module(x)`` in evaluation mode without gradients, computed in numpy.
+
+    Args:
+        module: The module (see the module docstring for which ones work).
+        x: A float32 input batch.
+
+    Returns:
+        The output as a float32 array (equal to torch's up to float32
+        rounding), or None if ``module`` cannot be mirrored in numpy right now;
+        then call it with torch.
+    """
+    if x.dtype != np.float32 or _global_hooks():
+        return None
+    plan = _PLANS.get(module)
+    if plan is None or not plan.current():
+        plan = _PLANS[module] = _Plan(module)
+    if not plan.usable():
+        return None
+    return plan.run(x)
