@@ -20,16 +20,13 @@ SHARED_NAMES_FILE = REPO.parent / "shared" / "spec" / "upstream-public-names.txt
 DIFFERENCES_DOC = REPO / "docs" / "differences-from-upstream.md"
 NOT_PROVIDED_HEADING = "## Names not provided"
 
-# Ray Tune's scripts belong to the Ray work (not there yet).
-DEFERRED_PREFIXES = ("imitation.scripts.parallel.", "imitation.scripts.tuning.")
-
 
 def _listed_names(path: pathlib.Path) -> list[str]:
-    """The names in ``path`` (one per line; # comments), deferred ones left out."""
+    """The names in ``path`` (one per line; # comments)."""
     names = set()
     for line in path.read_text().splitlines():
         line = line.strip()
-        if line and not line.startswith("#") and not line.startswith(DEFERRED_PREFIXES):
+        if line and not line.startswith("#"):
             names.add(line)
     return sorted(names)
 
@@ -60,7 +57,6 @@ def test_names_file_is_usable():
     assert len(names) > 150
     assert all(name.startswith("imitation.") for name in names)
     assert "imitation.data.rollout.generate_transitions" in names
-    assert not any(name.startswith(DEFERRED_PREFIXES) for name in names)
 
 
 def test_committed_copy_matches_shared_spec():

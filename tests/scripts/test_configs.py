@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 
@@ -64,3 +65,37 @@ def test_python_api_returns_the_stats(tmp_path, monkeypatch):
     assert run.status == "COMPLETED"
     assert run.result["expert_stats"]["monitor_return_mean"] == 20.0  # fast: 20 steps
     assert run.result["imit_stats"]["n_traj"] >= 1
+
+
+def _keys(config, prefix=""):
+    for key, value in config.items():
+        yield prefix + key
+        if isinstance(value, dict):
+            yield from _keys(value, f"{prefix}{key}.")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "analyze",
+        "eval_policy",
+        "parallel",
+        "run_benchmarks",
+        "train_adversarial",
+        "train_imitation",
+        "train_preference_comparisons",
+        "train_rl",
+        "tuning",
+    ],
+)
+def test_configs_hold_only_settings(module, tmp_path, monkeypatch):
+    """No Python internals (e.g. a config scope's ``__annotations__``) leak in."""
+    monkeypatch.chdir(tmp_path)
+    config_module = importlib.import_module(f"imitation.scripts.config.{module}")
+    ex = getattr(config_module, f"{module}_ex")
+    config = ex.run(command_name="print_config").config
+    # Sacred keeps each config scope's docstring as ``__doc__``; nothing else.
+    leaked = [
+        key for key in _keys(config) if "__" in key and not key.endswith("__doc__")
+    ]
+    assert not leaked

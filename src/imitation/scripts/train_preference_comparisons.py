@@ -6,6 +6,9 @@ configs> <key=value ...>``. Output in ``<log_dir>``: ``log/``, ``monitor/``,
 ``checkpoints/final/`` with ``reward_net.pt`` (load with
 :func:`imitation.rewards.serialize.load_reward_net`) and ``policy/model.zip``
 (when an agent is trained), and ``preferences`` with ``save_preferences``.
+With the named config ``human_preferences`` a person gives the preferences
+in the browser (the run prints the page's URL); their answers are logged to
+``human_preferences.jsonl``.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def train_preference_comparisons(
         log_dir=str(log_dir),
         post_wrappers=[lambda env, _: wrappers.RolloutInfoWrapper(env)],
     )
+    gatherer: pc.PreferenceGatherer | None = None
     try:
         reward_net = reward.make_reward_net(venv)
         model = pc.PreferenceModel(reward_net, **preference_model_kwargs)
@@ -141,15 +145,22 @@ def train_preference_comparisons(
                 custom_logger=custom_logger,
             )
         gatherer_cls = names.resolve_class(gatherer_cls, "gatherer_cls")
+        gatherer_kwargs = dict(gatherer_kwargs)
+        if isinstance(gatherer_cls, type) and issubclass(
+            gatherer_cls, pc.HumanGatherer
+        ):
+            gatherer_kwargs.setdefault("renderer", venv.get_attr("spec", [0])[0].id)
+            gatherer_kwargs.setdefault(
+                "answer_log", log_dir / "human_preferences.jsonl"
+            )
+        gatherer = gatherer_cls(rng=rng, custom_logger=custom_logger, **gatherer_kwargs)
         trainer_cls = pc.EnsembleTrainer if is_ensemble else pc.BasicRewardTrainer
         trainer = pc.PreferenceComparisons(
             generator,
             reward_net,
             num_iterations=num_iterations,
             fragmenter=fragmenter,
-            preference_gatherer=gatherer_cls(
-                rng=rng, custom_logger=custom_logger, **gatherer_kwargs
-            ),
+            preference_gatherer=gatherer,
             reward_trainer=trainer_cls(
                 model,
                 pc.CrossEntropyRewardLoss(),
@@ -183,6 +194,8 @@ def train_preference_comparisons(
             results["rollout"] = policy_evaluation.eval_policy(agent, venv)
         return results
     finally:
+        if gatherer is not None and hasattr(gatherer, "close"):
+            gatherer.close()
         venv.close()
 
 

@@ -8,7 +8,8 @@ runs the loop; its parts are interchangeable:
 
 * trajectory generators (:class:`TrajectoryDataset`, :class:`AgentTrainer`),
 * fragmenters (:class:`RandomFragmenter`, :class:`ActiveSelectionFragmenter`),
-* preference gatherers (:class:`SyntheticGatherer`),
+* preference gatherers (:class:`SyntheticGatherer`, and :class:`HumanGatherer`
+  asking a person in the browser),
 * reward trainers (:class:`BasicRewardTrainer`, :class:`EnsembleTrainer`) with
   a :class:`PreferenceModel` and a :class:`RewardLoss`.
 """
@@ -21,6 +22,11 @@ from imitation.algorithms.preference_comparisons.fragmenters import (
     ActiveSelectionFragmenter,
     Fragmenter,
     RandomFragmenter,
+)
+from imitation.algorithms.preference_comparisons.human import (
+    AnswerLog,
+    HumanGatherer,
+    StateRenderer,
 )
 from imitation.algorithms.preference_comparisons.preference_model import (
     PreferenceModel,
@@ -52,10 +58,12 @@ __all__ = [
     "QUERY_SCHEDULES",
     "ActiveSelectionFragmenter",
     "AgentTrainer",
+    "AnswerLog",
     "BasicRewardTrainer",
     "CrossEntropyRewardLoss",
     "EnsembleTrainer",
     "Fragmenter",
+    "HumanGatherer",
     "LossAndMetrics",
     "PreferenceComparisons",
     "PreferenceDataset",
@@ -64,6 +72,7 @@ __all__ = [
     "RandomFragmenter",
     "RewardLoss",
     "RewardTrainer",
+    "StateRenderer",
     "SyntheticGatherer",
     "TrajectoryDataset",
     "TrajectoryGenerator",

@@ -308,6 +308,6 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
         fragments = self.fragmenter(trajectories, self.fragment_length, num_pairs)
         self.logger.log("Gathering preferences")
         with self.logger.accumulate_means("preferences"):
-            preferences = self.preference_gatherer(fragments)
+            fragments, preferences = self.preference_gatherer.gather(fragments)
         self.dataset.push(fragments, preferences)
         self.logger.log(f"Dataset now contains {len(self.dataset)} comparisons")

@@ -52,6 +52,23 @@ class PreferenceGatherer(abc.ABC):
             is better, 0 the second, 0.5 a tie.
         """
 
+    def gather(
+        self, fragment_pairs: Sequence[TrajectoryWithRewPair]
+    ) -> tuple[list[TrajectoryWithRewPair], np.ndarray]:
+        """The comparisons a round adds to the dataset (what the algorithm calls).
+
+        By default every pair, with its preference from ``__call__``.
+        Gatherers that may drop pairs or hand in answers to pairs of earlier
+        rounds (``HumanGatherer``) override this.
+
+        Args:
+            fragment_pairs: The round's pairs.
+
+        Returns:
+            The pairs to add and one preference per pair.
+        """
+        return list(fragment_pairs), self(fragment_pairs)
+
 
 class SyntheticGatherer(PreferenceGatherer):
     """Preferences of a Boltzmann-rational oracle that knows the true rewards.

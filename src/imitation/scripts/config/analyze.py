@@ -39,9 +39,7 @@ def analyze_defaults() -> None:
     algo_names = None  # only these commands, e.g. ["bc", "gail"]
     env_names = None  # only these environments (ids or named configs)
     statuses = None  # only runs with these statuses, e.g. ["COMPLETED"]
-    random_returns: dict[
-        str, Any
-    ] = {}  # env id -> random policy's mean return (adds normalized_score)
+    random_returns = dict[str, Any]()  # env id -> random return (adds normalized_score)
     csv_output_path = None  # analyze_imitation: also write the table as CSV
     print_markdown = True  # analyze_imitation: print the table as Markdown
     tb_output_dir = "output/analyze/tensorboard"  # gather_tb_directories' links

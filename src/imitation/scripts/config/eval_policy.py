@@ -25,9 +25,7 @@ def default_config() -> None:
     eval_n_timesteps = int(1e4)  # at least this many steps ...
     eval_n_episodes = None  # ... and at least this many episodes
     videos = False  # record videos to <log_dir>/videos
-    video_kwargs: dict[
-        str, Any
-    ] = {}  # more arguments of imitation.util.video_wrapper.VideoWrapper
+    video_kwargs = dict[str, Any]()  # more arguments of util.video_wrapper.VideoWrapper
     render = False  # show the environment while rolling out
     render_fps = 60  # frames per second when rendering
     rollout_save_path = None  # save the rollouts here (relative to log_dir)

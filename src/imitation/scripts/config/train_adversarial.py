@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sacred
 
 from imitation.scripts.config import common
@@ -40,7 +38,7 @@ def defaults() -> None:
     show_config = False  # log the whole configuration at the start
     checkpoint_interval = 0  # rounds between checkpoints (0: final only; -1: none)
     agent_path = None  # start the generator from this saved agent (an SB3 zip)
-    algorithm_kwargs: dict[str, Any] = dict(
+    algorithm_kwargs = dict(
         demo_batch_size=1024,  # expert samples per discriminator update
         n_disc_updates_per_round=4,  # discriminator updates per round
         gen_replay_buffer_capacity=2048,  # generator samples kept for the discriminator

@@ -42,19 +42,36 @@ def train_defaults() -> None:
     exploration_frac = 0.0  # share of agent steps taken with random actions
     transition_oversampling = 1  # sample this many times the transitions needed
     trajectory_path = None  # compare saved trajectories instead of the agent's
-    trajectory_generator_kwargs: dict[str, Any] = {}  # more AgentTrainer arguments
+    trajectory_generator_kwargs = dict[str, Any]()  # more AgentTrainer arguments
     save_preferences = False  # save the gathered preferences at the end
     agent_path = None  # start the agent from this saved SB3 zip
-    reward_trainer_kwargs: dict[str, Any] = dict(epochs=3)  # BasicRewardTrainer
-    preference_model_kwargs: dict[str, Any] = {}  # PreferenceModel arguments
-    fragmenter_kwargs: dict[str, Any] = dict(warning_threshold=0)
-    gatherer_cls = "SyntheticGatherer"  # gives preferences (a class or its name)
-    gatherer_kwargs: dict[str, Any] = {}  # its arguments
+    reward_trainer_kwargs = dict(epochs=3)  # BasicRewardTrainer
+    preference_model_kwargs = dict[str, Any]()  # PreferenceModel arguments
+    fragmenter_kwargs = dict(warning_threshold=0)
+    gatherer_cls = "SyntheticGatherer"  # gives preferences (or "HumanGatherer")
+    gatherer_kwargs = dict[str, Any]()  # its arguments
     active_selection = False  # pick the pairs the reward ensemble disagrees on
     active_selection_oversampling = 2  # candidate pairs per chosen pair
     uncertainty_on = "logit"  # "logit", "probability" or "label"
     allow_variable_horizon = False  # accept episodes of different lengths
     checkpoint_interval = 0  # iterations between checkpoints (0: final only)
+
+
+@train_preference_comparisons_ex.named_config
+def human_preferences() -> None:
+    """Ask a person in the browser (``HumanGatherer``); the run prints the URL.
+
+    Answers are logged to ``<log_dir>/human_preferences.jsonl`` unless
+    ``gatherer_kwargs.answer_log`` names another file; point it at the log
+    of an interrupted run to resume it. The environment must be one the
+    built-in renderer supports (CartPole, Pendulum, MountainCar).
+    """
+    gatherer_cls = "HumanGatherer"
+    gatherer_kwargs = dict(
+        mode="sync",  # "async": keep training while answers come in
+        host="127.0.0.1",  # see docs/human-preferences.md before changing
+        port=0,  # 0: any free port
+    )
 
 
 @train_preference_comparisons_ex.named_config

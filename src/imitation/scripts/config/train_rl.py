@@ -25,16 +25,12 @@ def train_rl_defaults() -> None:
     """Training budget, reward and what to save."""
     total_timesteps = int(1e6)  # environment steps
     normalize_reward = True  # train on VecNormalize-scaled rewards
-    normalize_kwargs: dict[str, Any] = dict(
-        norm_obs=False
-    )  # more VecNormalize arguments
+    normalize_kwargs = dict(norm_obs=False)  # more VecNormalize arguments
     reward_type = (
         None  # train on a learned reward: its type (e.g. "RewardNet_unshaped")
     )
     reward_path = None  # ... and the saved reward net's path
-    load_reward_kwargs: dict[
-        str, Any
-    ] = {}  # more arguments of rewards.serialize.load_reward
+    load_reward_kwargs = dict[str, Any]()  # more arguments of serialize.load_reward
     rollout_save_final = True  # save rollouts of the final policy
     rollout_save_n_timesteps = 2000  # at least this many steps ...
     rollout_save_n_episodes = None  # ... and at least this many episodes

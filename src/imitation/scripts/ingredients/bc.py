@@ -29,7 +29,7 @@ def config() -> None:
     batch_size = 32  # samples per optimisation step
     l2_weight = 3e-5  # weight of the L2 penalty on the parameters
     optimizer_cls = th.optim.Adam  # or a class name, e.g. "AdamW"
-    optimizer_kwargs: dict[str, Any] = dict(lr=4e-4)
+    optimizer_kwargs = dict(lr=4e-4)
     train_kwargs = dict(
         n_epochs=None,  # passes over the data (neither set: one pass)
         n_batches=None,  # optimisation steps

@@ -45,9 +45,7 @@ def config() -> None:
     n_expert_demos = None  # episodes to use (None: all; required for "generated")
     algo_name = "ppo"  # for source="huggingface": the expert's algorithm
     organization = "HumanCompatibleAI"  # for source="huggingface"
-    loader_kwargs: dict[str, Any] = dict(
-        split="train"
-    )  # for source="huggingface": load_dataset args
+    loader_kwargs = dict(split="train")  # for source="huggingface": load_dataset args
 
 
 @demonstrations_ingredient.named_config

@@ -23,7 +23,7 @@ def config() -> None:
     num_vec = 8  # number of environments
     parallel = True  # each environment in its own process
     max_episode_steps = None  # None: the environment's own time limit
-    env_make_kwargs: dict[str, Any] = {}  # more arguments of gymnasium.make
+    env_make_kwargs = dict[str, Any]()  # more arguments of gymnasium.make
 
 
 @environment_ingredient.named_config

@@ -35,7 +35,7 @@ def config() -> None:
     policy_type = (
         "ppo-huggingface"  # a key of imitation.policies.serialize.policy_registry
     )
-    loader_kwargs: dict[str, Any] = {}  # arguments of that loader (e.g. path=...)
+    loader_kwargs = dict[str, Any]()  # arguments of that loader (e.g. path=...)
 
 
 @expert_ingredient.config_hook

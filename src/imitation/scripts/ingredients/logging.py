@@ -46,9 +46,7 @@ def config() -> None:
     log_dir = None  # this run's directory (None: <log_root>/<algo>/<env>/<timestamp>)
     log_level = py_logging.INFO  # level of the Python loggers
     log_format_strs = ["tensorboard", "stdout"]  # imitation.util.logger formats
-    log_format_strs_additional: dict[
-        str, Any
-    ] = {}  # more formats, e.g. {"wandb": None}
+    log_format_strs_additional = dict[str, Any]()  # more formats: {"wandb": None}
 
 
 @logging_ingredient.named_config

@@ -47,6 +47,10 @@ _LAZY_CLASSES: dict[str, tuple[str, str]] = {
         "imitation.algorithms.preference_comparisons",
         "SyntheticGatherer",
     ),
+    "HumanGatherer": (
+        "imitation.algorithms.preference_comparisons",
+        "HumanGatherer",
+    ),
 }
 """Known classes imported only when named (their modules are slow to import)."""
 

@@ -21,7 +21,7 @@ policy_ingredient = sacred.Ingredient(
 def config() -> None:
     """The policy class and its constructor arguments."""
     policy_cls = base.FeedForward32Policy  # or a class name, e.g. "ActorCriticPolicy"
-    policy_kwargs: dict[str, Any] = {}  # constructor arguments
+    policy_kwargs = dict[str, Any]()  # constructor arguments
 
 
 @policy_ingredient.named_config

@@ -20,12 +20,10 @@ reward_ingredient = sacred.Ingredient(
 def config() -> None:
     """The reward network's class and its settings."""
     net_cls = None  # None: the algorithm's own default (AIRL: a shaped net)
-    net_kwargs: dict[str, Any] = dict(normalize_input_layer=networks.RunningNorm)
+    net_kwargs = dict(normalize_input_layer=networks.RunningNorm)
     normalize_output_layer = networks.RunningNorm  # None: no output normalisation
     ensemble_size = None  # with net_cls=RewardEnsemble: the number of members
-    ensemble_member_config: dict[
-        str, Any
-    ] = {}  # with net_cls=RewardEnsemble: each member's config
+    ensemble_member_config = dict[str, Any]()  # RewardEnsemble: each member's config
     add_std_alpha = None  # ensemble: reward = mean + alpha * std for the agent
 
 
@@ -38,7 +36,7 @@ def normalize_input_disable() -> None:
 @reward_ingredient.named_config
 def normalize_input_running() -> None:
     """Normalise inputs with running statistics."""
-    net_kwargs: dict[str, Any] = dict(normalize_input_layer=networks.RunningNorm)
+    net_kwargs = dict(normalize_input_layer=networks.RunningNorm)
 
 
 @reward_ingredient.named_config

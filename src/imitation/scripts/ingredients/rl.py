@@ -32,9 +32,7 @@ def config() -> None:
     rl_cls = sb3.PPO  # an SB3 algorithm class, or its name (e.g. "SAC")
     batch_size = 2048  # on-policy: environment steps per update
     # more constructor arguments (PPO: imitation's defaults)
-    rl_kwargs: dict[str, Any] = (
-        dict(presets.PPO_DEFAULTS) if rl_cls in (sb3.PPO, "PPO") else {}
-    )
+    rl_kwargs = dict(presets.PPO_DEFAULTS) if rl_cls in (sb3.PPO, "PPO") else {}
 
 
 @rl_ingredient.named_config

@@ -34,7 +34,7 @@ def config() -> None:
     total_timesteps = 300_000  # environment steps
     train_kwargs = dict(progress_bar=True)  # more arguments of SQIL.train
     rl_cls = None  # None: SoftDQN (discrete actions) or SAC (continuous)
-    rl_kwargs: dict[str, Any] = {}  # constructor arguments of the learner
+    rl_kwargs = dict[str, Any]()  # constructor arguments of the learner
     policy = "MlpPolicy"  # the learner's policy (class or SB3 alias)
 
 

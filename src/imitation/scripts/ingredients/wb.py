@@ -16,12 +16,12 @@ def wandb_config() -> None:
     """Settings passed to ``wandb.init``."""
     wandb_name_prefix = ""  # prefix of the run name
     wandb_tag = None  # a tag for the run
-    wandb_kwargs: dict[str, Any] = dict(
+    wandb_kwargs = dict(
         project="imitation",
         monitor_gym=False,
         save_code=False,
     )  # other keyword arguments of wandb.init
-    wandb_additional_info: dict[str, Any] = {}  # extra entries for the run's config
+    wandb_additional_info = dict[str, Any]()  # extra entries for the run's config
 
 
 @wandb_ingredient.capture

@@ -1,0 +1,306 @@
+"""Turning fragments into short videos a person can watch.
+
+Fragments (:class:`~imitation.data.types.TrajectoryWithRew`) carry
+observations, not pictures, so a *renderer* turns each observation into an
+RGB frame: any callable ``obs -> uint8 array (height, width, 3)``.
+:class:`StateRenderer` is the built-in one, for environments whose
+observation determines their whole physical state: it writes the state back
+into an ``rgb_array`` environment and renders it. Other environments need a
+renderer of your own (for instance one that looks frames up in a table you
+filled while rolling out).
+
+:func:`write_clips` encodes the frames as H.264 MP4 clips with the ffmpeg
+that ``imageio-ffmpeg`` ships, or as animated GIFs (with Pillow) where that is
+not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from imitation.data import types
+
+Renderer = Callable[[np.ndarray], np.ndarray]
+"""Maps one observation to an RGB frame, ``uint8`` of shape ``(H, W, 3)``."""
+
+
+def _cartpole_state(obs: np.ndarray) -> np.ndarray:
+    # The observation is the state: position, velocity, angle, angular velocity.
+    return np.asarray(obs, dtype=np.float64)
+
+
+def _pendulum_state(obs: np.ndarray) -> np.ndarray:
+    # The observation is (cos theta, sin theta, angular velocity).
+    return np.array([np.arctan2(obs[1], obs[0]), obs[2]], dtype=np.float64)
+
+
+def _mountain_car_state(obs: np.ndarray) -> np.ndarray:
+    # The observation is the state: position, velocity.
+    return np.asarray(obs, dtype=np.float64)
+
+
+_STATE_FROM_OBS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "CartPoleEnv": _cartpole_state,
+    "PendulumEnv": _pendulum_state,
+    "MountainCarEnv": _mountain_car_state,
+    "Continuous_MountainCarEnv": _mountain_car_state,
+}
+"""Environment classes (by name, subclasses included) with a built-in renderer."""
+
+
+class StateRenderer:
+    """Renders an observation by writing it into an environment's ``state``.
+
+    Built in for Gymnasium's CartPole (and seals' fixed-horizon CartPole),
+    Pendulum and MountainCar (discrete and continuous), whose ``unwrapped.state``
+    the observation determines. For another environment whose state can be
+    set from the observation, pass ``state_from_obs``.
+    """
+
+    def __init__(
+        self,
+        env: str | gym.Env,
+        state_from_obs: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        """Make the renderer.
+
+        Args:
+            env: A Gymnasium id (made with ``render_mode="rgb_array"``), or an
+                environment made with that render mode. It is reset once and
+                then only rendered, never stepped.
+            state_from_obs: Maps an observation to the value assigned to
+                ``env.unwrapped.state``; default: the built-in mapping for
+                the environment's class.
+
+        Raises:
+            ValueError: If the environment does not render ``rgb_array``
+                frames, or has no built-in mapping and none is given.
+        """
+        if isinstance(env, str):
+            env = gym.make(env, render_mode="rgb_array")
+        if env.render_mode != "rgb_array":
+            raise ValueError(
+                f"The environment renders in mode {env.render_mode!r}; make it with "
+                'render_mode="rgb_array" so frames can be recorded.'
+            )
+        if state_from_obs is None:
+            for cls in type(env.unwrapped).__mro__:
+                if cls.__name__ in _STATE_FROM_OBS:
+                    state_from_obs = _STATE_FROM_OBS[cls.__name__]
+                    break
+            else:
+                raise ValueError(
+                    f"No built-in renderer for {type(env.unwrapped).__name__} "
+                    f"(built in: {sorted(_STATE_FROM_OBS)}). Pass state_from_obs "
+                    "if its observation determines its state, or give the gatherer "
+                    "your own renderer: a callable obs -> RGB frame."
+                )
+        self.env = env
+        self.state_from_obs = state_from_obs
+        self.env.reset(seed=0)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        """The frame showing the state that ``obs`` was observed in."""
+        unwrapped = self.env.unwrapped
+        unwrapped.state = self.state_from_obs(np.asarray(obs))  # type: ignore[attr-defined]
+        if hasattr(unwrapped, "last_u"):
+            unwrapped.last_u = None  # Pendulum: draw no torque arrow.
+        frame = self.env.render()
+        assert isinstance(frame, np.ndarray)
+        return frame
+
+    def close(self) -> None:
+        """Close the environment."""
+        self.env.close()
+
+
+def _check_frame(frame: object) -> np.ndarray:
+    if not (
+        isinstance(frame, np.ndarray)
+        and frame.dtype == np.uint8
+        and frame.ndim == 3
+        and frame.shape[2] == 3
+    ):
+        raise TypeError(
+            "The renderer must return uint8 RGB frames of shape (H, W, 3); got "
+            f"{type(frame).__name__} {getattr(frame, 'dtype', '')} "
+            f"{getattr(frame, 'shape', '')}."
+        )
+    # yuv420p needs even dimensions: drop an odd last row or column.
+    height, width = frame.shape[:2]
+    return np.ascontiguousarray(frame[: height - height % 2, : width - width % 2])
+
+
+def _observations(fragment: types.TrajectoryWithRew) -> np.ndarray:
+    if isinstance(fragment.obs, types.DictObs):
+        raise TypeError(
+            "Fragments with dict observations cannot be rendered by an obs -> frame "
+            "renderer; flatten the observations first."
+        )
+    return fragment.obs
+
+
+def render_fragment(
+    fragment: types.TrajectoryWithRew, renderer: Renderer
+) -> list[np.ndarray]:
+    """The frames of a fragment: one per observation, the last one included.
+
+    Raises:
+        TypeError: If the fragment has dict observations, or the renderer
+            returns something other than ``uint8`` frames of shape
+            ``(H, W, 3)``.
+    """
+    return [_check_frame(renderer(obs)) for obs in _observations(fragment)]
+
+
+def has_video_codec() -> bool:
+    """Whether MP4 videos can be written (``imageio-ffmpeg`` is installed)."""
+    return importlib.util.find_spec("imageio_ffmpeg") is not None
+
+
+def video_suffix(use_video: bool) -> str:
+    """The file suffix clips get: ``.mp4``, or ``.gif`` without a video codec."""
+    return ".mp4" if use_video else ".gif"
+
+
+class _ClipWriter:
+    """A clip being written to a hidden temporary file beside its final path.
+
+    MP4 frames stream to an ffmpeg process as they come, so encoding runs in
+    parallel with rendering; GIF frames are collected and written at the end.
+    :meth:`commit` renames the file onto the final path in one step.
+    """
+
+    def __init__(
+        self, path: pathlib.Path, shape: tuple[int, ...], fps: float, use_video: bool
+    ) -> None:
+        self.path = path
+        self.shape = shape
+        self.fps = fps
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
+        )
+        os.close(fd)
+        self._tmp = pathlib.Path(tmp_name)
+        self._frames: list[np.ndarray] | None = None
+        self._encoder: Any = None
+        if use_video:
+            import imageio_ffmpeg
+
+            height, width = shape[:2]
+            self._encoder = imageio_ffmpeg.write_frames(
+                str(self._tmp),
+                (width, height),
+                fps=fps,
+                codec="libx264",
+                quality=None,
+                pix_fmt_out="yuv420p",
+                macro_block_size=1,
+                ffmpeg_log_level="error",
+                # ultrafast: tens of milliseconds for 50 frames; faststart
+                # puts the index first so the browser starts playing at once.
+                output_params=["-preset", "ultrafast", "-movflags", "+faststart"],
+            )
+            self._encoder.send(None)
+        else:
+            self._frames = []
+
+    def append(self, frame: np.ndarray) -> None:
+        if frame.shape != self.shape:
+            raise ValueError(
+                f"The renderer returned frames of shapes {self.shape} and "
+                f"{frame.shape}; all frames of a clip must have one shape."
+            )
+        if self._encoder is not None:
+            self._encoder.send(frame)
+        else:
+            assert self._frames is not None
+            self._frames.append(frame)
+
+    def commit(self) -> None:
+        try:
+            if self._encoder is not None:
+                self._encoder.close()
+            else:
+                assert self._frames is not None
+                _write_gif(self._frames, self._tmp, self.fps)
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        try:
+            if self._encoder is not None:
+                self._encoder.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
+def write_clips(
+    fragments: Sequence[types.TrajectoryWithRew],
+    renderer: Renderer,
+    paths: Sequence[pathlib.Path],
+    fps: float,
+    use_video: bool = True,
+) -> None:
+    """Render each fragment to a clip at the matching path.
+
+    Frames are rendered in turn for all fragments and streamed to one ffmpeg
+    process per clip, so encoding overlaps rendering. A clip appears at its
+    path only once complete.
+
+    Args:
+        fragments: The fragments.
+        renderer: Observation -> ``uint8`` RGB frame.
+        paths: One destination per fragment, ending in :func:`video_suffix`.
+        fps: Frames per second.
+        use_video: Encode H.264 MP4 (needs ``imageio-ffmpeg``); else GIF.
+
+    Raises:
+        TypeError: If a fragment has dict observations or the renderer
+            returns something other than ``uint8`` RGB frames.
+        ValueError: If a renderer's frames change shape within a clip, or
+            the numbers of fragments and paths differ.
+    """
+    if len(fragments) != len(paths):
+        raise ValueError(f"{len(fragments)} fragments but {len(paths)} paths.")
+    observations = [_observations(f) for f in fragments]
+    firsts = [_check_frame(renderer(obs[0])) for obs in observations]
+    writers: list[_ClipWriter] = []
+    try:
+        for path, first in zip(paths, firsts):
+            writers.append(_ClipWriter(path, first.shape, fps, use_video))
+            writers[-1].append(first)
+        for t in range(1, max(len(obs) for obs in observations)):
+            for writer, obs in zip(writers, observations):
+                if t < len(obs):
+                    writer.append(_check_frame(renderer(obs[t])))
+        for writer in writers:
+            writer.commit()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+
+
+def _write_gif(frames: Sequence[np.ndarray], path: pathlib.Path, fps: float) -> None:
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(
+        path,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=max(1, round(1000 / fps)),
+        loop=0,
+    )
