@@ -7,8 +7,8 @@ fresh PPO learner on the learned reward alone and evaluate it with the true
 reward. Nothing is downloaded.
 
 Run: ``python examples/preference_comparisons_tutorial.py`` (``--fast`` for a
-tiny budget). The Atari variant of the tutorial needs the Atari environments
-(``ale-py``), which are not installed, so it has no script here.
+tiny budget). The Atari variant of the tutorial is
+``examples/preference_comparisons_atari.py`` (``pip install imitation[atari]``).
 """
 
 import argparse

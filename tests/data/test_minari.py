@@ -284,3 +284,83 @@ def test_docs_python_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(block, str(DOC), "exec"), {"__name__": "__doc_snippet__"})
     assert minari.load_dataset("seals-cartpole/expert-v0").total_episodes == 2
+
+
+def _mixed_space_trajectories(rng):
+    """Dict observations (a 2-D Box and MultiBinary) and Box actions."""
+    trajs = []
+    for i, n in enumerate([3, 5, 4]):
+        obs = types.DictObs(
+            {
+                "flags": rng.integers(0, 2, size=(n + 1, 3)).astype(np.int8),
+                "pos": rng.normal(size=(n + 1, 2, 3)).astype(np.float32),
+            }
+        )
+        trajs.append(
+            types.TrajectoryWithRew(
+                obs=obs,
+                acts=rng.normal(size=(n, 2)).astype(np.float32),
+                infos=None,
+                terminal=bool(i % 2),
+                rews=rng.normal(size=n),
+            )
+        )
+    spaces = (
+        gym.spaces.Dict(
+            {
+                "flags": gym.spaces.MultiBinary(3),
+                "pos": gym.spaces.Box(-np.inf, np.inf, (2, 3), np.float32),
+            }
+        ),
+        gym.spaces.Box(-np.inf, np.inf, (2,), np.float32),
+    )
+    return trajs, spaces
+
+
+@pytest.mark.parametrize("data_format", ["hdf5", "arrow", "parquet"])
+def test_direct_read_equals_minaris_reader(rng, data_format):
+    """The HDF5 and Arrow fast paths give Minari's arrays, dtypes included."""
+    dataset_id = f"test/direct-{data_format}-v0"
+    for trajs, (obs_space, act_space) in [
+        (_trajectories(rng, 3), (BOX4, DISCRETE2)),
+        _mixed_space_trajectories(rng),
+    ]:
+        im_minari.save_trajectories(
+            dataset_id,
+            trajs,
+            observation_space=obs_space,
+            action_space=act_space,
+            data_format=data_format,
+            overwrite=True,
+        )
+        fast = im_minari.load_trajectories(dataset_id)
+        # Asking for infos reads through Minari's own reader.
+        minaris = im_minari.load_trajectories(dataset_id, with_infos=True)
+        assert list(fast) == list(minaris) == trajs
+        for a, b in zip(fast, minaris):
+            assert a.infos is None and b.infos is None
+            obs_a = a.obs.unwrap() if isinstance(a.obs, types.DictObs) else {"": a.obs}
+            obs_b = b.obs.unwrap() if isinstance(b.obs, types.DictObs) else {"": b.obs}
+            assert obs_a.keys() == obs_b.keys()
+            for key in obs_a:
+                assert obs_a[key].dtype == obs_b[key].dtype
+                assert obs_a[key].shape == obs_b[key].shape
+            assert a.acts.dtype == b.acts.dtype and a.rews.dtype == b.rews.dtype
+            if data_format != "parquet":  # Read by Minari, which gives views.
+                # The fast paths' arrays are writable (not Arrow buffers' views).
+                arrays = [*obs_a.values(), a.acts, a.rews]
+                assert all(x.flags.writeable for x in arrays)
+        assert len(im_minari.load_trajectories(dataset_id, n_episodes=2)) == 2
+
+
+def test_unreadable_arrow_file_is_named(rng):
+    dataset = im_minari.save_trajectories(
+        "test/arrow-broken-v0",
+        _trajectories(rng, 2),
+        env="CartPole-v1",
+        data_format="arrow",
+    )
+    (part,) = (dataset.storage.data_path / "1").glob("*.arrow")
+    part.write_bytes(b"not arrow")
+    with pytest.raises(im_minari.MinariFormatError, match="episode 1.*Arrow file"):
+        im_minari.load_trajectories("test/arrow-broken-v0")

@@ -250,3 +250,76 @@ def test_atari_policy_rejects_other_envs():
         interactive.AtariInteractivePolicy(gym.make("CartPole-v1"))
     with pytest.raises(ValueError, match="No key for the Atari action 'JUMP'"):
         interactive.AtariInteractivePolicy(_FakeAtari(["NOOP", "JUMP"]))
+
+
+def _pong_venv(episode_steps):
+    import ale_py
+    from gymnasium.wrappers import TimeLimit
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from imitation.data.wrappers import RolloutInfoWrapper
+
+    gym.register_envs(ale_py)
+    venv = DummyVecEnv(
+        [
+            lambda: RolloutInfoWrapper(
+                TimeLimit(gym.make("ALE/Pong-v5"), max_episode_steps=episode_steps)
+            )
+        ]
+    )
+    venv.seed(0)
+    return venv
+
+
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_atari_policy_plays_pong_with_injected_key_presses(channels_first, capsys):
+    """A real ALE game, played by scripted key presses (one unknown)."""
+    from stable_baselines3.common.vec_env import VecTransposeImage
+
+    venv = _pong_venv(episode_steps=3)
+    if channels_first:
+        venv = VecTransposeImage(venv)
+    shown = []
+    keys = ScriptedInput(["d", "zz", "fa", "s"])
+    policy = interactive.AtariInteractivePolicy(
+        venv, clear_screen_on_query=False, input_fn=keys, show_fn=shown.append
+    )
+    # Pong's actions: NOOP FIRE RIGHT LEFT RIGHTFIRE LEFTFIRE.
+    assert policy.action_keys_names["fd"] == ("RIGHTFIRE", 4)
+    (traj,) = rollout.generate_trajectories(
+        policy, venv, rollout.make_min_episodes(1), rng=np.random.default_rng(0)
+    )
+    venv.close()
+    np.testing.assert_array_equal(traj.acts, [2, 5, 0])  # RIGHT, LEFTFIRE, NOOP
+    assert "Unknown key 'zz'" in capsys.readouterr().out
+    assert len(keys.prompts) == 4 and "[fa] LEFTFIRE" in keys.prompts[0]
+    # The player saw each frame the action was chosen on, channels last.
+    assert [frame.shape for frame in shown] == [(210, 160, 3)] * 3
+    frames = np.moveaxis(traj.obs, 1, -1) if channels_first else traj.obs
+    for frame, obs in zip(shown, frames):
+        np.testing.assert_array_equal(frame, obs)
+
+
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_atari_policy_shows_newest_of_stacked_grey_frames(channels_first):
+    """Four channels: the tutorial's four stacked 84x84 grey frames."""
+
+    class _Stacked(_FakeAtari):
+        observation_space = spaces.Box(
+            0,
+            255,
+            shape=(4, 84, 84) if channels_first else (84, 84, 4),
+            dtype=np.uint8,
+        )
+
+    shown = []
+    policy = interactive.AtariInteractivePolicy(
+        _Stacked(),
+        clear_screen_on_query=False,
+        input_fn=ScriptedInput(["f"]),
+        show_fn=shown.append,
+    )
+    stack = np.stack([np.full((84, 84), i, np.uint8) for i in range(4)])
+    obs = stack if channels_first else np.moveaxis(stack, 0, -1)
+    assert policy.predict(obs[None])[0].tolist() == [1]
+    assert shown[0].shape == (84, 84) and (shown[0] == 3).all()  # The newest.

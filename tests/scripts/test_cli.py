@@ -372,3 +372,22 @@ def test_dict_observation_env_through_the_cli(tmp_path):
         "logging.log_dir=eval",
     )
     assert sacred_run(tmp_path / "eval")["result"]["n_traj"] >= 2
+
+
+def test_train_rl_resumes_a_saved_agent(quickstart):
+    """``agent_path``: continue training the quickstart's saved agent."""
+    run(
+        quickstart,
+        "train_rl",
+        "with",
+        "pendulum",
+        "environment.fast",
+        "policy_evaluation.fast",
+        "rl.fast",
+        "fast",
+        "agent_path=quickstart/rl/policies/final/model.zip",
+        "logging.log_dir=resumed",
+    )
+    info = sacred_run(quickstart / "resumed")
+    assert info["status"] == "COMPLETED"
+    assert (quickstart / "resumed" / "policies" / "final" / "model.zip").is_file()

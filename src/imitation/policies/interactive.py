@@ -206,12 +206,16 @@ class ImageObsDiscreteInteractivePolicy(DiscreteInteractivePolicy):
         self._channels_first = is_image_space_channels_first(observation_space)
 
     def _render(self, obs: np.ndarray | dict[str, np.ndarray]) -> None:
-        """Show the image with ``show_fn``, channels-last."""
+        """Show the image with ``show_fn``."""
         assert isinstance(obs, np.ndarray)  # Guaranteed by the Box check.
+        self.show_fn(self._picture(obs))
+
+    def _picture(self, obs: np.ndarray) -> np.ndarray:
+        """The observation as a picture: channels last, ``(H, W)`` if grey."""
         image = np.moveaxis(obs, 0, -1) if self._channels_first else obs
         if image.shape[-1] == 1:
             image = image[..., 0]
-        self.show_fn(image)
+        return image
 
 
 _ATARI_MOVES = {
@@ -260,6 +264,11 @@ class AtariInteractivePolicy(ImageObsDiscreteInteractivePolicy):
 
     The key map is built from the environment's action names, so the same keys
     choose the same moves in every game (a game offers a subset of them).
+
+    Raw frames (RGB) are shown as they are. Four channels are taken for four
+    stacked grey frames (SB3's ``AtariWrapper`` with ``VecFrameStack(venv,
+    n_stack=4)``, as in the preference-comparisons tutorial): the newest one
+    is shown.
     """
 
     def __init__(self, env: gym.Env | VecEnv, *args: Any, **kwargs: Any) -> None:
@@ -287,3 +296,8 @@ class AtariInteractivePolicy(ImageObsDiscreteInteractivePolicy):
                 raise ValueError(f"No key for the Atari action {name!r}.")
             keys[ATARI_ACTION_KEYS[name]] = (name, int(action_space.start) + index)
         super().__init__(env.observation_space, action_space, keys, *args, **kwargs)
+
+    def _picture(self, obs: np.ndarray) -> np.ndarray:
+        """The newest frame of four stacked grey frames; otherwise as the base."""
+        image = super()._picture(obs)
+        return image[..., -1] if image.ndim == 3 and image.shape[-1] == 4 else image

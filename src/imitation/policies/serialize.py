@@ -201,6 +201,8 @@ def _check_spaces(
 ) -> None:
     for name in ("observation_space", "action_space"):
         got, want = getattr(policy, name), getattr(venv, name)
+        if name == "observation_space" and util.is_transposed_image_space(got, want):
+            continue  # An image policy: it sees the frames channels first.
         if got != want:
             raise ValueError(
                 f"The policy from {where} has {name} {got}, but the environment "
@@ -222,7 +224,8 @@ def load_stable_baselines_model(
         cls: The SB3 algorithm class (``PPO``, ``SAC``, ...).
         path: A ``.zip`` file, or a directory containing ``model.zip``.
         venv: Environment the policy will act in (its spaces must match the
-            model's); it is not attached to the model.
+            model's); it becomes the model's environment (``get_env()``), so
+            the model can go on learning there.
         allow_unsafe_pickle: Let SB3 unpickle every entry (runs code from the
             file: only for files you trust).
         kwargs: Passed to ``cls.load``.
@@ -250,10 +253,17 @@ def load_stable_baselines_model(
             f"entries are corrupt or not of this algorithm): "
             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
         ) from exc
-    if replaced:
-        _refuse_learning(model, zip_path, replaced)
     if venv is not None:
         _check_spaces(model.policy, venv, str(zip_path))
+        # Attach the environment, so that the model can go on learning there.
+        # ``set_env`` needs the saved number of environments; for another
+        # number SB3 rebuilds its buffers only when loading with the env.
+        if model.n_envs == venv.num_envs:
+            model.set_env(venv)
+        else:
+            model = cls.load(zip_path, env=venv, device=model.device, **kwargs)
+    if replaced:
+        _refuse_learning(model, zip_path, replaced)
     return model
 
 

@@ -52,6 +52,7 @@ _LIBRARY_MODULES = frozenset(
         "imitation.rewards.reward_nets.base",
         "imitation.rewards.reward_nets.architectures",
         "imitation.rewards.reward_nets.processing",
+        "imitation.rewards.reward_nets.value_potential",
         "imitation.algorithms.adversarial.gail",
         "imitation.algorithms.adversarial.airl",
     }
@@ -211,6 +212,21 @@ def _encode(value: Any, where: str) -> Any:
         return {"class": _qualname(value)}
     if isinstance(value, nn.Module) and hasattr(value, "_init_args"):
         return {"module": describe(value)}
+    if isinstance(value, nn.Module):
+        raise UnsavableModuleError(
+            f"Cannot save {where}={value!r}: loading rebuilds modules from their "
+            "constructor arguments, which this torch module does not record. Mix "
+            "imitation.rewards.persistence.SavableModule into its class (first "
+            "base) so it records them, or save its state_dict yourself.",
+        )
+    if callable(value):
+        raise UnsavableModuleError(
+            f"Cannot save {where}={value!r}: a Python function cannot be saved "
+            "without pickling code. Use a module instead: for an SB3 policy's "
+            "value function, imitation.rewards.reward_nets.ValuePotential."
+            "from_policy(policy); for a learned potential, BasicPotentialMLP or "
+            "BasicPotentialCNN.",
+        )
     raise UnsavableModuleError(
         f"Cannot save {where}={value!r}: only numbers, strings, lists, spaces, "
         "classes and imitation modules can be described. Build the net from "

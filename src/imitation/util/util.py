@@ -16,8 +16,13 @@ from typing import Any, TypeVar
 import gymnasium as gym
 import numpy as np
 import torch as th
-from stable_baselines3.common import monitor, policies
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+from stable_baselines3.common import monitor, policies, preprocessing
+from stable_baselines3.common.vec_env import (
+    DummyVecEnv,
+    SubprocVecEnv,
+    VecEnv,
+    VecTransposeImage,
+)
 
 from imitation.data.types import AnyPath
 from imitation.util.atomic import (
@@ -381,6 +386,21 @@ def check_vec_env(venv: Any, name: str = "venv") -> VecEnv:
         f"{name} must be a vectorised environment (a stable_baselines3 VecEnv, "
         "e.g. from imitation.util.util.make_vec_env), got "
         f"{type(venv).__name__}.",
+    )
+
+
+def is_transposed_image_space(policy_space: gym.Space, env_space: gym.Space) -> bool:
+    """Whether ``policy_space`` is the channels-first version of ``env_space``.
+
+    SB3 trains on channels-last images through ``VecTransposeImage``, so its
+    image policies have the transposed space; such a policy acts in the
+    channels-last environment once its observations are transposed.
+    """
+    return (
+        isinstance(env_space, gym.spaces.Box)
+        and preprocessing.is_image_space(env_space)
+        and not preprocessing.is_image_space_channels_first(env_space)
+        and VecTransposeImage.transpose_space(env_space) == policy_space
     )
 
 

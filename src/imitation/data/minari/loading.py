@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import pathlib
 import re
@@ -10,12 +9,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-import h5py
 import minari
 import numpy as np
-from minari.dataset.minari_storage import is_image_space
 
 from imitation.data import serialize, types
+from imitation.data.minari import readers
 from imitation.data.minari.common import (
     EPISODE_FIELDS,
     MinariFormatError,
@@ -132,29 +130,23 @@ def _episode_to_trajectory(
     n = len(acts)
     if n == 0:
         raise MinariFormatError(f"{where} has no steps (no actions).")
-    lengths = {
-        "observations": len(obs),
-        "rewards": len(rews),
-        "terminations": len(terms),
-        "truncations": len(truncs),
-    }
-    expected = {
-        "observations": n + 1,
-        "rewards": n,
-        "terminations": n,
-        "truncations": n,
-    }
-    wrong = [f"{k}: {lengths[k]}" for k in expected if lengths[k] != expected[k]]
-    if wrong:
+    if not len(obs) == n + 1 == len(rews) + 1 == len(terms) + 1 == len(truncs) + 1:
+        lengths = {
+            "observations": (len(obs), n + 1),
+            "rewards": (len(rews), n),
+            "terminations": (len(terms), n),
+            "truncations": (len(truncs), n),
+        }
+        wrong = [f"{k}: {got}" for k, (got, want) in lengths.items() if got != want]
         raise MinariFormatError(
             f"{where}: lengths do not fit {n} actions ({', '.join(wrong)}; "
             f"expected {n + 1} observations and {n} of the others).",
         )
-    early = np.flatnonzero(terms[:-1] | truncs[:-1])
-    if early.size:
+    if terms[:-1].any() or truncs[:-1].any():
+        early = int(np.flatnonzero(terms[:-1] | truncs[:-1])[0])
         raise MinariFormatError(
             f"{where}: the episode ends (terminated or truncated) at step "
-            f"{int(early[0])}, before its last step {n - 1}; each Minari episode "
+            f"{early}, before its last step {n - 1}; each Minari episode "
             "must end only at its last step.",
         )
     if rews.dtype.kind in "biu":
@@ -187,9 +179,12 @@ def load_trajectories(
 ) -> Sequence[types.TrajectoryWithRew]:
     """Load a local Minari dataset as trajectories with rewards.
 
-    Minari's HDF5 storage keeps each episode's arrays as separate objects, so
-    reading a dataset of many short episodes is dominated by per-object
-    overhead (see ``benchmarks/bench_minari.py``). With ``cache_dir``, the
+    Without infos, HDF5 and Arrow datasets are read straight from their files
+    (with h5py's low-level API or pyarrow; other formats and infos through
+    Minari's reader), giving the same arrays. Minari's HDF5 storage keeps
+    each episode's arrays as separate objects, so reading a dataset of many
+    short episodes is still dominated by HDF5's per-object cost (see
+    ``benchmarks/bench_minari.py``). With ``cache_dir``, the
     first load also saves the trajectories there with
     :func:`imitation.data.serialize.save`, and later loads of the unchanged
     dataset read that copy instead, as fast as :func:`serialize.load`. The
@@ -272,17 +267,18 @@ def _read_episodes(
 ) -> list[types.TrajectoryWithRew]:
     """Read the episodes ``indices`` of ``dataset`` as trajectories."""
     trajs: list[types.TrajectoryWithRew] = []
-    hdf5 = None if with_infos else _direct_hdf5_file(dataset)
-    episodes: Iterator[Any]
-    if hdf5 is not None:
-        episodes = _iterate_hdf5(hdf5, dataset_id, indices, dataset.observation_space)
-    else:
+    episodes: Iterator[Any] | None = None
+    if not with_infos:
+        episodes = readers.read_directly(dataset, dataset_id, indices)
+    if episodes is None:
         episodes = dataset.iterate_episodes(indices)
     while True:
         try:
             episode = next(episodes)
         except StopIteration:
             break
+        except MinariFormatError:
+            raise  # Already names the episode and field.
         except (KeyError, ValueError, AssertionError, OSError) as exc:
             current = int(indices[len(trajs)])
             raise MinariFormatError(
@@ -294,92 +290,3 @@ def _read_episodes(
             ) from exc
         trajs.append(_episode_to_trajectory(episode, dataset_id, with_infos))
     return trajs
-
-
-@dataclasses.dataclass(frozen=True)
-class _Episode:
-    """The arrays of one episode, as ``minari.EpisodeData`` holds them."""
-
-    id: int
-    observations: np.ndarray | dict[str, np.ndarray]
-    actions: np.ndarray
-    rewards: np.ndarray
-    terminations: np.ndarray
-    truncations: np.ndarray
-    infos: None = None
-
-
-def _leaf_spaces(space: gym.Space) -> list[gym.Space]:
-    if isinstance(space, gym.spaces.Dict):
-        return list(space.spaces.values())
-    return [space]
-
-
-def _direct_hdf5_file(dataset: minari.MinariDataset) -> pathlib.Path | None:
-    """The dataset's HDF5 file, if its arrays can be read straight from it.
-
-    Minari's HDF5 layout (``episode_<i>/<field>``, dict observations as a
-    group of per-key datasets) is read directly, which skips Minari's
-    per-dataset Python overhead. JPEG-encoded images and other storage
-    formats go through Minari's reader.
-    """
-    storage = dataset.storage
-    path = pathlib.Path(storage.data_path) / "main_data.hdf5"
-    if getattr(storage, "FORMAT", None) != "hdf5" or not path.is_file():
-        return None
-    spaces = _leaf_spaces(dataset.observation_space) + [dataset.action_space]
-    if getattr(storage, "jpeg_encoding", True) and any(
-        is_image_space(s) for s in spaces
-    ):
-        return None
-    return path
-
-
-def _iterate_hdf5(
-    path: pathlib.Path,
-    dataset_id: str,
-    indices: np.ndarray,
-    observation_space: gym.Space,
-) -> Iterator[_Episode]:
-    """The episodes ``indices`` read from Minari's HDF5 file with h5py's low-level API.
-
-    Raises:
-        MinariFormatError: Naming the episode and field, if a field is missing.
-    """
-    keys = (
-        sorted(observation_space.spaces)
-        if isinstance(observation_space, gym.spaces.Dict)
-        else None
-    )
-    with h5py.File(path, "r") as file:
-        fid = file.id
-
-        def read(episode: int, name: str) -> np.ndarray:
-            try:
-                ds = h5py.h5d.open(fid, f"episode_{episode}/{name}".encode())
-            except KeyError as exc:
-                raise MinariFormatError(
-                    f"Minari dataset {dataset_id!r}, episode {episode} cannot be "
-                    f"read: it lacks {name!r}. Every episode needs "
-                    f"{list(EPISODE_FIELDS)}; recreate the dataset with "
-                    "save_trajectories or minari.create_dataset_from_buffers.",
-                ) from exc
-            out = np.empty(ds.shape, dtype=ds.dtype)
-            ds.read(h5py.h5s.ALL, h5py.h5s.ALL, out)
-            return out
-
-        for index in indices:
-            i = int(index)
-            obs = (
-                read(i, "observations")
-                if keys is None
-                else {k: read(i, f"observations/{k}") for k in keys}
-            )
-            yield _Episode(
-                id=i,
-                observations=obs,
-                actions=read(i, "actions"),
-                rewards=read(i, "rewards"),
-                terminations=read(i, "terminations"),
-                truncations=read(i, "truncations"),
-            )

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import obs_as_tensor
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecTransposeImage
 
 from imitation.data import types
 from imitation.util import sb3_compat, util
@@ -240,22 +240,37 @@ def _add_batch_axis(obs: Any) -> Any:
     return np.asarray(obs)[None]
 
 
-def _check_policy_spaces(policy: BasePolicy | BaseAlgorithm, venv: VecEnv) -> None:
+def _check_policy_spaces(policy: BasePolicy | BaseAlgorithm, venv: VecEnv) -> bool:
+    """Check that ``policy`` fits ``venv``; return whether to transpose images.
+
+    SB3 trains on channels-last images transposed to channels first, so its
+    image policies have the transposed space; observations of such an
+    environment are transposed for the policy (as SB3's ``predict`` does).
+    """
+    transpose = False
     for name in ("observation_space", "action_space"):
         expected, got = getattr(policy, name), getattr(venv, name)
-        if expected != got:
+        if name == "observation_space" and util.is_transposed_image_space(
+            expected, got
+        ):
+            transpose = True
+        elif expected != got:
             raise ValueError(
                 f"The policy's {name} {expected} does not match the environment's "
                 f"{got}: use a policy trained on this environment (or wrap the "
                 "environment to match).",
             )
+    return transpose
 
 
-def _fast_sb3_callable(policy: BasePolicy, deterministic: bool) -> PolicyCallable:
+def _fast_sb3_callable(
+    policy: BasePolicy, deterministic: bool, transpose: bool = False
+) -> PolicyCallable:
     """Act with an SB3 policy without ``predict``'s per-call checks.
 
     Same result as ``policy.predict`` (including clipping or unscaling Box
-    actions), computed with one no-grad forward per step.
+    actions, and transposing channels-last images if ``transpose``), computed
+    with one no-grad forward per step.
     """
     policy.set_training_mode(False)
     action_space = policy.action_space
@@ -267,6 +282,8 @@ def _fast_sb3_callable(policy: BasePolicy, deterministic: bool) -> PolicyCallabl
     device = policy.device  # a property that scans the parameters: read it once
 
     def act(obs: Any, state: Any, episode_start: np.ndarray) -> tuple[np.ndarray, Any]:
+        if transpose:
+            obs = VecTransposeImage.transpose_image(obs)
         with th.no_grad():
             obs_t = obs_as_tensor(obs, device)
             acts = sb3_compat.predict_actions(policy, obs_t, deterministic)
@@ -311,9 +328,9 @@ def policy_to_callable(
         _check_policy_spaces(policy, venv)
         policy = policy.policy
     if isinstance(policy, BasePolicy):
-        _check_policy_spaces(policy, venv)
+        transpose = _check_policy_spaces(policy, venv)
         if type(policy).predict is BasePolicy.predict:
-            return _fast_sb3_callable(policy, deterministic_policy)
+            return _fast_sb3_callable(policy, deterministic_policy, transpose)
         sb3_policy = policy
 
         def predict(obs: Any, state: Any, ep_start: np.ndarray) -> tuple:

@@ -44,6 +44,7 @@ from imitation.rewards.reward_nets.processing import (
     RewardEnsemble,
     RewardNetWithVariance,
 )
+from imitation.rewards.reward_nets.value_potential import ValuePotential
 
 __all__ = [
     "AddSTDRewardWrapper",
@@ -60,6 +61,7 @@ __all__ = [
     "RewardNetWithVariance",
     "RewardNetWrapper",
     "ShapedRewardNet",
+    "ValuePotential",
     "check_dict_obs",
     "cnn_transpose",
     "dict_keys",

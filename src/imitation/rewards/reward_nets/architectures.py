@@ -427,8 +427,10 @@ class ShapedRewardNet(ForwardWrapper):
             potential: Maps a batch of preprocessed states to ``(batch,)``
                 potentials (for a ``Dict`` observation space the states are
                 dicts of tensors; :func:`flatten_obs` flattens them). Use an
-                ``nn.Module`` (e.g. ``BasicPotentialMLP``) for a learned
-                potential that is trained and saved with the net.
+                imitation module (e.g. ``BasicPotentialMLP``) for a learned
+                potential that is trained and saved with the net, and
+                ``ValuePotential.from_policy`` for an SB3 policy's value
+                function; a plain function works but cannot be saved.
             discount_factor: The discount factor ``gamma``.
         """
         super().__init__(base)

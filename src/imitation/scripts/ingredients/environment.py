@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import sacred
 from stable_baselines3.common.vec_env import VecEnv
@@ -35,9 +38,31 @@ def fast() -> None:
 
 
 def gym_make_id(gym_id: str) -> str:
-    """``gym_id`` with ``seals:`` prepended for seals ids, so seals registers them."""
-    if ":" not in gym_id and gym_id.startswith("seals/"):
+    """``gym_id`` with the module that registers it prepended, where needed.
+
+    ``seals:`` for seals ids, ``ale_py:`` for the Atari environments of the
+    ALE (``ALE/Pong-v5``, ``PongNoFrameskip-v4``, ...): gymnasium imports that
+    module in every process that makes the environment, parallel workers too.
+
+    Raises:
+        ValueError: If ``gym_id`` is an ``ALE/`` id and ``ale-py`` is missing.
+    """
+    if ":" in gym_id:
+        return gym_id
+    if gym_id.startswith("seals/"):
         return f"seals:{gym_id}"
+    if gym_id.startswith("ALE/") or gym_id not in gym.registry:
+        # Importing ale_py registers its ids (the v0/v4 ids have no prefix).
+        if importlib.util.find_spec("ale_py") is not None:
+            importlib.import_module("ale_py")
+        elif gym_id.startswith("ALE/"):
+            raise ValueError(
+                f"{gym_id} is an Atari environment, which needs ale-py: "
+                "pip install imitation[atari]",
+            )
+    spec = gym.registry.get(gym_id)
+    if spec is not None and str(spec.entry_point).startswith("ale_py"):
+        return f"ale_py:{gym_id}"
     return gym_id
 
 
