@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-import math
 import os
 import pathlib
 import sys
@@ -126,19 +125,12 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _mean_return(stats_dict: Any) -> float | None:
     """``monitor_return_mean`` (the unwrapped env's return), else ``return_mean``."""
     if not isinstance(stats_dict, dict):
         return None
     for key in ("monitor_return_mean", "return_mean"):
-        value = _number(stats_dict.get(key))
+        value = sacred_file_parsing.finite_number(stats_dict.get(key))
         if value is not None:
             return value
     return None

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 import os
 import pathlib
 import re
@@ -138,13 +137,6 @@ def find_log_dir(run: sacred_file_parsing.SacredRun) -> pathlib.Path | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
 def _return_means(run: sacred_file_parsing.SacredRun) -> tuple[Any, Any]:
     """``(imit, expert)`` mean returns from the run's result, None if missing.
 
@@ -155,7 +147,9 @@ def _return_means(run: sacred_file_parsing.SacredRun) -> tuple[Any, Any]:
 
     def mean(prefix: str) -> float | None:
         for key in ("monitor_return_mean", "return_mean"):
-            value = _number(run.result_value(f"{prefix}{key}"))
+            value = sacred_file_parsing.finite_number(
+                run.result_value(f"{prefix}{key}")
+            )
             if value is not None:
                 return value
         return None
@@ -184,7 +178,7 @@ def make_row(
         "log_dir": None if log_dir is None else str(log_dir),
     }
     if random_returns:
-        random = _number(random_returns.get(run.env_id or ""))
+        random = sacred_file_parsing.finite_number(random_returns.get(run.env_id or ""))
         score = None
         if None not in (imit, expert, random) and expert != random:
             score = (imit - random) / (expert - random)  # type: ignore[operator]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import math
 import pathlib
 import re
 from collections.abc import Iterable
@@ -77,6 +78,18 @@ SacredConfAndRun = SacredRun
 
 GroupedRuns = dict[tuple[str, str], list[SacredRun]]
 """Runs keyed by ``(algo, env_id)``."""
+
+
+def finite_number(value: Any) -> float | None:
+    """A number read from a run record, as a float; None if it is no number.
+
+    Booleans, strings, None, NaN and infinities (what a failed or diverged
+    run may record) all give None.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _sort_key(run: SacredRun) -> tuple[Any, ...]:
