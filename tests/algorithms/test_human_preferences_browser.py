@@ -168,6 +168,26 @@ def _answer(driver, log_path: pathlib.Path, count: int, run: Run) -> list[int]:
     return answered
 
 
+def _refused_page(driver, url: str) -> str:
+    """The page the browser shows for ``url`` (a request the server refuses).
+
+    Read until the refusal's text is there (at most 10 s, one more navigation
+    after 5 s): right after a page with requests in flight, a navigation can
+    report an empty document before the response is rendered.
+    """
+    driver.get(url)
+    deadline = time.monotonic() + 10
+    renavigated = False
+    while "wrong session token" not in driver.page_source:
+        if time.monotonic() > deadline:
+            break
+        if not renavigated and time.monotonic() > deadline - 5:
+            driver.get(url)
+            renavigated = True
+        time.sleep(0.1)
+    return driver.page_source
+
+
 def _wait_for_text(driver, element_id: str, text: str, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while text not in (shown := driver.find_element("id", element_id).text):
@@ -219,8 +239,8 @@ def test_person_in_browser_teaches_reward_and_survives_kill(driver, tmp_path):
         first_answers = _answer(driver, log_path, 2, first)
         _wait_for_text(driver, "progress", "2 / 4 answered")
         # A request without the session token is refused.
-        driver.get(url.split("?")[0])
-        assert "wrong session token" in driver.page_source
+        refused = _refused_page(driver, url.split("?")[0])
+        assert "wrong session token" in refused, refused
         driver.get(url)
         _shown_pair(driver)
         if os.environ.get("IMITATION_UPDATE_SCREENSHOT"):
