@@ -12,6 +12,16 @@ import time
 import pytest
 from cli_helpers import run, sacred_run
 
+# train_rl on Pendulum with the smallest budgets.
+TRAIN_RL_FAST = [
+    "with",
+    "pendulum",
+    "environment.fast",
+    "policy_evaluation.fast",
+    "rl.fast",
+    "fast",
+]
+
 FAST = [
     "environment.fast",
     "demonstrations.fast",
@@ -28,12 +38,7 @@ def quickstart(tmp_path_factory):
     run(
         cwd,
         "train_rl",
-        "with",
-        "pendulum",
-        "environment.fast",
-        "policy_evaluation.fast",
-        "rl.fast",
-        "fast",
+        *TRAIN_RL_FAST,
         "logging.log_dir=quickstart/rl/",
     )
     for algo in ("gail", "airl"):
@@ -308,12 +313,7 @@ def test_train_rl_on_a_learned_reward_with_checkpoints(quickstart):
     run(
         quickstart,
         "train_rl",
-        "with",
-        "pendulum",
-        "environment.fast",
-        "policy_evaluation.fast",
-        "rl.fast",
-        "fast",
+        *TRAIN_RL_FAST,
         "reward_type=RewardNet_unshaped",
         "reward_path=gail_checkpoints/checkpoints/final/reward_test.pt",
         "logging.log_dir=rl_on_learned_reward",
@@ -379,12 +379,7 @@ def test_train_rl_resumes_a_saved_agent(quickstart):
     run(
         quickstart,
         "train_rl",
-        "with",
-        "pendulum",
-        "environment.fast",
-        "policy_evaluation.fast",
-        "rl.fast",
-        "fast",
+        *TRAIN_RL_FAST,
         "agent_path=quickstart/rl/policies/final/model.zip",
         "logging.log_dir=resumed",
     )
