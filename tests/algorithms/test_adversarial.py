@@ -189,6 +189,36 @@ def test_off_policy_generator(rng):
         AIRL(**{**kwargs, "gen_algo": used}, gen_train_timesteps=100)
 
 
+def test_generator_schedules_run_once_over_the_rounds(
+    cartpole, cartpole_expert_trajectories
+):
+    learner = PPO(
+        "MlpPolicy",
+        cartpole,
+        n_steps=128,
+        batch_size=128,
+        n_epochs=1,
+        learning_rate=lambda progress: 1e-3 * progress,
+        device="cpu",
+        seed=0,
+    )
+    trainer = GAIL(
+        demonstrations=cartpole_expert_trajectories,
+        demo_batch_size=256,
+        venv=cartpole,
+        gen_algo=learner,
+        reward_net=BasicRewardNet(cartpole.observation_space, cartpole.action_space),
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    learning_rates = []
+
+    def after_round(_: int) -> None:
+        learning_rates.append(trainer.gen_algo.policy.optimizer.param_groups[0]["lr"])
+
+    trainer.train(4 * trainer.gen_train_timesteps, callback=after_round)
+    np.testing.assert_allclose(learning_rates, [7.5e-4, 5e-4, 2.5e-4, 0.0], atol=1e-9)
+
+
 def test_bad_arguments(cartpole, cartpole_expert_trajectories):
     with pytest.raises(ValueError, match="multiple of"):
         _trainer(GAIL, cartpole, cartpole_expert_trajectories, demo_minibatch_size=100)

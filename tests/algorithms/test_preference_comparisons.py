@@ -226,6 +226,44 @@ def _net_for(venv):
     return BasicRewardNet(venv.observation_space, venv.action_space)
 
 
+def test_agent_schedules_run_once_over_the_whole_training():
+    """A decaying learning rate decays over all iterations, not within each."""
+    rng = np.random.default_rng(0)
+    venv = make_vec_env("Pendulum-v1", rng=rng, n_envs=2)
+    agent = PPO(
+        "MlpPolicy",
+        venv,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+        seed=0,
+        learning_rate=lambda progress: 1e-3 * progress,
+    )
+    net = _net_for(venv)
+    trainer = pc.PreferenceComparisons(
+        pc.AgentTrainer(agent, net, venv, rng=rng, custom_logger=_quiet()),
+        net,
+        num_iterations=4,
+        fragment_length=10,
+        reward_trainer=pc.BasicRewardTrainer(
+            pc.PreferenceModel(net), pc.CrossEntropyRewardLoss(), rng=rng, epochs=1
+        ),
+        rng=rng,
+        custom_logger=_quiet(),
+    )
+    learning_rates = []
+    trainer.train(
+        total_timesteps=512,
+        total_comparisons=8,
+        callback=lambda _: learning_rates.append(
+            agent.policy.optimizer.param_groups[0]["lr"]
+        ),
+        progress_bar=False,
+    )
+    # Each iteration's last update, a quarter of the run further on.
+    np.testing.assert_allclose(learning_rates, [7.5e-4, 5e-4, 2.5e-4, 0.0], atol=1e-9)
+
+
 def test_agent_trainer_validates_arguments():
     rng = np.random.default_rng(0)
     venv = make_vec_env("Pendulum-v1", rng=rng, n_envs=2)

@@ -99,3 +99,35 @@ def test_rollout_end_values_recompute_the_buffer():
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=32, n_epochs=1, seed=0)
     model.learn(64, callback=Check())
     assert seen["equal"]
+
+
+def _linear_lr_ppo(venv, n_steps=16):
+    return PPO(
+        "MlpPolicy",
+        venv,
+        n_steps=n_steps,
+        batch_size=n_steps,
+        n_epochs=1,
+        seed=0,
+        learning_rate=lambda progress: 1e-3 * progress,
+    )
+
+
+def test_run_progress_spans_learn_calls():
+    venv = DummyVecEnv([lambda: CountingEnv(episode_len=50)])
+    model = _linear_lr_ppo(venv)
+    model.learn(16)
+    model.learn(16, reset_num_timesteps=False)
+    # SB3 alone: each learn call ends its schedules at progress 0.
+    assert model._current_progress_remaining == 0.0
+    run = sb3_compat.RunProgress(model, 64)
+    for remaining in (0.75, 0.5, 0.25, 0.0):
+        with run.learning():
+            model.learn(16, reset_num_timesteps=False)
+        assert model._current_progress_remaining == pytest.approx(remaining)
+        lr = model.policy.optimizer.param_groups[0]["lr"]
+        assert lr == pytest.approx(1e-3 * remaining)
+        # Outside learning() the algorithm is SB3's own again.
+        assert "_update_current_progress_remaining" not in vars(model)
+    with pytest.raises(ValueError, match="positive"):
+        sb3_compat.RunProgress(model, 0)

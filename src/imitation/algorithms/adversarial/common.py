@@ -33,7 +33,7 @@ from imitation.data import buffer, rollout, types, wrappers
 from imitation.policies import replay_buffer_wrapper
 from imitation.rewards import reward_nets, reward_wrapper
 from imitation.util import logger as imit_logger
-from imitation.util import networks, progress, util
+from imitation.util import networks, progress, sb3_compat, util
 
 DEFAULT_DISC_OPT_KWARGS: Mapping[str, Any] = {"lr": 3e-3}
 """Discriminator optimiser arguments that ``disc_opt_kwargs`` adds to or overrides.
@@ -215,6 +215,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             allow_variable_horizon=allow_variable_horizon,
         )
         self._global_step = 0
+        self._run: sb3_compat.RunProgress | None = None
         self._disc_step = 0
         self.n_disc_updates_per_round = n_disc_updates_per_round
         self.debug_use_ground_truth = debug_use_ground_truth
@@ -388,7 +389,8 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             total_timesteps: Env steps (default ``gen_train_timesteps``).
             learn_kwargs: Extra arguments for ``gen_algo.learn``.
         """
-        with self.logger.accumulate_means("gen"):
+        run = self._run.learning() if self._run else contextlib.nullcontext()
+        with self.logger.accumulate_means("gen"), run:
             self.gen_algo.learn(
                 total_timesteps=total_timesteps or self.gen_train_timesteps,
                 reset_num_timesteps=False,
@@ -574,7 +576,9 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         ``callback(round)``; rounds stop before exceeding ``total_timesteps``.
 
         Args:
-            total_timesteps: Generator environment steps, in total.
+            total_timesteps: Generator environment steps, in total; the
+                generator's schedules (e.g. a decaying learning rate) run once
+                over the rounds, not once per round.
             callback: Called with the round number after each round.
             progress_bar: Show a bar of the rounds (in a terminal only).
 
@@ -587,14 +591,20 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 f"total_timesteps={total_timesteps} is less than one round of "
                 f"gen_train_timesteps={self.gen_train_timesteps}.",
             )
-        with progress.progress_bar(
-            n_rounds, desc=type(self).__name__, unit="round", enabled=progress_bar
-        ) as bar:
-            for round_num in range(n_rounds):
-                self.train_gen(self.gen_train_timesteps)
-                for _ in range(self.n_disc_updates_per_round):
-                    self.train_disc()
-                if callback is not None:
-                    callback(round_num)
-                self.logger.dump(self._global_step)
-                bar.update(1)
+        self._run = sb3_compat.RunProgress(
+            self.gen_algo, n_rounds * self.gen_train_timesteps
+        )
+        try:
+            with progress.progress_bar(
+                n_rounds, desc=type(self).__name__, unit="round", enabled=progress_bar
+            ) as bar:
+                for round_num in range(n_rounds):
+                    self.train_gen(self.gen_train_timesteps)
+                    for _ in range(self.n_disc_updates_per_round):
+                        self.train_disc()
+                    if callback is not None:
+                        callback(round_num)
+                    self.logger.dump(self._global_step)
+                    bar.update(1)
+        finally:
+            self._run = None

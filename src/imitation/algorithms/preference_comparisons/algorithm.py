@@ -241,7 +241,9 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
         """Train the reward model, and the agent if the generator has one.
 
         Args:
-            total_timesteps: Environment steps of agent training, in total.
+            total_timesteps: Environment steps of agent training, in total; the
+                agent's schedules (e.g. a decaying learning rate) run once over
+                them, not once per iteration.
             total_comparisons: Preferences to gather, in total.
             callback: Called with the iteration number after each iteration.
             progress_bar: Show a bar of the iterations (in a terminal only).
@@ -264,12 +266,15 @@ class PreferenceComparisons(base.BaseImitationAlgorithm):
             # Pretraining on fragments of the untrained agent.
             self._gather(schedule[0])
             metrics = self._train_reward()
-        with progress.progress_bar(
-            len(schedule) - 1,
-            desc="PreferenceComparisons",
-            unit="iteration",
-            enabled=progress_bar,
-        ) as bar:
+        with (
+            self.trajectory_generator.training_run(total_timesteps),
+            progress.progress_bar(
+                len(schedule) - 1,
+                desc="PreferenceComparisons",
+                unit="iteration",
+                enabled=progress_bar,
+            ) as bar,
+        ):
             for i, num_pairs in enumerate(schedule[1:]):
                 if num_pairs > 0:
                     self._gather(num_pairs)

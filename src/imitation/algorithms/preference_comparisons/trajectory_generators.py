@@ -10,7 +10,8 @@ from it, with a fraction of exploratory (partly random) behaviour.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,20 @@ class TrajectoryGenerator(imit_logger.LoggingComponent, abc.ABC):
             kwargs: Options of particular generators.
         """
         del steps, kwargs
+
+    @contextlib.contextmanager
+    def training_run(self, total_steps: int) -> Iterator[None]:
+        """Mark ``train`` calls as parts of one run of ``total_steps`` steps.
+
+        A generator with a learner uses it to run the learner's schedules
+        (learning rate, clip range, exploration) once over the whole run
+        rather than once per call; by default it does nothing.
+
+        Args:
+            total_steps: Environment steps of the whole run.
+        """
+        del total_steps
+        yield
 
 
 class TrajectoryDataset(TrajectoryGenerator):
@@ -196,8 +211,27 @@ class AgentTrainer(TrajectoryGenerator):
         self.algorithm.set_env(self.venv_wrapped)
         self._episodes: list[types.TrajectoryWithRew] = []
         self._venv_used_elsewhere = False
+        self._run: sb3_compat.RunProgress | None = None
         super().__init__(custom_logger=custom_logger)
         self.algorithm.set_logger(self.logger)
+
+    @contextlib.contextmanager
+    def training_run(self, total_steps: int) -> Iterator[None]:
+        """Run the agent's schedules once over ``total_steps``, across calls.
+
+        Inside, each :meth:`train` call continues the agent's schedules where
+        the previous one left them (see :class:`~imitation.util.sb3_compat.
+        RunProgress`); :class:`PreferenceComparisons` wraps its iterations in
+        this. Outside, each call is a ``learn`` call of its own, as in SB3.
+
+        Args:
+            total_steps: Environment steps of the whole run.
+        """
+        self._run = sb3_compat.RunProgress(self.algorithm, max(1, total_steps))
+        try:
+            yield
+        finally:
+            self._run = None
 
     def train(self, steps: int, **kwargs: Any) -> None:
         """Train the agent on the learned reward for ``steps`` env steps.
@@ -217,7 +251,8 @@ class AgentTrainer(TrajectoryGenerator):
             # Sampling reset the shared venv: make the agent start fresh episodes.
             sb3_compat.restart_episodes_on_next_learn(self.algorithm)
             self._venv_used_elsewhere = False
-        with self.logger.accumulate_means("agent"):
+        run = self._run.learning() if self._run else contextlib.nullcontext()
+        with self.logger.accumulate_means("agent"), run:
             self.algorithm.learn(
                 total_timesteps=steps,
                 reset_num_timesteps=False,
