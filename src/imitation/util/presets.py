@@ -71,6 +71,6 @@ PC_CARTPOLE_PPO: dict[str, Any] = dict(GAIL_CARTPOLE_PPO, n_steps=256, n_epochs=
 
 Ten epochs per rollout (SB3's default) rather than GAIL's five: the loop is
 no steadier than its agent, and with five epochs PPO on the *true* reward
-was itself marginal at the row's 72,000 steps (one seed in five below 500 at
-the end, returns swinging between 430 and 500); with ten it held 500 from
-43,000 steps on all five (``docs/benchmarks.md``, "Preference comparisons")."""
+was itself marginal at the row's 72,000 steps (on 10 seeds, 2 below 500 at
+the end and 5 below at 57,600 steps, down to 429); with ten it held 500 from
+57,600 steps on all 10 (``docs/benchmarks.md``, "Preference comparisons")."""
