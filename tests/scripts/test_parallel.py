@@ -145,12 +145,15 @@ def test_sweep_interrupted_then_resumed(tmp_path):
     env = ray_env()
     with short_temp_dir() as temp_dir:
         ray_args = ["init_kwargs.num_cpus=2", f"init_kwargs._temp_dir={temp_dir}"]
+        # One trial at a time until the interruption: with two at a time, on a
+        # quiet machine all four fast trials could finish before Ctrl-C landed.
         proc = _popen_parallel(
             tmp_path,
             env,
             *documented("parallel", "with run_name=cartpole-seeds"),
             f"base_named_configs={json.dumps(FAST_RL)}",  # fast settings
-            *ray_args,
+            "init_kwargs.num_cpus=1",
+            f"init_kwargs._temp_dir={temp_dir}",
         )
         try:
             deadline = time.monotonic() + 240
