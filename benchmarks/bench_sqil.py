@@ -28,7 +28,7 @@ Run::
 
     .venv/bin/python benchmarks/bench_sqil.py grid [--envs ENV ...]
         [--seeds S ...] [--lrs LR ...] [--targets N ...] [--train-freqs N ...]
-        [--algo soft|soft-one-q|hard] [--steps N]
+        [--algo soft|soft-one-q|hard] [--ent-coef A] [--steps N]
     .venv/bin/python benchmarks/bench_sqil.py diagnose [--env ENV] [--seed S]
         [--lr LR] [--target N] [--train-freq N] [--algo soft|soft-one-q|hard]
     .venv/bin/python benchmarks/bench_sqil.py sac [--seeds S ...]
@@ -125,7 +125,12 @@ def make_trainer(
 def grid(args: argparse.Namespace) -> None:
     """Train every grid point and seed; print one line per run, then a table."""
     algo, algo_kwargs = ALGOS[args.algo]
+    if args.ent_coef is not None:
+        if algo is not sqil.SoftDQN:
+            raise SystemExit("--ent-coef is a SoftDQN setting: use --algo soft.")
+        algo_kwargs = dict(algo_kwargs, ent_coef=args.ent_coef)
     points = list(itertools.product(args.lrs, args.targets, args.train_freqs))
+    ent_note = "" if args.ent_coef is None else f" ent_coef={args.ent_coef:g}"
     for env_id in args.envs:
         random_ret = mean_return(None, env_id, 0, args.eval_episodes)
         demos = generate_expert_trajectories(env_id, N_DEMOS, np.random.default_rng(0))
@@ -149,7 +154,7 @@ def grid(args: argparse.Namespace) -> None:
                 score = (ret - random_ret) / (expert_ret - random_ret)
                 scores.append(score)
                 print(
-                    f"RUN {args.algo} {env_id} lr={lr:g} target={target} "
+                    f"RUN {args.algo}{ent_note} {env_id} lr={lr:g} target={target} "
                     f"train_freq={train_freq} seed={seed} steps={args.steps} "
                     f"return={ret:.1f} score={score:.3f} "
                     f"({time.perf_counter() - start:.0f} s)",
@@ -303,6 +308,7 @@ def main() -> None:
     p.add_argument("--targets", nargs="+", type=int, default=[500, 10_000])
     p.add_argument("--train-freqs", nargs="+", type=int, default=[4, 1])
     p.add_argument("--algo", choices=sorted(ALGOS), default="soft")
+    p.add_argument("--ent-coef", type=float, default=None)
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--eval-episodes", type=int, default=50)
     p.set_defaults(fn=grid)
