@@ -257,14 +257,23 @@ def save_settings(
         ValueError: If a setting is not JSON (e.g. a class: give its name).
     """
     record = {"settings": dataclasses.asdict(settings), "resources": resources}
+    write_json(experiment_dir / SETTINGS_FILE, record)
+
+
+def write_json(path: pathlib.Path, value: Any) -> None:
+    """Write ``value`` to ``path`` as JSON, atomically.
+
+    Raises:
+        ValueError: If ``value`` holds something JSON cannot (e.g. a class).
+    """
     try:
-        text = json.dumps(record, indent=2, sort_keys=True)
+        text = json.dumps(value, indent=2, sort_keys=True)
     except TypeError as exc:
         raise ValueError(
-            f"The sweep's settings must be JSON to be resumable: {exc}; give "
-            "classes in base_config_updates by their name."
+            f"Cannot write {path}: {exc}; settings must be JSON: give classes in "
+            "base_config_updates by their name."
         ) from exc
-    with util.atomic_write_path(experiment_dir / SETTINGS_FILE) as tmp:
+    with util.atomic_write_path(path) as tmp:
         tmp.write_text(text + "\n")
 
 

@@ -16,9 +16,7 @@ imitation.scripts.<script> [<command>] with <env> <...>/best_config.json``.
 from __future__ import annotations
 
 import inspect
-import json
 import math
-import pathlib
 import statistics
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +27,6 @@ from ray.tune.search.optuna import OptunaSearch
 from imitation.scripts import parallel
 from imitation.scripts._console import run_console
 from imitation.scripts.config.tuning import tuning_ex
-from imitation.util import util
 
 RETURN_KEYS = {
     "train_rl": "monitor_return_mean",
@@ -170,18 +167,6 @@ def best_config(
     return updates
 
 
-def _write_json(path: pathlib.Path, value: Any) -> None:
-    try:
-        text = json.dumps(value, indent=2, sort_keys=True)
-    except TypeError as exc:
-        raise ValueError(
-            f"Cannot write {path}: {exc}; give classes by their name in "
-            "base_config_updates."
-        ) from exc
-    with util.atomic_write_path(path) as tmp:
-        tmp.write_text(text + "\n")
-
-
 @tuning_ex.main
 def tune(
     parallel_run_config: Mapping[str, Any],
@@ -230,7 +215,7 @@ def tune(
     config_updates = best_config(run_config, best)
     out_dir = parallel.log_root_of(run_config.get("base_config_updates", {}))
     best_path = out_dir / "tuning" / run_config["run_name"] / "best_config.json"
-    _write_json(best_path, config_updates)
+    parallel.write_json(best_path, config_updates)
     return {
         "best_config": config_updates,
         "named_configs": [
