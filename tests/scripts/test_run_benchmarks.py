@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 from ray import tune
 from ray_helpers import (
@@ -102,4 +111,97 @@ def test_run_benchmarks_fast(tmp_path):
     )
     assert record["result"]["dagger"]["experiment_path"] == str(
         output / "parallel" / "bench_dagger"
+    )
+
+
+def _session_processes(sid: int) -> dict[int, bytes]:
+    """The processes of session ``sid`` (Ray's workers take process groups of
+    their own, but stay in the session), with their command lines."""
+    found = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == sid:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+    return found
+
+
+def _kill_session(proc: subprocess.Popen) -> None:
+    """SIGKILL the driver and every process of its session."""
+    for pid in _session_processes(proc.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+@pytest.mark.ray
+def test_run_benchmarks_killed_then_run_again(tmp_path):
+    """SIGKILL a trial, then the whole chunk (driver and Ray); the same command
+    again runs only what is missing: each seed completes exactly once."""
+    hub = tmp_path / "hub"
+    hub_cache.populate_hub_cache(hub, env_names=["seals/CartPole-v0"], n_episodes=2)
+    env = ray_env(
+        HF_HUB_CACHE=str(hub), HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / ".hf")
+    )
+    output = tmp_path / "output"
+    seeds = [0, 1, 2, 3]
+    with short_temp_dir() as temp_dir:
+        args = [
+            *documented("run_benchmarks"),
+            "with",
+            'algos=["dagger"]',
+            'environments=["seals_cartpole"]',
+            f"seeds={json.dumps(seeds)}",
+            "named_config_pattern=fast_{algo}_{env}",
+            "init_kwargs.num_cpus=1",  # one trial at a time: the kills land mid-suite
+            f"init_kwargs._temp_dir={temp_dir}",
+        ]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "imitation.scripts.run_benchmarks", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a session of its own: Ray's processes too
+        )
+        try:
+            deadline = time.monotonic() + 240
+
+            def wait_completed(n: int) -> None:
+                while len(completed(sacred_runs(output, "train_imitation"))) < n:
+                    assert proc.poll() is None, "the suite ended early"
+                    assert time.monotonic() < deadline, f"{n} runs not done in time"
+                    time.sleep(0.1)
+
+            wait_completed(1)
+            workers = []
+            while not workers:  # the next trial's worker
+                assert time.monotonic() < deadline, "no trial worker found"
+                workers = [
+                    pid
+                    for pid, cmdline in _session_processes(proc.pid).items()
+                    if cmdline.startswith(b"ray::ImplicitFunc")
+                ]
+                time.sleep(0.05)
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            wait_completed(2)
+        finally:
+            _kill_session(proc)
+        before = completed(sacred_runs(output, "train_imitation"))
+        assert 2 <= len(before) < len(seeds)
+
+        run_script(tmp_path, env, "run_benchmarks", *args)
+
+    runs = completed(sacred_runs(output, "train_imitation"))
+    assert sorted(r["config"]["seed"] for r in runs) == seeds  # none lost, none twice
+    assert {r["dir"] for r in before} <= {r["dir"] for r in runs}
+    records = completed(sacred_runs(output, "run_benchmarks"))
+    assert len(records) == 1
+    assert sorted(records[0]["result"]["dagger"]["sacred_run_dirs"]) == sorted(
+        str(r["dir"]) for r in runs
     )

@@ -432,14 +432,27 @@ def _hub_loader(cls: type[base_class.BaseAlgorithm], algo: str) -> PolicyLoaderF
         allow_unsafe_pickle: bool = False,
     ) -> policies.BasePolicy:
         repo_id, filename = hub_repo_and_filename(algo, env_name, organization)
-        path = _hub_download(repo_id, filename)
+        try:
+            path = _hub_download(repo_id, filename)
+        except HubUnavailableError:
+            from imitation.policies import hub_stand_in
+
+            if hub_stand_in.bundled_stand_in_record(algo, env_name, organization):
+                hub_stand_in.stand_in_note(repo_id, "expert")
+                return load_bundled_expert(venv, env_name)
+            raise
         _hub_fetch_optional(repo_id, VEC_NORMALIZE_FILENAMES[0])
         model = load_stable_baselines_model(
             cls, path, venv, allow_unsafe_pickle=allow_unsafe_pickle
         )
         return _with_saved_normalization(model.policy, pathlib.Path(path), venv)
 
-    load.__doc__ = f"Load a {cls.__name__} policy from the HuggingFace Hub."
+    load.__doc__ = (
+        f"Load a {cls.__name__} policy from the HuggingFace Hub (or its local "
+        "cache). Where neither can be had and imitation bundles a "
+        f"{cls.__name__} expert for the task, that expert stands in (see "
+        ":mod:`imitation.policies.hub_stand_in`)."
+    )
     return load
 
 

@@ -82,6 +82,7 @@ class TrialSettings:
     repeat: int
     log_root: str
     cwd: str
+    skip_completed: bool = False
 
 
 def get_experiment(sacred_ex_name: str) -> sacred.Experiment:
@@ -137,18 +138,47 @@ def flatten_result(result: Any, prefix: str = "") -> dict[str, float]:
     return {}
 
 
-def _completed_run(observer_dir: pathlib.Path, run_key: str) -> pathlib.Path | None:
-    """The Sacred folder of a completed run recorded as ``run_key``, if any."""
+def _completed_runs(observer_dir: pathlib.Path) -> Iterator[tuple[pathlib.Path, dict]]:
+    """The completed Sacred runs in ``observer_dir``, with their ``run.json``."""
     if not observer_dir.is_dir():
-        return None
-    for run_json in observer_dir.glob("*/run.json"):
+        return
+    for run_json in sorted(observer_dir.glob("*/run.json")):
         try:
             record = json.loads(run_json.read_text())
         except (OSError, json.JSONDecodeError):
             continue  # a run still being written, or cut short
+        if record.get("status") == "COMPLETED":
+            yield run_json.parent, record
+
+
+def _completed_run(observer_dir: pathlib.Path, run_key: str) -> pathlib.Path | None:
+    """The Sacred folder of a completed run recorded as ``run_key``, if any."""
+    for run_dir, record in _completed_runs(observer_dir):
+        if (record.get("meta") or {}).get(RUN_KEY) == run_key:
+            return run_dir
+    return None
+
+
+def _completed_same_run(
+    observer_dir: pathlib.Path,
+    command_name: str | None,
+    named_configs: Sequence[str],
+    config_updates: Mapping[str, Any],
+) -> pathlib.Path | None:
+    """The folder of a completed run of the same command, named configs and updates.
+
+    Whichever sweep ran it: this is how a re-started benchmark suite skips
+    the runs an earlier (interrupted) attempt finished.
+    """
+    want_updates = json.loads(json.dumps(plain(config_updates)))
+    for run_dir, record in _completed_runs(observer_dir):
         meta = record.get("meta") or {}
-        if record.get("status") == "COMPLETED" and meta.get(RUN_KEY) == run_key:
-            return run_json.parent
+        if (
+            meta.get("command") == command_name
+            and meta.get("named_configs") == list(named_configs)
+            and meta.get("config_updates") == want_updates
+        ):
+            return run_dir
     return None
 
 
@@ -160,7 +190,9 @@ def run_trial(
     Runs ``i`` use seed ``seed + i``, where ``seed`` is the trial's ``seed``
     config update (0 if unset). Each run records ``<trial_key>/<i>`` as
     ``meta.parallel_run`` in its ``run.json``; a run already completed under
-    that key (by an interrupted attempt at this trial) is not run again.
+    that key (by an interrupted attempt at this trial) is not run again; with
+    ``settings.skip_completed``, neither is one with the same command, named
+    configs and config updates recorded by any earlier sweep.
 
     Returns:
         The mean over the runs of each number of the results (keys joined by
@@ -179,7 +211,12 @@ def run_trial(
     run_dirs = []
     for i in range(settings.repeat):
         run_key = f"{trial_key}/{i}"
+        run_updates = merge(updates, {"seed": first_seed + i})
         done = _completed_run(observer_dir, run_key)
+        if done is None and settings.skip_completed:
+            done = _completed_same_run(
+                observer_dir, config.get("command_name"), named_configs, run_updates
+            )
         if done is not None:
             result = json.loads((done / "run.json").read_text()).get("result")
             run_dir = done
@@ -190,7 +227,7 @@ def run_trial(
                 run = ex.run(
                     command_name=config.get("command_name"),
                     named_configs=named_configs,
-                    config_updates=merge(updates, {"seed": first_seed + i}),
+                    config_updates=run_updates,
                     meta_info={RUN_KEY: run_key},
                 )
             finally:
@@ -402,6 +439,7 @@ def run_parallel(
     search_alg: Any = None,
     metric: str | None = None,
     mode: str | None = None,
+    skip_completed: bool = False,
 ) -> tune.ResultGrid:
     """Run the trials of a search space on Ray Tune (see the module docstring).
 
@@ -422,6 +460,9 @@ def run_parallel(
         search_alg: A Ray Tune search algorithm (e.g. ``OptunaSearch``).
         metric: The metric ``search_alg`` optimises.
         mode: ``"max"`` or ``"min"``.
+        skip_completed: Reuse, instead of running again, a completed run in
+            ``<log_root>/sacred/<script>/`` with the same command, named
+            configs and config updates (seed included), from any sweep.
 
     Returns:
         Ray Tune's results of all trials (failed ones included).
@@ -469,6 +510,7 @@ def run_parallel(
         repeat=repeat,
         log_root=str(log_root),
         cwd=os.getcwd(),
+        skip_completed=skip_completed,
     )
     resources = plain(resources_per_trial or {})
     save_settings(log_root / "parallel" / run_name, settings, resources)

@@ -7,6 +7,11 @@ gail/airl) with the tuned named config ``<algo>_<env>`` for every environment
 and seed. Runs land in the scripts' usual layout under ``logging.log_root``
 (``output`` by default); summarise them with ``sacred_output_to_csv`` or
 ``sacred_output_to_markdown_summary``.
+
+The suite resumes: a run already completed under the same ``log_root`` (same
+command, named configs, config updates and seed, by any earlier invocation,
+however it ended) is not run again, so a long suite can be run in chunks, or
+started again after it was killed, with the same command.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ def benchmark_sweeps(
                 resources_per_trial=parallel.plain(resources_per_trial),
                 init_kwargs=parallel.plain(init_kwargs),
                 tune_run_kwargs=parallel.plain(tune_run_kwargs),
+                skip_completed=True,
             )
         )
     return sweeps

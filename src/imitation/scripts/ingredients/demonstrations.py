@@ -6,7 +6,9 @@
 * ``local``: load ``path`` (a ``.npz`` file or a saved dataset folder, as
   written by :func:`imitation.data.serialize.save`);
 * ``huggingface``: the dataset ``<organization>/<algo_name>-<env>`` from the
-  HuggingFace Hub (or its local cache);
+  HuggingFace Hub (or its local cache); where neither can be had and the
+  task has a bundled expert trained with ``algo_name``, demonstrations
+  sampled from that expert stand in (:mod:`imitation.policies.hub_stand_in`);
 * ``minari``: the local Minari dataset ``dataset_id`` (under
   ``MINARI_DATASETS_PATH``), whose spaces must match the environment's (see
   :mod:`imitation.data.minari`).
@@ -111,11 +113,7 @@ def get_expert_trajectories(
         finally:
             env.close()
     else:
-        from imitation.data import huggingface_utils  # slow to import
-
-        trajs = huggingface_utils.load_rollouts_from_huggingface(
-            algo_name, _env_id(), organization, **loader_kwargs
-        )
+        trajs = _load_from_hub(algo_name, organization, loader_kwargs)
     if n_expert_demos is not None:
         if len(trajs) < n_expert_demos:
             raise ValueError(
@@ -124,6 +122,27 @@ def get_expert_trajectories(
             )
         trajs = trajs[:n_expert_demos]
     return trajs
+
+
+def _load_from_hub(
+    algo_name: str, organization: str, loader_kwargs: dict[str, Any]
+) -> Sequence[types.Trajectory]:
+    """The Hub dataset, or, if the Hub cannot be reached, a bundled expert's data.
+
+    See :mod:`imitation.policies.hub_stand_in`.
+    """
+    from imitation.data import huggingface_utils  # slow to import
+    from imitation.policies import hub_stand_in, serialize
+
+    try:
+        return huggingface_utils.load_rollouts_from_huggingface(
+            algo_name, _env_id(), organization, **loader_kwargs
+        )
+    except serialize.HubUnavailableError:
+        trajs = hub_stand_in.stand_in_rollouts(algo_name, _env_id(), organization)
+        if trajs is None:
+            raise
+        return trajs
 
 
 @environment.environment_ingredient.capture

@@ -1,0 +1,186 @@
+"""Bundled experts standing in for the HuggingFace Hub when it cannot be reached.
+
+The benchmark's configurations name their expert and demonstrations on the
+Hub (``HumanCompatibleAI/ppo-seals-Hopper-v1``, ...). Without network access
+and without a filled Hub cache those names cannot be fetched. Where imitation
+bundles an expert for the same task and algorithm, it stands in:
+
+* the expert (``load_policy("ppo-huggingface", venv, env_name=...)``) is the
+  bundled one;
+* the demonstrations (``demonstrations.source=huggingface`` on the command
+  line) are :data:`STAND_IN_EPISODES` episodes sampled from the bundled expert
+  with a fixed seed, generated once and cached under
+  :func:`stand_in_cache_dir`, so every later run uses the same file.
+
+Each time a stand-in is used, one line is logged saying so. A real Hub object
+(downloaded, or in the local Hub cache) is always preferred: the stand-in is
+used only where :class:`~imitation.policies.serialize.HubUnavailableError`
+would otherwise be raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.resources
+import logging
+import os
+import pathlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch as th
+
+from imitation.data import rollout, serialize, types
+from imitation.data.wrappers import RolloutInfoWrapper
+from imitation.util import util
+
+__all__ = [
+    "STAND_IN_EPISODES",
+    "STAND_IN_SEED",
+    "bundled_stand_in_record",
+    "stand_in_cache_dir",
+    "stand_in_rollouts",
+]
+
+logger = logging.getLogger(__name__)
+
+STAND_IN_EPISODES = 50
+"""Episodes in a stand-in demonstration dataset."""
+
+STAND_IN_SEED = 0
+"""Seeds the environments and the expert's action sampling of the stand-in data."""
+
+HUB_ORGANIZATION = "HumanCompatibleAI"
+"""The only organization whose repositories the bundled experts stand in for."""
+
+
+def bundled_stand_in_record(
+    algo: str, env_name: str, organization: str
+) -> dict[str, Any] | None:
+    """The record of the bundled expert that can stand in for a Hub repository.
+
+    Args:
+        algo: The algorithm in the repository's name, e.g. ``"ppo"``.
+        env_name: The environment id (a ``seals:`` import prefix is accepted).
+        organization: The Hub organization of the repository.
+
+    Returns:
+        The bundled expert's training record, or None if no bundled expert
+        was trained with ``algo`` on that task, or ``organization`` is not
+        the one that publishes the benchmark's experts.
+    """
+    from imitation.policies import serialize as policy_serialize
+
+    if organization != HUB_ORGANIZATION:
+        return None
+    try:
+        record = policy_serialize.bundled_expert_record(env_name.split(":")[-1])
+    except KeyError:
+        return None
+    return record if record["algo"] == algo else None
+
+
+def stand_in_note(repo_id: str, what: str) -> None:
+    """Log the one-line note that a bundled expert stands in for ``repo_id``."""
+    logger.warning(
+        "The HuggingFace Hub cannot be reached: serving the %s of %s from the "
+        "expert bundled with imitation.",
+        what,
+        repo_id,
+    )
+
+
+def stand_in_cache_dir() -> pathlib.Path:
+    """Where stand-in demonstrations are cached.
+
+    ``$IMITATION_CACHE_DIR/hub-stand-in`` if that variable is set, else
+    ``$XDG_CACHE_HOME/imitation/hub-stand-in`` (``~/.cache/imitation/...``).
+    """
+    root = os.environ.get("IMITATION_CACHE_DIR")
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME", str(pathlib.Path.home() / ".cache"))
+        root = os.path.join(xdg, "imitation")
+    return pathlib.Path(root) / "hub-stand-in"
+
+
+def _bundled_zip_digest(env_id: str) -> str:
+    from imitation.policies import serialize as policy_serialize
+
+    stem = policy_serialize.bundled_expert_filename(env_id)
+    data = (importlib.resources.files("imitation.policies") / "bundled").joinpath(
+        f"{stem}.zip"
+    )
+    return hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+
+
+def _gym_id(env_id: str) -> str:
+    return f"seals:{env_id}" if env_id.startswith("seals/") else env_id
+
+
+def _sample(env_id: str) -> list[types.TrajectoryWithRew]:
+    from imitation.policies import serialize as policy_serialize
+
+    rng = np.random.default_rng(STAND_IN_SEED)
+    venv = util.make_vec_env(
+        _gym_id(env_id),
+        rng=rng,
+        n_envs=5,
+        post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
+    )
+    try:
+        expert = policy_serialize.load_bundled_expert(venv, env_id)
+        with th.random.fork_rng():
+            th.manual_seed(STAND_IN_SEED)
+            trajs = rollout.rollout(
+                expert,
+                venv,
+                rollout.make_min_episodes(STAND_IN_EPISODES),
+                rng=rng,
+                verbose=False,
+            )
+    finally:
+        venv.close()
+    # The infos (the wrapper's whole-episode copies) are not demonstration data.
+    return [dataclasses.replace(t, infos=None) for t in trajs[:STAND_IN_EPISODES]]
+
+
+def stand_in_rollouts(
+    algo: str, env_name: str, organization: str
+) -> Sequence[types.Trajectory] | None:
+    """Demonstrations from the bundled expert standing in for a Hub dataset.
+
+    Generated on first use (:data:`STAND_IN_EPISODES` episodes, seed
+    :data:`STAND_IN_SEED`) and saved atomically under
+    :func:`stand_in_cache_dir`; later calls load that file. The file name
+    holds a digest of the bundled expert, so a retrained expert gets fresh
+    demonstrations.
+
+    Args:
+        algo: The algorithm in the dataset's name, e.g. ``"ppo"``.
+        env_name: The environment id.
+        organization: The Hub organization of the dataset.
+
+    Returns:
+        The demonstrations, or None if no bundled expert can stand in (see
+        :func:`bundled_stand_in_record`).
+    """
+    record = bundled_stand_in_record(algo, env_name, organization)
+    if record is None:
+        return None
+    env_id = record["env_id"]
+    repo_id = f"{organization}/{algo}-{env_id.replace('/', '-')}"
+    stand_in_note(repo_id, "demonstrations")
+    name = (
+        f"{repo_id.replace('/', '--')}-{_bundled_zip_digest(env_id)}"
+        f"-{STAND_IN_EPISODES}ep-seed{STAND_IN_SEED}.npz"
+    )
+    path = stand_in_cache_dir() / name
+    if path.is_file():
+        return serialize.load(path)
+    trajs = _sample(env_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    serialize.save_npz(path, trajs)
+    logger.info("Cached the stand-in demonstrations of %s in %s.", repo_id, path)
+    return trajs
