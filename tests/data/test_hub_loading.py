@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 import time
@@ -157,7 +158,7 @@ def test_in_process_cache_without_offline_flag(populated_cache, monkeypatch):
     def no_dns(*args, **kwargs):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(serialize.socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     with hub_cache.use_hub_cache(populated_cache, offline=False):
         assert len(huggingface_utils.load_rollouts_from_huggingface("ppo", ENV_NAME))
         with pytest.raises(serialize.HubUnavailableError, match="Cannot reach"):

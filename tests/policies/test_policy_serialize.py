@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import pickle
+import socket
 import zipfile
 
 import numpy as np
@@ -183,7 +184,10 @@ def test_hub_loader_fails_fast_offline(cartpole, tmp_path, monkeypatch):
     )
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     with pytest.raises(serialize.HubUnavailableError, match="bundled"):
-        serialize.load_policy("sac-huggingface", cartpole, env_name="Pendulum-v1")
+        # No bundled expert stands in for another organization's repository.
+        serialize.load_policy(
+            "sac-huggingface", cartpole, env_name="Pendulum-v1", organization="org"
+        )
 
 
 def test_hub_loader_no_network(cartpole, tmp_path, monkeypatch):
@@ -196,9 +200,11 @@ def test_hub_loader_no_network(cartpole, tmp_path, monkeypatch):
     def no_dns(*args, **kwargs):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(serialize.socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     with pytest.raises(serialize.HubUnavailableError, match="Cannot reach"):
-        serialize.load_policy("ppo-huggingface", cartpole, env_name="seals/CartPole-v0")
+        serialize.load_policy(
+            "ppo-huggingface", cartpole, env_name="seals/CartPole-v0", organization="o"
+        )
 
 
 @pytest.mark.parametrize(

@@ -645,15 +645,14 @@ def load_rollouts_from_huggingface(
         The trajectories, decoded lazily from the dataset.
 
     Raises:
-        imitation.policies.serialize.HubUnavailableError: (an ``OSError``) If
+        imitation.policies.hub.HubUnavailableError: (an ``OSError``) If
             the dataset is not cached and cannot be downloaded.
         TypeError: If ``loader_kwargs`` select more than one split.
         TrajectoryFormatError: If the dataset is not a trajectory dataset.
     """
     import huggingface_hub
 
-    # Lazily: importing the policies (and SB3) is not needed to use this module.
-    from imitation.policies import serialize as policy_serialize
+    from imitation.policies import hub  # lazily: SB3-free, but not needed elsewhere
 
     repo_id = hub_dataset_repo_id(algo_name, env_name, organization)
     advice = (
@@ -669,7 +668,7 @@ def load_rollouts_from_huggingface(
             repo_id, repo_type="dataset", local_files_only=local_files_only
         )
 
-    folder = policy_serialize._hub_fetch(f"Hub dataset {repo_id}", fetch, advice)
+    folder = hub.hub_fetch(f"Hub dataset {repo_id}", fetch, advice)
     loader_kwargs.setdefault("split", "train")
     dataset = datasets.load_dataset(folder, **loader_kwargs)
     return TrajectoryDatasetSequence(dataset)

@@ -22,24 +22,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.resources
 import logging
 import os
 import pathlib
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import torch as th
 
 from imitation.data import rollout, serialize, types
 from imitation.data.wrappers import RolloutInfoWrapper
+from imitation.policies import serialize as policy_serialize
 from imitation.util import util
 
 __all__ = [
     "STAND_IN_EPISODES",
     "STAND_IN_SEED",
-    "bundled_stand_in_record",
     "stand_in_cache_dir",
     "stand_in_rollouts",
 ]
@@ -51,45 +49,6 @@ STAND_IN_EPISODES = 50
 
 STAND_IN_SEED = 0
 """Seeds the environments and the expert's action sampling of the stand-in data."""
-
-HUB_ORGANIZATION = "HumanCompatibleAI"
-"""The only organization whose repositories the bundled experts stand in for."""
-
-
-def bundled_stand_in_record(
-    algo: str, env_name: str, organization: str
-) -> dict[str, Any] | None:
-    """The record of the bundled expert that can stand in for a Hub repository.
-
-    Args:
-        algo: The algorithm in the repository's name, e.g. ``"ppo"``.
-        env_name: The environment id (a ``seals:`` import prefix is accepted).
-        organization: The Hub organization of the repository.
-
-    Returns:
-        The bundled expert's training record, or None if no bundled expert
-        was trained with ``algo`` on that task, or ``organization`` is not
-        the one that publishes the benchmark's experts.
-    """
-    from imitation.policies import serialize as policy_serialize
-
-    if organization != HUB_ORGANIZATION:
-        return None
-    try:
-        record = policy_serialize.bundled_expert_record(env_name.split(":")[-1])
-    except KeyError:
-        return None
-    return record if record["algo"] == algo else None
-
-
-def stand_in_note(repo_id: str, what: str) -> None:
-    """Log the one-line note that a bundled expert stands in for ``repo_id``."""
-    logger.warning(
-        "The HuggingFace Hub cannot be reached: serving the %s of %s from the "
-        "expert bundled with imitation.",
-        what,
-        repo_id,
-    )
 
 
 def stand_in_cache_dir() -> pathlib.Path:
@@ -105,23 +64,16 @@ def stand_in_cache_dir() -> pathlib.Path:
     return pathlib.Path(root) / "hub-stand-in"
 
 
-def _bundled_zip_digest(env_id: str) -> str:
-    from imitation.policies import serialize as policy_serialize
-
-    stem = policy_serialize.bundled_expert_filename(env_id)
-    data = (importlib.resources.files("imitation.policies") / "bundled").joinpath(
-        f"{stem}.zip"
-    )
-    return hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+def _bundled_zip_digest(env_id: str, algo: str) -> str:
+    data = policy_serialize.bundled_expert_file(env_id, algo).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _gym_id(env_id: str) -> str:
     return f"seals:{env_id}" if env_id.startswith("seals/") else env_id
 
 
-def _sample(env_id: str) -> list[types.TrajectoryWithRew]:
-    from imitation.policies import serialize as policy_serialize
-
+def _sample(env_id: str, algo: str) -> list[types.TrajectoryWithRew]:
     rng = np.random.default_rng(STAND_IN_SEED)
     venv = util.make_vec_env(
         _gym_id(env_id),
@@ -130,7 +82,7 @@ def _sample(env_id: str) -> list[types.TrajectoryWithRew]:
         post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
     )
     try:
-        expert = policy_serialize.load_bundled_expert(venv, env_id)
+        expert = policy_serialize.load_bundled_expert(venv, env_id, algo)
         with th.random.fork_rng():
             th.manual_seed(STAND_IN_SEED)
             trajs = rollout.rollout(
@@ -164,22 +116,22 @@ def stand_in_rollouts(
 
     Returns:
         The demonstrations, or None if no bundled expert can stand in (see
-        :func:`bundled_stand_in_record`).
+        :func:`~imitation.policies.serialize.bundled_stand_in_record`).
     """
-    record = bundled_stand_in_record(algo, env_name, organization)
+    record = policy_serialize.bundled_stand_in_record(algo, env_name, organization)
     if record is None:
         return None
     env_id = record["env_id"]
     repo_id = f"{organization}/{algo}-{env_id.replace('/', '-')}"
-    stand_in_note(repo_id, "demonstrations")
+    policy_serialize.stand_in_note(repo_id, "demonstrations")
     name = (
-        f"{repo_id.replace('/', '--')}-{_bundled_zip_digest(env_id)}"
+        f"{repo_id.replace('/', '--')}-{_bundled_zip_digest(env_id, algo)}"
         f"-{STAND_IN_EPISODES}ep-seed{STAND_IN_SEED}.npz"
     )
     path = stand_in_cache_dir() / name
     if path.is_file():
         return serialize.load(path)
-    trajs = _sample(env_id)
+    trajs = _sample(env_id, algo)
     path.parent.mkdir(parents=True, exist_ok=True)
     serialize.save_npz(path, trajs)
     logger.info("Cached the stand-in demonstrations of %s in %s.", repo_id, path)

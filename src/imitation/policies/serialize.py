@@ -9,7 +9,10 @@ arguments. Registered types:
 * ``"ppo-huggingface"``, ``"sac-huggingface"``: ``env_name=`` and optionally
   ``organization=`` (default ``"HumanCompatibleAI"``), downloaded from the Hub
   repository ``{organization}/{algo}-{env_name}`` (``/`` in the env name
-  becomes ``-``), or read from the local Hub cache.
+  becomes ``-``), or read from the local Hub cache (:mod:`imitation.policies.hub`).
+  Where neither can be had and an expert trained with the same algorithm is
+  bundled for the task, it stands in, and one logged line says so
+  (:mod:`imitation.policies.hub_stand_in`).
 * ``"bundled"``: ``env_name=``; an expert shipped inside this package (see
   :func:`bundled_expert_env_names`), for use offline.
 * ``"random"``, ``"zero"``: hard-coded policies (``"random"`` takes ``rng=``).
@@ -34,13 +37,11 @@ the environment's raw observations as the expert did on normalised ones.
 from __future__ import annotations
 
 import base64
-import contextlib
 import importlib.resources
 import json
+import logging
 import os
 import pathlib
-import socket
-import urllib.parse
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -49,10 +50,16 @@ from typing import Any, TypeVar
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common import base_class, callbacks, policies, vec_env
 
+from imitation.policies import hub
 from imitation.policies.base import NormalizedObsPolicy, RandomPolicy, ZeroPolicy
+from imitation.policies.hub import (  # noqa: F401 - public here since the first release
+    HF_DEFAULT_ORGANIZATION,
+    HubUnavailableError,
+    hub_repo_and_filename,
+)
 from imitation.util import registry, safe_pickle, util
 
-HF_DEFAULT_ORGANIZATION = "HumanCompatibleAI"
+logger = logging.getLogger(__name__)
 
 
 PolicyLoaderFn = Callable[..., policies.BasePolicy]
@@ -336,92 +343,39 @@ def _file_loader(cls: type[base_class.BaseAlgorithm]) -> PolicyLoaderFn:
 # --- HuggingFace Hub ----------------------------------------------------------
 
 
-def hub_repo_and_filename(
+def bundled_stand_in_record(
     algo: str, env_name: str, organization: str
-) -> tuple[str, str]:
-    """Hub repository id and file name of an SB3 model, by the Hub's convention.
+) -> dict[str, Any] | None:
+    """The record of the bundled expert that can stand in for a Hub repository.
 
-    ``("ppo", "seals/CartPole-v0", "HumanCompatibleAI")`` gives
-    ``("HumanCompatibleAI/ppo-seals-CartPole-v0", "ppo-seals-CartPole-v0.zip")``.
-    """
-    model_name = f"{algo}-{env_name.replace('/', '-')}"
-    return f"{organization}/{model_name}", f"{model_name}.zip"
-
-
-class HubUnavailableError(OSError):
-    """A model or dataset is neither in the local Hub cache nor downloadable."""
-
-
-def _hub_fetch(what: str, fetch: Callable[[bool], str], advice: str) -> str:
-    """Find an object in the local Hub cache, else download it if the Hub is reachable.
-
-    The cache is tried first; then, unless ``HF_HUB_OFFLINE`` is set or the
-    Hub's host name does not resolve (both checked at once, without waiting
-    on timeouts), the download.
+    See :mod:`imitation.policies.hub_stand_in`.
 
     Args:
-        what: Names the object in error messages, e.g. ``"org/repo/file.zip"``.
-        fetch: Called with ``local_files_only``; returns the local path. With
-            True it must raise ``LocalEntryNotFoundError`` for a cache miss.
-        advice: What to do instead, appended to error messages.
+        algo: The algorithm in the repository's name, e.g. ``"ppo"``.
+        env_name: The environment id (a ``seals:`` import prefix is accepted).
+        organization: The Hub organization of the repository.
 
     Returns:
-        The path returned by ``fetch``.
-
-    Raises:
-        HubUnavailableError: If the object is not cached and cannot be
-            downloaded.
+        The bundled expert's training record, or None if no expert trained
+        with ``algo`` on that task is bundled, or ``organization`` is not the
+        one that publishes the benchmark's experts (``HumanCompatibleAI``).
     """
-    import huggingface_hub
-    from huggingface_hub import constants
-
+    if organization != HF_DEFAULT_ORGANIZATION:
+        return None
     try:
-        return fetch(True)
-    except huggingface_hub.errors.LocalEntryNotFoundError:
-        pass
-    if constants.HF_HUB_OFFLINE:
-        raise HubUnavailableError(
-            f"{what} is not in the local Hub cache and HF_HUB_OFFLINE is set. {advice}",
-        )
-    host = urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    try:
-        socket.getaddrinfo(host, 443)
-    except OSError as exc:
-        raise HubUnavailableError(
-            f"Cannot reach the HuggingFace Hub ({host}: {exc}) and {what} is not "
-            f"in the local cache. {advice}",
-        ) from exc
-    try:
-        return fetch(False)
-    except (huggingface_hub.errors.HfHubHTTPError, OSError) as exc:
-        raise HubUnavailableError(
-            f"Could not download {what}: {exc}. {advice}"
-        ) from exc
+        return bundled_expert_record(env_name.split(":")[-1], algo)
+    except KeyError:
+        return None
 
 
-def _hub_download(repo_id: str, filename: str) -> str:
-    """Download (or find in the cache) one file of a Hub model repository."""
-    import huggingface_hub
-
-    advice = (
-        "Without network access, use an expert bundled with imitation, "
-        "load_policy('bundled', venv, env_name=...), or a local file, "
-        "load_policy('ppo', venv, path='path/to/model.zip')."
+def stand_in_note(repo_id: str, what: str) -> None:
+    """Log the one line saying a bundled expert stands in for ``repo_id``."""
+    logger.warning(
+        "The HuggingFace Hub cannot be reached: serving the %s of %s from the "
+        "expert bundled with imitation.",
+        what,
+        repo_id,
     )
-
-    def fetch(local_files_only: bool) -> str:
-        return huggingface_hub.hf_hub_download(
-            repo_id=repo_id, filename=filename, local_files_only=local_files_only
-        )
-
-    return _hub_fetch(f"{repo_id}/{filename}", fetch, advice)
-
-
-def _hub_fetch_optional(repo_id: str, filename: str) -> None:
-    """Bring a file the repository may not have into the cache, where reachable."""
-    # Not in this repository, or not reachable: there is nothing to apply.
-    with contextlib.suppress(HubUnavailableError):
-        _hub_download(repo_id, filename)
 
 
 def _hub_loader(cls: type[base_class.BaseAlgorithm], algo: str) -> PolicyLoaderFn:
@@ -431,17 +385,15 @@ def _hub_loader(cls: type[base_class.BaseAlgorithm], algo: str) -> PolicyLoaderF
         organization: str = HF_DEFAULT_ORGANIZATION,
         allow_unsafe_pickle: bool = False,
     ) -> policies.BasePolicy:
-        repo_id, filename = hub_repo_and_filename(algo, env_name, organization)
+        repo_id, filename = hub.hub_repo_and_filename(algo, env_name, organization)
         try:
-            path = _hub_download(repo_id, filename)
-        except HubUnavailableError:
-            from imitation.policies import hub_stand_in
-
-            if hub_stand_in.bundled_stand_in_record(algo, env_name, organization):
-                hub_stand_in.stand_in_note(repo_id, "expert")
-                return load_bundled_expert(venv, env_name)
-            raise
-        _hub_fetch_optional(repo_id, VEC_NORMALIZE_FILENAMES[0])
+            path = hub.hub_download(repo_id, filename)
+        except hub.HubUnavailableError:
+            if bundled_stand_in_record(algo, env_name, organization) is None:
+                raise
+            stand_in_note(repo_id, "expert")
+            return load_bundled_expert(venv, env_name, algo)
+        hub.hub_fetch_optional(repo_id, VEC_NORMALIZE_FILENAMES[0])
         model = load_stable_baselines_model(
             cls, path, venv, allow_unsafe_pickle=allow_unsafe_pickle
         )
@@ -467,55 +419,113 @@ _ALGOS: dict[str, type[base_class.BaseAlgorithm]] = {
 }
 
 
-def bundled_expert_filename(env_id: str) -> str:
-    """File stem of the bundled expert for ``env_id`` (``/`` becomes ``-``)."""
-    return env_id.replace("/", "-")
+def bundled_expert_filename(env_id: str, algo: str | None = None) -> str:
+    """File stem of a bundled expert for ``env_id`` (``/`` becomes ``-``).
+
+    A task's main expert is ``<env>``; further experts for the same task,
+    trained with other algorithms, are ``<algo>-<env>``.
+    """
+    stem = env_id.replace("/", "-")
+    return stem if algo is None else f"{algo}-{stem}"
 
 
 def _bundled_dir() -> importlib.resources.abc.Traversable:
     return importlib.resources.files("imitation.policies") / "bundled"
 
 
+def _bundled_records() -> list[tuple[str, dict[str, Any]]]:
+    """``(file stem, training record)`` of every bundled expert."""
+    return sorted(
+        (f.name.removesuffix(".json"), json.loads(f.read_text()))
+        for f in _bundled_dir().iterdir()
+        if f.name.endswith(".json")
+    )
+
+
 def bundled_expert_env_names() -> list[str]:
     """Environment ids that have an expert bundled with the package."""
-    records = [f for f in _bundled_dir().iterdir() if f.name.endswith(".json")]
-    return sorted(json.loads(f.read_text())["env_id"] for f in records)
+    return sorted({record["env_id"] for _, record in _bundled_records()})
 
 
-def bundled_expert_record(env_name: str) -> dict[str, Any]:
-    """The training record (algorithm, seed, hyperparameters, evaluation) of an expert.
+def bundled_expert_algos(env_name: str) -> list[str]:
+    """The algorithms of the experts bundled for ``env_name``, the main one first."""
+    main = bundled_expert_filename(env_name.removeprefix("seals:"))
+    found = sorted(
+        (stem != main, record["algo"])  # the main expert (False) sorts first
+        for stem, record in _bundled_records()
+        if bundled_expert_filename(record["env_id"]) == main
+    )
+    return [algo for _, algo in found]
 
-    Raises:
-        KeyError: If no expert is bundled for ``env_name``.
-    """
-    stem = bundled_expert_filename(env_name.removeprefix("seals:"))
-    record_file = _bundled_dir() / f"{stem}.json"
-    if not record_file.is_file():
+
+def _bundled_stem(env_name: str, algo: str | None) -> tuple[str, dict[str, Any]]:
+    """The file stem and record of a bundled expert (see ``bundled_expert_record``)."""
+    env_id = env_name.removeprefix("seals:")
+    records = dict(_bundled_records())
+    candidates = [bundled_expert_filename(env_id)]
+    if algo is not None:
+        candidates.append(bundled_expert_filename(env_id, algo))
+    for stem in candidates:
+        record = records.get(stem)
+        if record is not None and algo in (None, record["algo"]):
+            return stem, record
+    if not bundled_expert_algos(env_id):
         raise KeyError(
             f"No bundled expert for {env_name!r}; bundled experts: "
             f"{bundled_expert_env_names()}.",
         )
-    return json.loads(record_file.read_text())
+    raise KeyError(
+        f"No {algo} expert is bundled for {env_name!r}; its bundled experts: "
+        f"{bundled_expert_algos(env_id)}.",
+    )
 
 
-def load_bundled_expert(venv: vec_env.VecEnv, env_name: str) -> policies.BasePolicy:
-    """Load the expert bundled for ``env_name`` (e.g. ``"seals/CartPole-v0"``).
+def bundled_expert_record(env_name: str, algo: str | None = None) -> dict[str, Any]:
+    """The training record (algorithm, seed, hyperparameters, evaluation) of an expert.
+
+    Args:
+        env_name: Environment id (a ``seals:`` prefix is accepted).
+        algo: The expert's algorithm (e.g. ``"ppo"``); None for the task's
+            main expert.
+
+    Raises:
+        KeyError: If no expert (of ``algo``) is bundled for ``env_name``.
+    """
+    return _bundled_stem(env_name, algo)[1]
+
+
+def bundled_expert_file(
+    env_name: str, algo: str | None = None
+) -> importlib.resources.abc.Traversable:
+    """The SB3 zip of a bundled expert (arguments as for ``bundled_expert_record``).
+
+    Raises:
+        KeyError: If no expert (of ``algo``) is bundled for ``env_name``.
+    """
+    return _bundled_dir() / f"{_bundled_stem(env_name, algo)[0]}.zip"
+
+
+def load_bundled_expert(
+    venv: vec_env.VecEnv, env_name: str, algo: str | None = None
+) -> policies.BasePolicy:
+    """Load an expert bundled for ``env_name`` (e.g. ``"seals/CartPole-v0"``).
 
     Args:
         venv: The environment the expert will act in.
         env_name: Environment id, with or without a ``seals:`` prefix;
             ``seals-CartPole-v0`` (Hub style) is accepted too.
+        algo: The expert's algorithm, for a task with several bundled experts
+            (:func:`bundled_expert_algos`); None for its main expert.
 
     Returns:
         The expert policy.
 
     Raises:
-        KeyError: If no expert is bundled for ``env_name``.
+        KeyError: If no expert (of ``algo``) is bundled for ``env_name``.
         ValueError: If ``venv``'s spaces differ from the expert's.
     """
-    record = bundled_expert_record(env_name)
-    stem = bundled_expert_filename(record["env_id"])
-    with importlib.resources.as_file(_bundled_dir() / f"{stem}.zip") as path:
+    record = bundled_expert_record(env_name, algo)
+    with importlib.resources.as_file(bundled_expert_file(env_name, algo)) as path:
         model = load_stable_baselines_model(_ALGOS[record["algo"]], path, venv)
     return model.policy
 
