@@ -217,3 +217,10 @@ def test_missing_source_dir(tmp_path):
         analyze.analysis_ex.run(
             config_updates={"source_dirs": [str(tmp_path / "nowhere")]}
         )
+
+
+def test_experiment_keeps_the_original_name():
+    from imitation.scripts.config import analyze as analyze_config
+
+    assert analyze.analysis_ex is analyze_config.analysis_ex
+    assert analyze.analysis_ex.path == "analyze"
