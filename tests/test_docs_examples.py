@@ -38,6 +38,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 SPEC = REPO.parent / "shared" / "spec" / "imitation-docs.txt"
 EXAMPLES_DIR = REPO / "tests" / "data" / "docs_examples"
 LEAD_PENDULUM = "needs the bundled PPO Pendulum expert (lead's part)"
+HUB_ENVS = ("seals/CartPole-v0", "CartPole-v1", "Pendulum-v1")
+"""The bundled experts (and their demonstrations) the examples load from the Hub."""
 
 
 @dataclasses.dataclass(frozen=True)
