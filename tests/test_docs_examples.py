@@ -105,7 +105,7 @@ EXAMPLES = [
     ),
     Example("preference_comparisons_tutorial", 6514, 7012, expensive=True),
     Example("preference_comparisons_atari_tutorial", 7019, 7306, expensive=True),
-    Example("mce_irl_tutorial", 7311, 7467),
+    Example("mce_irl_tutorial", 7311, 7467, expensive=True),
     Example("density_tutorial", 7514, 7666, skip=LEAD_PENDULUM, expensive=True),
     Example("sqil_tutorial", 7677, 7712),
     Example("sqil_sac_tutorial", 7720, 7762, skip=LEAD_PENDULUM, expensive=True),
