@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
-from stable_baselines3 import PPO, SAC, TD3
+from stable_baselines3 import DQN, PPO, SAC, TD3
 
 from imitation.algorithms.adversarial.airl import AIRL
 from imitation.algorithms.adversarial.gail import GAIL
@@ -163,8 +163,6 @@ def test_off_policy_generator(rng):
         gen_algo=sac,
         reward_net=net,
     )
-    with pytest.raises(ValueError, match="gen_train_timesteps"):
-        AIRL(**kwargs)
     trainer = AIRL(
         **kwargs,
         gen_train_timesteps=100,
@@ -187,6 +185,26 @@ def test_off_policy_generator(rng):
     used.learn(20)
     with pytest.raises(ValueError, match="fresh off-policy generator"):
         AIRL(**{**kwargs, "gen_algo": used}, gen_train_timesteps=100)
+
+
+def test_off_policy_default_round_is_one_discriminator_batch(
+    cartpole, cartpole_expert_trajectories
+):
+    # As in the original, an off-policy generator needs no gen_train_timesteps:
+    # a round defaults to demo_batch_size steps, rounded up to whole vec steps.
+    dqn = DQN("MlpPolicy", cartpole, learning_starts=10, device="cpu", seed=0)
+    trainer = GAIL(
+        demonstrations=cartpole_expert_trajectories,
+        demo_batch_size=30,
+        venv=cartpole,
+        gen_algo=dqn,
+        reward_net=BasicRewardNet(cartpole.observation_space, cartpole.action_space),
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    assert trainer.gen_train_timesteps == 32  # 4 envs x 8 steps
+    trainer.train(2 * trainer.gen_train_timesteps)
+    assert dqn.num_timesteps == 64
+    assert trainer._gen_replay_buffer.size() == 32
 
 
 def test_generator_schedules_run_once_over_the_rounds(

@@ -211,8 +211,21 @@ def test_write_cached_repo_is_found_by_huggingface_hub(tmp_path):
 
 
 def test_cli_populates_cache(tmp_path, capsys):
-    hub_cache.main([str(tmp_path), "--env", "CartPole-v1", "--n-episodes", "1"])
-    assert "HF_HUB_CACHE=" in capsys.readouterr().out
+    datasets_cache = tmp_path / "datasets"
+    hub_cache.main(
+        [
+            str(tmp_path),
+            "--env",
+            "CartPole-v1",
+            "--n-episodes",
+            "1",
+            "--datasets-cache",
+            str(datasets_cache),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "HF_HUB_CACHE=" in out and f"HF_DATASETS_CACHE={datasets_cache}" in out
+    assert list(datasets_cache.glob("HumanCompatibleAI___ppo-cart_pole-v1/*/*/*"))
     with hub_cache.use_hub_cache(tmp_path, offline=True):
         trajs = huggingface_utils.load_rollouts_from_huggingface("ppo", "CartPole-v1")
         path = huggingface_hub.hf_hub_download(
@@ -223,3 +236,37 @@ def test_cli_populates_cache(tmp_path, capsys):
     assert len(trajs) == 1
     assert pathlib.Path(path).stat().st_size > 0
     assert np.isfinite(trajs[0].rews).all()
+
+
+def test_load_dataset_of_the_tutorials_works_offline(tmp_path):
+    # The SQIL tutorials' own lines, in a fresh offline process.
+    hub, datasets_cache = tmp_path / "hub", tmp_path / "datasets"
+    hub_cache.populate_hub_cache(
+        hub, env_names=["CartPole-v1"], n_episodes=2, datasets_cache_dir=datasets_cache
+    )
+    code = (
+        "import datasets\n"
+        "from imitation.data import huggingface_utils\n"
+        'dataset = datasets.load_dataset("HumanCompatibleAI/ppo-CartPole-v1")\n'
+        'rollouts = huggingface_utils.TrajectoryDatasetSequence(dataset["train"])\n'
+        "print(len(rollouts), len(rollouts[0]))\n"
+    )
+    env = {
+        **os.environ,
+        "HF_HUB_CACHE": str(hub),
+        "HF_DATASETS_CACHE": str(datasets_cache),
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(tmp_path / "home"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    n_trajs, length = result.stdout.split()
+    assert n_trajs == "2" and int(length) > 0
+    with pytest.raises(ValueError, match="Org/name"):
+        hub_cache.write_datasets_cache(datasets_cache, "repo", hub)

@@ -150,16 +150,31 @@ def test_legacy_npz(tmp_path, trajs):
     assert_same_trajectories(serialize.load(tmp_path / "legacy.npz"), trajs)
 
 
-def test_legacy_npz_with_pickled_infos_needs_opt_in(tmp_path):
+def test_legacy_npz_with_pickled_infos_loads_without_them(tmp_path):
     trajs = [
         _simple(2, infos=np.array([{"a": 1}, {"b": np.arange(2)}])),
         _simple(1, infos=np.array([{}])),
     ]
     path = tmp_path / "legacy.npz"
     np.savez(path, **_legacy_npz_arrays(trajs))
-    with pytest.raises(TrajectoryFormatError, match="arbitrary code.*allow_pickle"):
-        serialize.load(path)
+    # The documented one-argument call reads the arrays, never the pickle.
+    with pytest.warns(
+        serialize.PickledInfosSkippedWarning, match="infos.*allow_pickle=True"
+    ):
+        loaded = serialize.load(path)
+    assert_same_trajectories(loaded, _without_infos(trajs))
+    assert all(t.infos is None for t in loaded)
     assert_same_trajectories(serialize.load(path, allow_pickle=True), trajs)
+
+
+def test_legacy_npz_with_other_pickled_arrays_needs_opt_in(tmp_path):
+    trajs = [_simple(2), _simple(1)]
+    arrays = _legacy_npz_arrays(trajs)
+    arrays["rews"] = np.array([object()] * 3, dtype=object)
+    path = tmp_path / "legacy.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(TrajectoryFormatError, match=r"\['rews'\].*allow_pickle"):
+        serialize.load(path)
 
 
 def test_pickle_needs_opt_in(tmp_path):

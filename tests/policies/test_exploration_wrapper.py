@@ -141,3 +141,24 @@ def test_in_generate_trajectories(venv, rng):
     for traj in trajs:
         np.testing.assert_array_equal(traj.obs[1:, 1], traj.acts)
     assert 0 < np.mean(acts != 0) < 2 / 3
+
+
+def test_current_policy_acts_in_the_current_modes(venv, rng):
+    wrapper = ExplorationWrapper(_always_zero, venv, 0.5, 0.2, rng)
+    for _ in range(20):
+        wrapper(_obs(), None, None)
+        modes = wrapper.is_random.copy()
+        policy = wrapper.current_policy
+        for _ in range(5):
+            acts, state = policy(_obs(), None, None)
+            assert state is None
+            np.testing.assert_array_equal(wrapper.is_random, modes)  # kept
+            np.testing.assert_array_equal(acts[~modes], 0)
+    all_policy = ExplorationWrapper(_always_zero, venv, 0.0, 0.5, rng)
+    acts, _ = all_policy.current_policy(_obs(), None, None)
+    np.testing.assert_array_equal(acts, 0)
+    all_random = ExplorationWrapper(_always_zero, venv, 1.0, 0.5, rng)
+    acts = np.concatenate(
+        [all_random.current_policy(_obs(), None, None)[0] for _ in range(50)]
+    )
+    assert set(acts.tolist()) == {0, 1, 2}

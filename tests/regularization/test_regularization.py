@@ -127,3 +127,52 @@ def test_regularizer_type_parameters():
     assert regularizers.T_Regularizer_co.__covariant__
     assert regularizers.Self.__bound__.__forward_arg__ == "Regularizer"
     assert updaters.LossType.__bound__ == th.Tensor | float
+
+
+class _HalfLossRegularizer(regularizers.LossRegularizer):
+    """A subclass written to the original's contract: the penalty is pre-scaled."""
+
+    def _loss_penalty(self, loss):
+        return self.lambda_ * loss
+
+
+def test_loss_penalty_is_added_as_returned():
+    param, opt = _setup(0.1)
+    reg = _HalfLossRegularizer(opt, 0.5, None, logger.configure(format_strs=[]))
+    total = reg.regularize_and_backward((param * 2).sum())
+    # 14 + 0.5 * 14, not 14 + 0.5 * 0.5 * 14.
+    assert total.item() == pytest.approx(21.0)
+    th.testing.assert_close(param.grad, th.full((2,), 3.0))
+
+
+class _GrowingWeightRegularizer(regularizers.WeightRegularizer):
+    """A subclass written to the original's contract: the penalty is added."""
+
+    def _weight_penalty(self, weight, group):
+        del group
+        return weight * self.lambda_
+
+
+def test_weight_penalty_is_added_after_the_gradient():
+    param, opt = _setup(0.1)
+    reg = _GrowingWeightRegularizer(opt, 0.5, None, logger.configure(format_strs=[]))
+    reg.regularize_and_backward((param**2).sum())
+    th.testing.assert_close(param.detach(), th.tensor([3.0, 4.0]) * 1.5)
+    # The gradient is the one at the weights before the change.
+    th.testing.assert_close(param.grad, th.tensor([6.0, 8.0]))
+
+
+@pytest.mark.parametrize("val_split", ["0.2", [0.2], 0.0, 1.0, 1.5, True])
+def test_bad_val_split_names_the_argument(val_split):
+    _, opt = _setup(0.1)
+    log = logger.configure(format_strs=[])
+    with pytest.raises(ValueError, match="val_split=.*float strictly between 0"):
+        regularizers.LpRegularizer(opt, 1.0, None, log, p=2, val_split=val_split)
+
+
+@pytest.mark.parametrize("p", ["2", 2.0, 0, -1, None, True])
+def test_bad_p_names_the_argument(p):
+    _, opt = _setup(0.1)
+    log = logger.configure(format_strs=[])
+    with pytest.raises(ValueError, match="p=.*positive int"):
+        regularizers.LpRegularizer(opt, 1.0, None, log, p=p)

@@ -101,7 +101,7 @@ def test_find_sacred_runs_errors(tmp_path):
 
 def test_analyze_imitation_filters(fake_runs, tmp_path, capsys):
     out_csv = tmp_path / "table.csv"
-    result = analyze.analyze_ex.run(
+    result = analyze.analysis_ex.run(
         config_updates={
             "source_dirs": [str(fake_runs)],
             "run_name": "train_adversarial",
@@ -123,7 +123,7 @@ def test_analyze_imitation_filters(fake_runs, tmp_path, capsys):
     assert "| train_adversarial | gail | seals/CartPole-v0 | 1 | COMPLETED |" in out
 
     # Without filters: everything but analyze's own runs; RL results too.
-    result = analyze.analyze_ex.run(
+    result = analyze.analysis_ex.run(
         config_updates={"source_dirs": [str(fake_runs)], "print_markdown": False}
     )
     rows = {(r["experiment"], r["run_id"]): r for r in result.result}
@@ -197,7 +197,7 @@ def test_analyze_imitation_cli(real_run):
 
 def test_gather_tb_directories(real_run, monkeypatch):
     monkeypatch.chdir(real_run)
-    result = analyze.analyze_ex.run(
+    result = analyze.analysis_ex.run(
         "gather_tb_directories", config_updates={"tb_output_dir": "tb"}
     )
     links = list((real_run / "tb").iterdir())
@@ -206,7 +206,7 @@ def test_gather_tb_directories(real_run, monkeypatch):
     assert list(links[0].glob("events.out.tfevents.*"))
     assert result.result == {links[0].name: str(links[0].resolve())}
     # Running it again replaces the links.
-    analyze.analyze_ex.run(
+    analyze.analysis_ex.run(
         "gather_tb_directories", config_updates={"tb_output_dir": "tb"}
     )
     assert len(list((real_run / "tb").iterdir())) == 1
@@ -214,6 +214,13 @@ def test_gather_tb_directories(real_run, monkeypatch):
 
 def test_missing_source_dir(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere"):
-        analyze.analyze_ex.run(
+        analyze.analysis_ex.run(
             config_updates={"source_dirs": [str(tmp_path / "nowhere")]}
         )
+
+
+def test_experiment_keeps_the_original_name():
+    from imitation.scripts.config import analyze as analyze_config
+
+    assert analyze.analysis_ex is analyze_config.analysis_ex
+    assert analyze.analysis_ex.path == "analyze"

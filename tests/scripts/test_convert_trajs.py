@@ -155,3 +155,24 @@ def test_module_entry_point(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines[-1] == "convert_trajs: error: missing.npz does not exist."
     assert not any("Traceback" in line for line in lines)
+
+
+def test_npz_with_pickled_infos_is_not_converted_without_them(tmp_path):
+    trajs = _trajs()
+    path = tmp_path / "demos.npz"
+    np.savez(
+        path,
+        obs=np.concatenate([t.obs for t in trajs]),
+        acts=np.concatenate([t.acts for t in trajs]),
+        rews=np.concatenate([t.rews for t in trajs]),
+        terminal=np.array([t.terminal for t in trajs]),
+        indices=np.array([len(trajs[0])]),
+        infos=np.array([info for t in trajs for info in t.infos], dtype=object),
+    )
+    before = path.read_bytes()
+    with pytest.raises(convert_trajs.ConversionError, match="--allow-pickle"):
+        convert_trajs.update_traj_file_in_place(path)
+    assert path.read_bytes() == before  # untouched
+    convert_trajs.update_traj_file_in_place(path, allow_pickle=True)
+    assert path.is_dir()
+    _assert_same(serialize.load(path), trajs)

@@ -92,6 +92,21 @@ def test_expert_transition_loader_kinds(loader_args):
     assert sorted(all_obs[:, 0].tolist()) == sorted(transitions.obs[:, 0].tolist())
 
 
+@pytest.mark.parametrize("kind", ["data_loader", "ducktyped_data_loader"])
+def test_expert_transition_loader_without_shuffle(loader_args, kind):
+    rng = np.random.default_rng(0)
+    transitions = expert_trajectories.make_expert_transition_loader(
+        expert_data_type="transitions", rng=rng, **loader_args
+    )
+    loader = expert_trajectories.make_expert_transition_loader(
+        expert_data_type=kind, rng=rng, shuffle=False, **loader_args
+    )
+    assert isinstance(loader, th_data.DataLoader) == (kind == "data_loader")
+    for _ in range(2):  # the same order on every pass
+        obs = th.cat([batch["obs"] for batch in loader])
+        np.testing.assert_allclose(obs.numpy(), transitions.obs)
+
+
 def test_expert_transition_loader_feeds_bc(loader_args):
     rng = np.random.default_rng(1)
     for kind in ("data_loader", "ducktyped_data_loader", "transitions"):

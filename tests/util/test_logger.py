@@ -89,22 +89,105 @@ def test_exclude_keeps_key_out_of_that_format(log, tmp_path):
 
 
 def test_add_key_prefix_nests_and_unwinds(log):
-    with log.add_key_prefix("outer"):
-        log.record("x", 1)
-        with log.add_key_prefix("inner"):
-            log.record("y", 2)
-            log.record_mean("z", 4.0)
-        log.record("w", 3)
-    with pytest.raises(ZeroDivisionError), log.add_key_prefix("broken"):
-        _ = 1 / 0
-    log.record("top", 0)
+    with log.accumulate_means("gen"):
+        with log.add_key_prefix("outer"):
+            log.record("x", 1)
+            with log.add_key_prefix("inner"):
+                log.record("y", 2)
+                log.record_mean("z", 4.0)
+            log.record("w", 3)
+        with pytest.raises(ZeroDivisionError), log.add_key_prefix("broken"):
+            _ = 1 / 0
+        log.record("top", 0)
     assert log.name_to_value == {
-        "outer/x": 1,
-        "outer/inner/y": 2,
-        "outer/inner/z": 4.0,
-        "outer/w": 3,
-        "top": 0,
+        "mean/gen/outer/x": 1,
+        "mean/gen/outer/inner/y": 2,
+        "mean/gen/outer/inner/z": 4.0,
+        "mean/gen/outer/w": 3,
+        "mean/gen/top": 0,
     }
+
+
+def test_add_key_prefix_outside_accumulate_means_raises(log):
+    prefix = log.add_key_prefix("outer")
+    with pytest.raises(RuntimeError, match="accumulate_means"):
+        prefix.__enter__()
+    log.record("x", 1)  # no prefix left behind
+    assert log.name_to_value == {"x": 1}
+
+
+def test_default_logger_logs_outside_the_hierarchy(log, tmp_path):
+    assert isinstance(log.default_logger, sb_logger.Logger)
+    assert not isinstance(log.default_logger, logger.HierarchicalLogger)
+    with log.accumulate_means("gen"), log.add_key_prefix("p"):
+        log.default_logger.record("direct", 5.0)
+        log.record("inner", 1.0)
+    log.default_logger.record_mean("m", 2.0)
+    assert log.name_to_value == {
+        "direct": 5.0,
+        "mean/gen/p/inner": 1.0,
+        "m": 2.0,
+    }
+    log.default_logger.dump(step=3)
+    assert log.name_to_value == {}
+    assert read_json_lines(tmp_path / "progress.json") == [
+        {"direct": 5.0, "mean/gen/p/inner": 1.0, "m": 2.0},
+    ]
+    log.set_level(sb_logger.DISABLED)
+    assert log.default_logger.level == sb_logger.DISABLED
+
+
+def test_wraps_an_sb3_logger_as_the_original_did(tmp_path):
+    plain = sb_logger.configure(str(tmp_path), ["json"])
+    hier = logger.HierarchicalLogger(plain, format_strs=["json"])
+    assert hier.default_logger is plain
+    assert hier.get_dir() == str(tmp_path)
+    with hier.accumulate_means("gen"):
+        hier.record("x", 1.0)
+        hier.dump()
+    hier.record("y", 2.0)
+    hier.dump()
+    hier.close()
+    assert read_json_lines(tmp_path / "progress.json") == [
+        {"mean/gen/x": 1.0, "y": 2.0},
+    ]
+    assert read_json_lines(tmp_path / "raw" / "gen" / "progress.json") == [
+        {"raw/gen/x": 1.0},
+    ]
+    with pytest.raises(ValueError, match="output_formats"):
+        logger.HierarchicalLogger(plain, [])
+    with pytest.raises(ValueError, match="no directory"):
+        logger.HierarchicalLogger(sb_logger.Logger(None, []))
+
+
+def test_accumulate_prefixes_as_context_or_add_and_remove(log, tmp_path):
+    with log.add_accumulate_prefix("member-0"), log.accumulate_means("loss"):
+        log.record("x", 1.0)
+        log.dump()
+        with pytest.raises(RuntimeError, match="inside accumulate_means"):
+            log.add_accumulate_prefix("nope")
+        with pytest.raises(RuntimeError, match="close the block"):
+            log.remove_accumulate_prefix()
+    log.add_accumulate_prefix("a")
+    log.add_accumulate_prefix("b")
+    with log.accumulate_means("loss"):
+        log.record("y", 2.0)
+    log.remove_accumulate_prefix()
+    with log.accumulate_means("loss"):
+        log.record("z", 3.0)
+    log.remove_accumulate_prefix()
+    with pytest.raises(RuntimeError, match="no prefix"):
+        log.remove_accumulate_prefix()
+    with log.accumulate_means("loss"):
+        log.record("w", 4.0)
+    assert log.name_to_value == {
+        "mean/member-0/loss/x": 1.0,
+        "mean/a/b/loss/y": 2.0,
+        "mean/a/loss/z": 3.0,
+        "mean/loss/w": 4.0,
+    }
+    raw = read_json_lines(tmp_path / "raw" / "member-0" / "loss" / "progress.json")
+    assert raw == [{"raw/member-0/loss/x": 1.0}]
 
 
 def test_accumulate_means_writes_raw_and_averages_into_main(log, tmp_path):

@@ -193,7 +193,9 @@ def test_norm_passes_gradients_but_stats_do_not(norm_cls):
 
 def test_ema_norm_first_batch_sets_stats_then_decays():
     norm = networks.EMANorm(1, decay=0.75)
+    assert norm.inv_learning_rate == 1.0  # the first batch sets the stats
     norm(th.tensor([[0.0], [2.0]]))  # mean 1, var 1
+    assert norm.inv_learning_rate == pytest.approx(4.0)
     th.testing.assert_close(norm.running_mean, th.tensor([1.0]))
     th.testing.assert_close(norm.running_var, th.tensor([1.0]))
     norm(th.tensor([[5.0], [5.0]]))  # mean 5, var 0
@@ -202,6 +204,9 @@ def test_ema_norm_first_batch_sets_stats_then_decays():
     th.testing.assert_close(norm.running_mean, th.tensor([2.0]))
     th.testing.assert_close(norm.running_var, th.tensor([3.75]))
     assert norm.count.item() == 4
+    assert norm.inv_learning_rate == pytest.approx(4.0)
+    norm.reset_running_stats()
+    assert norm.inv_learning_rate == 1.0
 
 
 def test_ema_norm_tracks_a_shifted_distribution():

@@ -9,8 +9,10 @@ reads that and two legacy formats:
   ``acts``, ``terminal`` (one per trajectory), ``indices`` (where each
   trajectory's actions start, after the first; each trajectory has one more
   observation than actions), optionally ``rews``, and optionally ``infos``
-  (a pickled object array, so only read with ``allow_pickle=True``) or
-  ``infos_json`` (written by :func:`save_npz`; no pickling).
+  (a pickled object array, as the original library wrote it) or
+  ``infos_json`` (written by :func:`save_npz`; no pickling). Pickled infos
+  are only read with ``allow_pickle=True``; without it the file loads
+  without its infos, with a warning.
 * Pickle (e.g. ``.pkl``): a pickled list of trajectories. Unpickling runs code
   from the file, so it is only read with ``allow_pickle=True``.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import pathlib
 import pickle
+import warnings
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -37,6 +40,7 @@ from imitation.data.huggingface_utils import TrajectoryFormatError
 from imitation.util import util
 
 __all__ = [
+    "PickledInfosSkippedWarning",
     "TrajectoryFormatError",
     "load",
     "load_with_rewards",
@@ -47,6 +51,14 @@ __all__ = [
 _NPZ_REQUIRED = {"acts", "terminal", "indices"}
 _NPZ_OPTIONAL = {"rews", "infos", "infos_json"}
 _PICKLE_SUFFIXES = {".pkl", ".pickle"}
+
+
+class PickledInfosSkippedWarning(UserWarning):
+    """An ``.npz`` file's pickled infos were left out, as ``allow_pickle`` is off.
+
+    Load the file with ``allow_pickle=True`` (only if you trust it) to keep
+    them, and re-save it with :func:`save` to drop the pickle for good.
+    """
 
 
 def save(path: types.AnyPath, trajectories: Sequence[types.Trajectory]) -> None:
@@ -128,22 +140,27 @@ def save_npz(path: types.AnyPath, trajectories: Sequence[types.Trajectory]) -> N
 
 
 def _read_npz(path: pathlib.Path, allow_pickle: bool) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` file, translating failures.
+    """Read the arrays of an ``.npz`` file, translating failures.
+
+    Without ``allow_pickle``, a pickled ``infos`` array is left out with a
+    warning saying how to keep it; the other arrays are read as usual.
 
     Raises:
         TrajectoryFormatError: If the file is truncated or corrupt, or holds
-            pickled objects and ``allow_pickle`` is False.
+            pickled arrays other than ``infos`` and ``allow_pickle`` is False.
     """
+    arrays: dict[str, np.ndarray] = {}
+    pickled: list[str] = []
     try:
         with np.load(path, allow_pickle=allow_pickle) as data:
-            return {key: data[key] for key in data.files}
+            for key in data.files:
+                try:
+                    arrays[key] = data[key]
+                except ValueError as exc:
+                    if allow_pickle or "allow_pickle" not in str(exc):
+                        raise
+                    pickled.append(key)
     except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise TrajectoryFormatError(
-                f"{path} holds pickled objects (probably infos), and unpickling "
-                "runs arbitrary code from the file. If you trust the file, load "
-                "it with allow_pickle=True (and re-save it with serialize.save).",
-            ) from exc
         raise TrajectoryFormatError(
             f"{path} is not a valid .npz file (truncated or corrupt?): {exc}",
         ) from exc
@@ -151,6 +168,22 @@ def _read_npz(path: pathlib.Path, allow_pickle: bool) -> dict[str, np.ndarray]:
         raise TrajectoryFormatError(
             f"{path} is not a valid .npz file (truncated or corrupt?): {exc}",
         ) from exc
+    if pickled and pickled != ["infos"]:
+        raise TrajectoryFormatError(
+            f"{path} holds pickled arrays {pickled}, and unpickling runs "
+            "arbitrary code from the file. If you trust the file, load it with "
+            "allow_pickle=True (and re-save it with serialize.save).",
+        )
+    if pickled:
+        warnings.warn(
+            f"{path}: its infos are pickled, and unpickling runs arbitrary code "
+            "from the file, so the trajectories were loaded without infos. To "
+            "keep them, load the file with allow_pickle=True if you trust it "
+            "(and re-save it with serialize.save, which needs no unpickling).",
+            PickledInfosSkippedWarning,
+            stacklevel=4,
+        )
+    return arrays
 
 
 def _npz_obs(path: pathlib.Path, arrays: dict[str, np.ndarray]) -> types.Observation:
@@ -350,8 +383,10 @@ def load(
         path: A dataset directory, a ``.npz`` file, or (with ``allow_pickle``)
             a pickle file.
         allow_pickle: Also read data that must be unpickled: pickle files and
-            ``.npz`` files with pickled infos. Unpickling runs code from the
-            file: only enable this for files you trust.
+            the pickled infos of ``.npz`` files written by the original
+            library. Unpickling runs code from the file: only enable this for
+            files you trust. Without it, such an ``.npz`` file loads without
+            its infos, with a :class:`PickledInfosSkippedWarning`.
 
     A save that was killed half-way through replacing ``path`` is completed
     first (see :func:`imitation.util.util.recover_interrupted_write`).
@@ -367,7 +402,7 @@ def load(
         FileNotFoundError: If ``path`` does not exist.
         TrajectoryFormatError: If ``path`` is not a trajectory file, is
             truncated or corrupt, holds invalid trajectories, or needs
-            unpickling and ``allow_pickle`` is False.
+            unpickling (other than of infos) and ``allow_pickle`` is False.
     """
     path = util.parse_path(path)
     util.recover_interrupted_write(path)

@@ -112,6 +112,25 @@ class ExplorationWrapper:
         choice = self.rng.random(self.num_envs) < self.random_prob
         self.is_random = np.where(rechoose, choice, self.is_random)
 
+        return self._act_in_modes(obs, state, episode_start)
+
+    @property
+    def current_policy(self) -> rollout.PolicyCallable:
+        """The policy acting in the current modes, without choosing them again.
+
+        A callable ``(obs, state, episode_start) -> (actions, state)`` that acts
+        at random in the envs whose mode is random (:attr:`is_random`) and with
+        the wrapped policy in the others. Calling the wrapper itself first
+        re-chooses modes, then acts as this policy does.
+        """
+        return self._act_in_modes
+
+    def _act_in_modes(
+        self,
+        obs: Any,
+        state: Any,
+        episode_start: np.ndarray | None,
+    ) -> tuple[np.ndarray, Any]:
         acts, state = self.wrapped_policy(obs, state, episode_start)
         n_random = int(self.is_random.sum())
         if n_random:

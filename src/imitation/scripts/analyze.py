@@ -29,7 +29,7 @@ from typing import Any
 
 from imitation.scripts._console import run_console
 from imitation.scripts.config import common
-from imitation.scripts.config.analyze import analyze_ex
+from imitation.scripts.config.analyze import analysis_ex
 from imitation.scripts.ingredients.logging import env_dir_name
 from imitation.util import sacred as sacred_util
 from imitation.util import sacred_file_parsing
@@ -69,7 +69,7 @@ def _env_matches(env_id: str | None, wanted: Sequence[str]) -> bool:
     return False
 
 
-@analyze_ex.capture
+@analysis_ex.capture
 def find_runs(
     source_dirs: Sequence[str],
     run_name: str | None,
@@ -219,7 +219,7 @@ def write_csv(
         writer.writerows(rows)
 
 
-@analyze_ex.main
+@analysis_ex.main
 def analyze_imitation(
     random_returns: dict[str, Any],
     csv_output_path: str | None,
@@ -253,7 +253,7 @@ def _link_name(run: sacred_file_parsing.SacredRun) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts))
 
 
-@analyze_ex.command
+@analysis_ex.command
 def gather_tb_directories(tb_output_dir: str) -> dict[str, str]:
     """Link the TensorBoard folder of each run into ``tb_output_dir``.
 
@@ -287,7 +287,7 @@ def gather_tb_directories(tb_output_dir: str) -> dict[str, str]:
 
 def main_console() -> None:
     """Entry point of ``imitation-analyze``."""
-    run_console(analyze_ex, "analyze")
+    run_console(analysis_ex, "analyze")
 
 
 if __name__ == "__main__":  # pragma: no cover

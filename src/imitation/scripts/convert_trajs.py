@@ -26,6 +26,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 
 from imitation.data import serialize, types
@@ -109,9 +110,10 @@ def update_traj_file_in_place(
         The trajectories that were converted.
 
     Raises:
-        ConversionError: If ``to`` is unknown, ``path`` is a pickle and
-            ``allow_pickle`` is False, or the trajectories cannot be stored in
-            the new format (e.g. infos that are not JSON).
+        ConversionError: If ``to`` is unknown, ``path`` is a pickle or an
+            ``.npz`` file with pickled infos and ``allow_pickle`` is False,
+            or the trajectories cannot be stored in the new format (e.g.
+            infos that are not JSON).
         FileNotFoundError: If ``path`` does not exist.
         TrajectoryFormatError: If ``path`` is not a valid trajectory file.
     """
@@ -128,8 +130,18 @@ def update_traj_file_in_place(
             "only if you trust it."
         )
     # A dataset directory loads lazily from files about to be replaced: read
-    # every trajectory now.
-    trajs = list(serialize.load(path, allow_pickle=allow_pickle))
+    # every trajectory now. Pickled infos that load() would leave out are not
+    # dropped silently from a file converted in place.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", serialize.PickledInfosSkippedWarning)
+        try:
+            trajs = list(serialize.load(path, allow_pickle=allow_pickle))
+        except serialize.PickledInfosSkippedWarning as exc:
+            raise ConversionError(
+                f"{path} has pickled infos, which converting without unpickling "
+                "would drop. Pass --allow-pickle (allow_pickle=True) to keep them, "
+                "only if you trust the file.",
+            ) from exc
     try:
         if path.is_dir() == (to == "dataset"):
             _save(path, trajs, to)

@@ -110,6 +110,7 @@ def make_expert_transition_loader(
     env_name: str,
     rng: np.random.Generator,
     num_trajectories: int = 1,
+    shuffle: bool = True,
 ) -> Iterable[algo_base.TransitionMapping] | types.Transitions:
     """Cached expert transitions, in one of the forms algorithms accept.
 
@@ -124,6 +125,9 @@ def make_expert_transition_loader(
         rng: Seeds the generation of the trajectories (if not cached) and the
             shuffling of the batches.
         num_trajectories: Number of expert episodes.
+        shuffle: Shuffle the batches of the two loaders (anew on each pass).
+            With False they hold the transitions in order, episode by episode;
+            ``"transitions"`` are always in order.
 
     Returns:
         The demonstrations.
@@ -150,6 +154,13 @@ def make_expert_transition_loader(
             f"{len(transitions)} transitions, fewer than batch_size={batch_size}: "
             "ask for more trajectories or a smaller batch.",
         )
+    if not shuffle:
+        in_order = algo_base.make_data_loader(
+            transitions, batch_size, data_loader_kwargs={"shuffle": False}
+        )
+        if expert_data_type == "data_loader":
+            return in_order
+        return list(in_order)
     if expert_data_type == "data_loader":
         generator = th.Generator().manual_seed(int(rng.integers(2**31)))
         return algo_base.make_data_loader(

@@ -20,7 +20,17 @@ own on-disk layout::
 so the real ``huggingface_hub.hf_hub_download`` and
 ``huggingface_hub.snapshot_download`` find them, also with
 ``local_files_only=True`` or ``HF_HUB_OFFLINE=1``, and the real loading code
-runs without network access. Snapshot files are relative symbolic links to
+runs without network access.
+
+``datasets.load_dataset("HumanCompatibleAI/ppo-CartPole-v1")`` (as the
+tutorials call it) does not read the Hub cache when offline: it looks for the
+dataset as the ``datasets`` library caches a loaded one, in its own cache
+(``HF_DATASETS_CACHE``, by default ``~/.cache/huggingface/datasets``). Given
+``datasets_cache_dir``, :func:`populate_hub_cache` also writes each
+demonstration dataset there, in that layout
+(``<datasets_cache_dir>/HumanCompatibleAI___ppo-cart_pole-v1/default/0.0.0/<commit>/``),
+so that call works offline too; the command line does so by default, into the
+``datasets`` cache of its environment. Snapshot files are relative symbolic links to
 the blobs, as the Hub client makes them (copies where links are not
 supported).
 
@@ -44,6 +54,9 @@ offline)::
 
     python -m imitation.testing.hub_cache /tmp/hub-cache --n-episodes 10
     HF_HUB_CACHE=/tmp/hub-cache HF_HUB_OFFLINE=1 python my_script.py
+
+(add ``--datasets-cache DIR`` and ``HF_DATASETS_CACHE=DIR`` to keep the
+``datasets`` cache elsewhere than its default).
 """
 
 from __future__ import annotations
@@ -70,6 +83,7 @@ __all__ = [
     "populate_hub_cache",
     "use_hub_cache",
     "write_cached_repo",
+    "write_datasets_cache",
 ]
 
 DATASET_FILENAME = "data/train-00000-of-00001.parquet"
@@ -165,12 +179,70 @@ def _dataset_parquet(trajectories: Sequence[types.Trajectory]) -> bytes:
             datasets.utils.enable_progress_bars()
 
 
+def write_datasets_cache(
+    datasets_cache_dir: str | os.PathLike,
+    repo_id: str,
+    snapshot: pathlib.Path,
+) -> pathlib.Path:
+    """Cache a Hub dataset repository's ``train`` split as ``datasets`` would.
+
+    Converts :data:`DATASET_FILENAME` of ``snapshot`` with the ``datasets``
+    library's own parquet builder into the folder where ``load_dataset``
+    keeps a dataset it loaded from the Hub, named after ``repo_id`` and the
+    snapshot's commit, so ``datasets.load_dataset(repo_id)`` finds it when
+    offline.
+
+    Args:
+        datasets_cache_dir: The ``datasets`` cache (what ``HF_DATASETS_CACHE``
+            names).
+        repo_id: The dataset repository id, ``"Org/name"``.
+        snapshot: The repository's snapshot folder, as returned by
+            :func:`write_cached_repo`.
+
+    Returns:
+        The cached dataset's folder.
+
+    Raises:
+        ValueError: If ``repo_id`` is not of the form ``"Org/name"``.
+    """
+    from datasets.packaged_modules.parquet import parquet
+
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise ValueError(f"repo_id must look like 'Org/name', not {repo_id!r}.")
+    namespace, name = repo_id.split("/")
+    # The folder datasets derives from the repository id, config, version and
+    # revision (see datasets.packaged_modules.cache).
+    target = (
+        pathlib.Path(datasets_cache_dir)
+        / f"{namespace}___{datasets.naming.camelcase_to_snakecase(name)}"
+        / "default"
+        / "0.0.0"
+        / snapshot.name
+    )
+    bars_were_enabled = not datasets.utils.are_progress_bars_disabled()
+    datasets.utils.disable_progress_bars()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            builder = parquet.Parquet(
+                cache_dir=tmp,
+                dataset_name=name,
+                config_name="default",
+                data_files={"train": str(snapshot / DATASET_FILENAME)},
+            )
+            builder.download_and_prepare(output_dir=str(target))
+    finally:
+        if bars_were_enabled:
+            datasets.utils.enable_progress_bars()
+    return target
+
+
 def populate_hub_cache(
     cache_dir: str | os.PathLike,
     env_names: Sequence[str] | None = None,
     n_episodes: int = 10,
     organization: str = policy_serialize.HF_DEFAULT_ORGANIZATION,
     seed: int = 0,
+    datasets_cache_dir: str | os.PathLike | None = None,
 ) -> list[str]:
     """Write the bundled experts and their demonstrations into a Hub cache.
 
@@ -189,6 +261,10 @@ def populate_hub_cache(
         n_episodes: Episodes per demonstration dataset.
         organization: Hub organization of the repositories.
         seed: Seeds the sampling of the demonstrations.
+        datasets_cache_dir: If given, also write each demonstration dataset
+            into this ``datasets`` cache (:func:`write_datasets_cache`), so
+            ``datasets.load_dataset(repo_id)`` works offline with
+            ``HF_DATASETS_CACHE`` naming it.
 
     Returns:
         The ids of the repositories written (each a model and a dataset).
@@ -213,12 +289,14 @@ def populate_hub_cache(
         trajectories = expert_trajectories.generate_expert_trajectories(
             env_id, n_episodes, rng
         )
-        write_cached_repo(
+        snapshot = write_cached_repo(
             cache_dir,
             repo_id,
             {DATASET_FILENAME: _dataset_parquet(trajectories)},
             repo_type="dataset",
         )
+        if datasets_cache_dir is not None:
+            write_datasets_cache(datasets_cache_dir, repo_id, snapshot)
         repo_ids.append(repo_id)
     return repo_ids
 
@@ -280,6 +358,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--organization", default=policy_serialize.HF_DEFAULT_ORGANIZATION
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--datasets-cache",
+        type=pathlib.Path,
+        default=pathlib.Path(datasets.config.HF_DATASETS_CACHE),
+        help=(
+            "Also write the demonstrations into this `datasets` cache, so "
+            "datasets.load_dataset(repo_id) works offline (default: this "
+            "environment's, %(default)s)."
+        ),
+    )
     args = parser.parse_args(argv)
     repo_ids = populate_hub_cache(
         args.cache_dir,
@@ -287,10 +375,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         n_episodes=args.n_episodes,
         organization=args.organization,
         seed=args.seed,
+        datasets_cache_dir=args.datasets_cache,
     )
     for repo_id in repo_ids:
         print(f"wrote model and dataset {repo_id}")
-    print(f"Use it with: HF_HUB_CACHE={args.cache_dir.resolve()}")
+    print(
+        f"Use it with: HF_HUB_CACHE={args.cache_dir.resolve()} "
+        f"HF_DATASETS_CACHE={args.datasets_cache.resolve()}",
+    )
 
 
 if __name__ == "__main__":

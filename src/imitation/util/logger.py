@@ -1,6 +1,6 @@
 """Hierarchical logging on top of Stable-Baselines3's logger.
 
-:class:`HierarchicalLogger` is an SB3 ``Logger`` with two extra context managers:
+:class:`HierarchicalLogger` is an SB3 ``Logger`` with extra context managers:
 
 * ``accumulate_means(name)``: values recorded inside go, under ``raw/<name>/``,
   to a separate raw logger writing to ``<log dir>/raw/<name>`` (a ``dump``
@@ -9,8 +9,15 @@
   written by the next ``dump`` outside the block. This lets an inner loop (say
   the generator's RL updates) log at its own pace while the outer loop logs one
   summary row per round.
-* ``add_key_prefix(prefix)``: keys recorded inside get ``prefix/`` prepended;
-  prefixes nest.
+* ``add_accumulate_prefix(prefix)``: outside ``accumulate_means``, puts
+  ``prefix/`` in front of the ``name`` of the blocks opened later (so
+  ``accumulate_means("loss")`` under the prefix ``member-0`` logs to
+  ``raw/member-0/loss/`` and ``mean/member-0/loss/``); prefixes nest.
+* ``add_key_prefix(prefix)``: inside ``accumulate_means``, keys recorded get
+  ``prefix/`` prepended; prefixes nest.
+
+Its ``default_logger`` is the plain SB3 logger underneath: values recorded
+through it go to the main output whether or not a block is open.
 
 :func:`configure` builds one with the usual output formats.
 """
@@ -134,27 +141,66 @@ class HierarchicalLogger(sb_logger.Logger):
 
     def __init__(
         self,
-        folder: types.AnyPath,
-        output_formats: list[sb_logger.KVWriter],
+        folder: types.AnyPath | sb_logger.Logger,
+        output_formats: list[sb_logger.KVWriter] | None = None,
         format_strs: Sequence[str] = DEFAULT_FORMAT_STRS,
     ) -> None:
         """Make the logger.
 
         Args:
-            folder: Log directory. Raw loggers write to ``<folder>/raw/<name>``.
-            output_formats: Where the main logger writes.
+            folder: Log directory; raw loggers write to ``<folder>/raw/<name>``.
+                Or an SB3 ``Logger`` (as the original library took): it becomes
+                :attr:`default_logger`, and its directory and output formats are
+                this logger's.
+            output_formats: Where the main logger writes, when ``folder`` is a
+                directory. Default: the formats named in ``format_strs``.
             format_strs: Output formats of the raw loggers made by
                 ``accumulate_means``; ``"wandb"`` is left out of raw loggers
                 (W&B needs a single increasing step), so it only gets the means.
 
         Raises:
-            ValueError: If a format in ``format_strs`` is unknown.
+            ValueError: If a format in ``format_strs`` is unknown, if
+                ``output_formats`` is given with an SB3 ``Logger``, or if that
+                logger has no directory.
         """
         _check_format_strs(format_strs)
-        super().__init__(util.path_to_str(folder), output_formats)
+        if isinstance(folder, sb_logger.Logger):
+            if output_formats is not None:
+                raise ValueError(
+                    "output_formats cannot be given with an SB3 Logger: the "
+                    "logger's own output formats are used. Pass a directory "
+                    "instead to choose the formats.",
+                )
+            if folder.dir is None:
+                raise ValueError(
+                    "The SB3 Logger given has no directory; make it with "
+                    "stable_baselines3.common.logger.configure(folder, ...).",
+                )
+            default_logger = folder
+        else:
+            log_dir = util.path_to_str(folder)
+            if output_formats is None:
+                output_formats = [
+                    make_output_format(fmt, log_dir) for fmt in format_strs
+                ]
+            default_logger = sb_logger.Logger(log_dir, output_formats)
+        super().__init__(default_logger.dir, default_logger.output_formats)
+        # Share the stored values, so that both views record into and dump
+        # the same rows.
+        self.name_to_value = default_logger.name_to_value
+        self.name_to_count = default_logger.name_to_count
+        self.name_to_excluded = default_logger.name_to_excluded
+        self.level = default_logger.level
+        self.default_logger = default_logger
+        """The plain SB3 logger underneath, writing to the main output.
+
+        It shares its values with this logger; recording through it skips the
+        key prefixes and accumulation, inside ``accumulate_means`` too.
+        """
         self.format_strs = tuple(format_strs)
         self._raw_loggers: dict[str, sb_logger.Logger] = {}
         self._accumulating: str | None = None
+        self._accumulate_prefixes: list[str] = []
         self._prefixes: list[str] = []
 
     def get_dir(self) -> str:
@@ -170,20 +216,83 @@ class HierarchicalLogger(sb_logger.Logger):
     def add_key_prefix(self, prefix: str) -> Iterator[None]:
         """Prepend ``prefix/`` to every key recorded inside the block.
 
-        Prefixes nest: inside ``add_key_prefix("a")`` and ``add_key_prefix("b")``
-        the key ``"x"`` becomes ``"a/b/x"``.
+        Only allowed inside ``accumulate_means``. Prefixes nest: inside
+        ``add_key_prefix("a")`` and ``add_key_prefix("b")`` the key ``"x"``
+        becomes ``"a/b/x"``.
 
         Args:
             prefix: The prefix, without a trailing slash.
 
         Yields:
             Nothing; the prefix applies until the block exits.
+
+        Raises:
+            RuntimeError: If no ``accumulate_means`` block is open.
         """
+        if self._accumulating is None:
+            raise RuntimeError(
+                f"add_key_prefix({prefix!r}) needs an open accumulate_means "
+                "block; open one first, or put the prefix in the key.",
+            )
         self._prefixes.append(prefix)
         try:
             yield
         finally:
             self._prefixes.pop()
+
+    def add_accumulate_prefix(self, prefix: str) -> contextlib.AbstractContextManager:
+        """Put ``prefix/`` in front of the name of later ``accumulate_means`` blocks.
+
+        The prefix applies from this call on: use the result in a ``with``
+        statement to remove it when the block exits, or call
+        :meth:`remove_accumulate_prefix`. Prefixes nest: under ``"a"`` and
+        ``"b"``, ``accumulate_means("x")`` logs to ``raw/a/b/x/`` (in
+        ``<log dir>/raw/a/b/x``) and ``mean/a/b/x/``.
+
+        Args:
+            prefix: The prefix, without a trailing slash.
+
+        Returns:
+            A context manager that removes the prefix on exit.
+
+        Raises:
+            RuntimeError: If an ``accumulate_means`` block is open.
+        """
+        if self._accumulating is not None:
+            raise RuntimeError(
+                f"add_accumulate_prefix({prefix!r}) cannot be called inside "
+                f"accumulate_means({self._accumulating!r}); add the prefix before "
+                "opening the block.",
+            )
+        self._accumulate_prefixes.append(prefix)
+
+        @contextlib.contextmanager
+        def remove_on_exit() -> Iterator[None]:
+            try:
+                yield
+            finally:
+                self.remove_accumulate_prefix()
+
+        return remove_on_exit()
+
+    def remove_accumulate_prefix(self) -> None:
+        """Remove the prefix added last by :meth:`add_accumulate_prefix`.
+
+        Raises:
+            RuntimeError: If no prefix is active, or an ``accumulate_means``
+                block is open.
+        """
+        if self._accumulating is not None:
+            raise RuntimeError(
+                "remove_accumulate_prefix() cannot be called inside "
+                f"accumulate_means({self._accumulating!r}); close the block first.",
+            )
+        if not self._accumulate_prefixes:
+            raise RuntimeError(
+                "remove_accumulate_prefix() has no prefix to remove; each call "
+                "must follow an add_accumulate_prefix call.",
+            )
+        self._accumulate_prefixes.pop()
 
     @contextlib.contextmanager
     def accumulate_means(self, name: str) -> Iterator[None]:
@@ -195,7 +304,8 @@ class HierarchicalLogger(sb_logger.Logger):
         ``mean/<name>/<key>`` in the main logger. ``dump`` inside the block
         writes the raw logger; the means are written by the next ``dump``
         outside any block. Re-entering a block of the same name continues the
-        same raw logger.
+        same raw logger. Active ``add_accumulate_prefix`` prefixes are put in
+        front of ``name`` (``<prefix>/<name>``), in the keys and the folder.
 
         Args:
             name: Name of the inner loop, e.g. ``"gen"`` or ``"disc"``.
@@ -211,8 +321,9 @@ class HierarchicalLogger(sb_logger.Logger):
                 f"accumulate_means({name!r}) cannot be nested inside "
                 f"accumulate_means({self._accumulating!r}); close that block first.",
             )
+        name = "/".join([*self._accumulate_prefixes, name])
         if name not in self._raw_loggers:
-            folder = os.path.join(self.get_dir(), "raw", name)
+            folder = os.path.join(self.get_dir(), "raw", *name.split("/"))
             formats = [
                 make_output_format(fmt, folder)
                 for fmt in self.format_strs
@@ -301,6 +412,7 @@ class HierarchicalLogger(sb_logger.Logger):
             level: One of SB3's levels (``DEBUG``, ``INFO``, ..., ``DISABLED``).
         """
         super().set_level(level)
+        self.default_logger.set_level(level)
         for raw_logger in self._raw_loggers.values():
             raw_logger.set_level(level)
 
@@ -339,8 +451,7 @@ def configure(
     else:
         log_dir = util.path_to_str(folder)
         os.makedirs(log_dir, exist_ok=True)
-    output_formats = [make_output_format(fmt, log_dir) for fmt in formats]
-    return HierarchicalLogger(log_dir, output_formats, formats)
+    return HierarchicalLogger(log_dir, format_strs=formats)
 
 
 class LoggingComponent:

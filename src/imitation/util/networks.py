@@ -317,6 +317,17 @@ class EMANorm(BaseNorm):
         super().__init__(num_features, eps=eps)
         self.decay = decay
 
+    @property
+    def inv_learning_rate(self) -> float:
+        """The inverse of the weight the next batch's statistics get.
+
+        1 before the first batch (which sets the statistics), then
+        ``1 / (1 - decay)``.
+        """
+        if self.count.item() == 0:
+            return 1.0
+        return 1.0 / (1.0 - self.decay)
+
     def update_stats(self, batch: th.Tensor) -> None:
         """Move the statistics towards the batch's (the first batch sets them).
 

@@ -171,8 +171,12 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             disc_opt_cls: Discriminator optimiser class.
             disc_opt_kwargs: Its keyword arguments, on top of
                 ``DEFAULT_DISC_OPT_KWARGS`` (a learning rate of 3e-3).
-            gen_train_timesteps: Generator env steps per round; defaults to one
-                rollout of an on-policy ``gen_algo`` (``n_steps * n_envs``).
+            gen_train_timesteps: Generator env steps per round. Defaults to one
+                rollout of an on-policy ``gen_algo`` (``n_steps * n_envs``); for
+                an off-policy one (DQN, SAC, ...), which has no rollout length,
+                to ``demo_batch_size`` rounded up to a multiple of ``n_envs``, so
+                that each round collects one discriminator batch of fresh
+                generated transitions.
             gen_replay_buffer_capacity: Generated transitions kept for the
                 discriminator; defaults to ``gen_train_timesteps``.
             custom_logger: Where to log to; if None, a new logger is created.
@@ -183,8 +187,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
 
         Raises:
             ValueError: For a batch size that is not a positive multiple of the
-                minibatch size, a missing ``gen_train_timesteps`` for an
-                off-policy generator, or demonstrations that do not fit (see
+                minibatch size, or demonstrations that do not fit (see
                 :meth:`set_demonstrations`).
             TypeError: If ``venv`` is not a ``VecEnv`` (e.g. a plain
                 ``gym.Env``), a batch size is not an int, or the demonstrations
@@ -251,12 +254,11 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         self.gen_algo.set_env(self.venv_train)
         self.gen_algo.set_logger(self.logger)
         if gen_train_timesteps is None:
-            if not isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
-                raise ValueError(
-                    "Give gen_train_timesteps for an off-policy generator (there is "
-                    "no rollout length to default to).",
-                )
-            gen_train_timesteps = gen_algo.n_steps * self.venv.num_envs
+            n_envs = self.venv.num_envs
+            if isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
+                gen_train_timesteps = gen_algo.n_steps * n_envs
+            else:
+                gen_train_timesteps = -(-demo_batch_size // n_envs) * n_envs
         self.gen_train_timesteps = gen_train_timesteps
         if not debug_use_ground_truth and isinstance(
             gen_algo, off_policy_algorithm.OffPolicyAlgorithm

@@ -28,10 +28,10 @@ import sacred
 
 from imitation.scripts.config import common  # noqa: F401 (sets CAPTURE_MODE)
 
-analyze_ex = sacred.Experiment("analyze")
+analysis_ex = sacred.Experiment("analyze")
 
 
-@analyze_ex.config
+@analysis_ex.config
 def analyze_defaults() -> None:
     """Which runs to look at, and where to write the results."""
     source_dirs = ["output/sacred"]  # searched recursively for Sacred runs
