@@ -37,7 +37,6 @@ from imitation.testing import expert_trajectories, hub_cache
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SPEC = REPO.parent / "shared" / "spec" / "imitation-docs.txt"
 EXAMPLES_DIR = REPO / "tests" / "data" / "docs_examples"
-LEAD_PENDULUM = "needs the bundled PPO Pendulum expert (lead's part)"
 HUB_ENVS = ("seals/CartPole-v0", "CartPole-v1", "Pendulum-v1")
 """The bundled experts (and their demonstrations) the examples load from the Hub."""
 
@@ -106,9 +105,9 @@ EXAMPLES = [
     Example("preference_comparisons_tutorial", 6514, 7012, expensive=True),
     Example("preference_comparisons_atari_tutorial", 7019, 7306, expensive=True),
     Example("mce_irl_tutorial", 7311, 7467, expensive=True),
-    Example("density_tutorial", 7514, 7666, skip=LEAD_PENDULUM, expensive=True),
+    Example("density_tutorial", 7514, 7666, expensive=True),
     Example("sqil_tutorial", 7677, 7712),
-    Example("sqil_sac_tutorial", 7720, 7762, skip=LEAD_PENDULUM, expensive=True),
+    Example("sqil_sac_tutorial", 7720, 7762, expensive=True),
     Example(
         "compare_algorithms_tutorial",
         7769,

@@ -7,7 +7,8 @@ small), then evaluated over 50 episodes with the library's own rollout code
 meets its quality bar is written, atomically, to
 ``src/imitation/policies/bundled/<name>.zip`` with a JSON record beside it.
 
-Usage: ``.venv/bin/python tools/train_experts.py [env_id ...]`` (default: all).
+Usage: ``.venv/bin/python tools/train_experts.py [name ...]`` (default: all; a
+name is a key of ``EXPERTS``: the env id, or ``<algo>-<env>`` for a second expert).
 """
 
 from __future__ import annotations
@@ -91,6 +92,27 @@ EXPERTS: dict[str, dict[str, Any]] = {
         timesteps=20_000,
         bar=-200.0,
         kwargs=dict(learning_rate=1e-3, policy_kwargs=dict(net_arch=[64, 64])),
+    ),
+    # A second Pendulum expert: the density tutorial loads PPO's from the Hub.
+    "ppo-Pendulum-v1": dict(
+        env_id="Pendulum-v1",
+        algo=PPO,
+        n_envs=4,
+        timesteps=200_000,
+        bar=-250.0,
+        keep_best_every=20_000,
+        curve_episodes=20,
+        kwargs=dict(
+            n_steps=1024,
+            gae_lambda=0.95,
+            gamma=0.9,
+            n_epochs=10,
+            ent_coef=0.0,
+            learning_rate=1e-3,
+            clip_range=0.2,
+            use_sde=True,
+            sde_sample_freq=4,
+        ),
     ),
     "seals/MountainCar-v0": dict(
         algo=DQN,
@@ -285,10 +307,16 @@ class KeepBest(BaseCallback):
 
 
 def train(
-    env_id: str, seed_override: int | None = None, out_dir: pathlib.Path = OUT_DIR
+    name: str, seed_override: int | None = None, out_dir: pathlib.Path = OUT_DIR
 ) -> None:
-    """Train, check and (if it passes) save the expert for ``env_id``."""
-    cfg = EXPERTS[env_id]
+    """Train, check and (if it passes) save the expert ``EXPERTS[name]``.
+
+    ``name`` is the task's id for its main expert, and the bundled file's stem
+    (``<algo>-<env>``) for a further expert of a task, whose entry names the
+    task as ``env_id``.
+    """
+    cfg = EXPERTS[name]
+    env_id = cfg.get("env_id", name)
     seed = seed_override if seed_override is not None else cfg.get("seed", SEED)
     th.manual_seed(seed)
     venv = util.make_vec_env(
@@ -316,15 +344,16 @@ def train(
     )
     if mean < cfg["bar"]:
         raise SystemExit(f"{env_id}: expert below its quality bar; not saved.")
-    name = bundled_expert_filename(env_id)
+    algo = cfg["algo"].__name__.lower()
+    stem = bundled_expert_filename(env_id, algo if "env_id" in cfg else None)
     if isinstance(model.get_env(), VecNormalize):
         model.set_env(model.get_env().venv)  # type: ignore[union-attr]
-    with util.atomic_write_path(out_dir / f"{name}.zip") as tmp:
+    with util.atomic_write_path(out_dir / f"{stem}.zip") as tmp:
         # Inference only: no replay buffer in the file.
         model.save(tmp, exclude=["replay_buffer"])
     record: dict[str, Any] = {
         "env_id": env_id,
-        "algo": cfg["algo"].__name__.lower(),
+        "algo": algo,
         "seed": seed,
         "timesteps": cfg["timesteps"],
         "n_envs": cfg["n_envs"],
@@ -342,20 +371,22 @@ def train(
             {"steps": n, "return_mean": round(r, 2), "seconds": round(t, 1)}
             for n, r, t in callback.curve
         ]
-    with util.atomic_write_path(out_dir / f"{name}.json") as tmp:
+    with util.atomic_write_path(out_dir / f"{stem}.json") as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def main() -> None:
     """Parse arguments and train the requested experts."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("env_ids", nargs="*", default=list(EXPERTS))
+    parser.add_argument(
+        "names", nargs="*", default=list(EXPERTS), help="keys of EXPERTS (env ids)"
+    )
     parser.add_argument("--seed", type=int, help="override the recorded seed")
     parser.add_argument("--out-dir", type=pathlib.Path, default=OUT_DIR)
     args = parser.parse_args()
     th.set_num_threads(1)
-    for env_id in args.env_ids:
-        train(env_id, args.seed, args.out_dir)
+    for name in args.names:
+        train(name, args.seed, args.out_dir)
 
 
 if __name__ == "__main__":

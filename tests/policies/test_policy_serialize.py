@@ -208,30 +208,39 @@ def test_hub_loader_no_network(cartpole, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("env_id", "bar"),
+    ("env_id", "algo", "bar"),
     [
-        ("seals/CartPole-v0", 495.0),
-        ("CartPole-v1", 495.0),
-        ("Pendulum-v1", -200.0),
-        ("seals/MountainCar-v0", -110.0),
+        ("seals/CartPole-v0", None, 495.0),
+        ("CartPole-v1", None, 495.0),
+        ("Pendulum-v1", None, -200.0),
+        ("Pendulum-v1", "ppo", -250.0),
+        ("seals/MountainCar-v0", None, -110.0),
     ],
 )
-def test_bundled_expert_quality(env_id, bar):
+def test_bundled_expert_quality(env_id, algo, bar):
     gym_id = f"seals:{env_id}" if env_id.startswith("seals/") else env_id
     venv = make_vec_env(gym_id, rng=np.random.default_rng(7), n_envs=5)
-    expert = serialize.load_policy("bundled", venv, env_name=env_id)
+    expert = serialize.load_policy("bundled", venv, env_name=env_id, algo=algo)
     trajs = rollout.generate_trajectories(
         expert, venv, rollout.make_min_episodes(50), rng=np.random.default_rng(7)
     )
     mean = np.mean([t.rews.sum() for t in trajs[:50]])
     assert mean >= bar
-    record = serialize.bundled_expert_record(env_id)
+    record = serialize.bundled_expert_record(env_id, algo)
     assert record["eval_return_mean"] >= bar
+    assert record["algo"] == (algo or record["algo"])
 
 
 def test_bundled_unknown_env(cartpole):
     with pytest.raises(KeyError, match="No bundled expert"):
         serialize.load_policy("bundled", cartpole, env_name="Acrobot-v1")
+
+
+def test_bundled_experts_of_a_task():
+    assert serialize.bundled_expert_algos("Pendulum-v1") == ["sac", "ppo"]  # main 1st
+    assert serialize.bundled_expert_record("Pendulum-v1")["algo"] == "sac"
+    with pytest.raises(KeyError, match=r"No dqn expert .* \['sac', 'ppo'\]"):
+        serialize.bundled_expert_record("Pendulum-v1", "dqn")
 
 
 def test_bundled_names():

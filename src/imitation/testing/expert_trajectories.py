@@ -37,6 +37,7 @@ def generate_expert_trajectories(
     num_trajectories: int,
     rng: np.random.Generator,
     n_envs: int = 4,
+    algo: str | None = None,
 ) -> Sequence[types.TrajectoryWithRew]:
     """Sample ``num_trajectories`` episodes from the bundled expert for ``env_id``.
 
@@ -45,6 +46,8 @@ def generate_expert_trajectories(
         num_trajectories: Number of episodes to return.
         rng: Seeds the environments and the sampling order.
         n_envs: Number of parallel environments to sample with.
+        algo: Which of the task's bundled experts (by algorithm); None for
+            its main one.
 
     Returns:
         Exactly ``num_trajectories`` trajectories (without infos).
@@ -56,7 +59,7 @@ def generate_expert_trajectories(
         post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
     )
     try:
-        expert = load_bundled_expert(venv, env_id)
+        expert = load_bundled_expert(venv, env_id, algo)
         trajs = rollout.rollout(
             expert,
             venv,

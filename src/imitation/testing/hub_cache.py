@@ -64,7 +64,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import importlib.resources
 import os
 import pathlib
 import shutil
@@ -159,12 +158,6 @@ def write_cached_repo(
     return snapshot
 
 
-def _bundled_zip(env_id: str) -> bytes:
-    stem = policy_serialize.bundled_expert_filename(env_id)
-    bundled = importlib.resources.files("imitation.policies") / "bundled"
-    return (bundled / f"{stem}.zip").read_bytes()
-
-
 def _dataset_parquet(trajectories: Sequence[types.Trajectory]) -> bytes:
     dataset = huggingface_utils.trajectories_to_dataset(trajectories)
     bars_were_enabled = not datasets.utils.are_progress_bars_disabled()
@@ -246,7 +239,8 @@ def populate_hub_cache(
 ) -> list[str]:
     """Write the bundled experts and their demonstrations into a Hub cache.
 
-    For each environment, writes the model repository
+    For each expert bundled for each environment (a task may have several,
+    trained with different algorithms), writes the model repository
     ``{organization}/{algo}-{env}`` holding ``{algo}-{env}.zip`` (the bundled
     expert; its training record gives the algorithm) and the dataset
     repository of the same id holding :data:`DATASET_FILENAME`, a parquet
@@ -280,24 +274,26 @@ def populate_hub_cache(
     rng = np.random.default_rng(seed)
     repo_ids = []
     for env_name in env_names:
-        record = policy_serialize.bundled_expert_record(env_name)
-        env_id = record["env_id"]
-        repo_id, filename = policy_serialize.hub_repo_and_filename(
-            record["algo"], env_id, organization
-        )
-        write_cached_repo(cache_dir, repo_id, {filename: _bundled_zip(env_id)})
-        trajectories = expert_trajectories.generate_expert_trajectories(
-            env_id, n_episodes, rng
-        )
-        snapshot = write_cached_repo(
-            cache_dir,
-            repo_id,
-            {DATASET_FILENAME: _dataset_parquet(trajectories)},
-            repo_type="dataset",
-        )
-        if datasets_cache_dir is not None:
-            write_datasets_cache(datasets_cache_dir, repo_id, snapshot)
-        repo_ids.append(repo_id)
+        for algo in policy_serialize.bundled_expert_algos(env_name):
+            record = policy_serialize.bundled_expert_record(env_name, algo)
+            env_id = record["env_id"]
+            repo_id, filename = policy_serialize.hub_repo_and_filename(
+                algo, env_id, organization
+            )
+            model = policy_serialize.bundled_expert_file(env_id, algo).read_bytes()
+            write_cached_repo(cache_dir, repo_id, {filename: model})
+            trajectories = expert_trajectories.generate_expert_trajectories(
+                env_id, n_episodes, rng, algo=algo
+            )
+            snapshot = write_cached_repo(
+                cache_dir,
+                repo_id,
+                {DATASET_FILENAME: _dataset_parquet(trajectories)},
+                repo_type="dataset",
+            )
+            if datasets_cache_dir is not None:
+                write_datasets_cache(datasets_cache_dir, repo_id, snapshot)
+            repo_ids.append(repo_id)
     return repo_ids
 
 
