@@ -35,49 +35,33 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = [
-    "_build",
-    "_ext",
-    "_gallery_src",
-    "tutorials/*.ipynb",
-    "tutorials/*.py",
-    "tutorials/*.zip",
-    "tutorials/*.json",
-    "tutorials/*.md5",
-    "tutorials/*.codeobj.json",
-    "tutorials/sg_execution_times.rst",
-]
-nitpicky = False
+exclude_patterns = ["_build", "_ext", "_gallery_src"]
 
 html_theme = "furo"
 html_title = f"imitation {release}"
-html_static_path: list[str] = []
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
+
+# Source links of a name go to the module that documents it (following an
+# alias such as ``Pair = tuple[T, T]`` would lead to builtins, which has none).
+viewcode_follow_imported_members = False
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
 autodoc_default_options = {"show-inheritance": True}
-autosummary_generate = False
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
+# The tutorials: every script of examples/ runs at each build (a page cannot
+# show code that no longer runs); a failing script fails the build.
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS / "_gallery_src"),
     "gallery_dirs": str(DOCS / "tutorials"),
     "filename_pattern": r".*\.py$",
-    "ignore_pattern": r"^$",
-    "reset_argv": "imitation_site.tutorial_argv",
     "run_stale_examples": True,
-    "download_all_examples": False,
-    "remove_config_comments": True,
-    "show_memory": False,
-    "min_reported_time": 0,
-    "abort_on_example_error": False,
-    "only_warn_on_example_error": False,
-    "plot_gallery": "True",
-    "image_scrapers": ("matplotlib",),
+    "reset_argv": "imitation_site.tutorial_argv",
     "within_subsection_order": "imitation_site.TutorialOrder",
+    "download_all_examples": False,
 }

@@ -16,6 +16,8 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+import inspect
+import io
 import os
 import pathlib
 import re
@@ -34,6 +36,8 @@ CONFIG_PACKAGE = "imitation.scripts.config"
 CONSOLE_PREFIX = "imitation-"
 DIFFERENCES_HEADING = "## The command line"
 USAGE = "[COMMAND] [with NAMED_CONFIG... KEY=VALUE...]"
+# A named config that sets at most this many keys is shown with its values.
+SHOWN_VALUES = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +102,14 @@ def _named_config_summary(config: ConfigScope | ConfigDict | str) -> str:
         values = config() if not isinstance(config, str) else {}
     except Exception:  # noqa: BLE001 - a scope that needs other values
         return doc
-    keys = sorted(k for k in _flatten(dict(values)) if not k.endswith("__doc__"))
-    return "sets " + ", ".join(f"`{key}`" for key in keys) if keys else doc
+    flat = {k: v for k, v in _flatten(dict(values)).items() if "__doc__" not in k}
+    if not flat:
+        return doc
+    if len(flat) <= SHOWN_VALUES:
+        settings = [f"`{key}={value!r}`" for key, value in sorted(flat.items())]
+    else:
+        settings = [f"`{key}`" for key in sorted(flat)]
+    return "sets " + ", ".join(settings)
 
 
 def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -144,6 +154,32 @@ def experiment_infos() -> tuple[ExperimentInfo, ...]:
             )
         )
     return tuple(infos)
+
+
+@functools.cache
+def utility_scripts() -> tuple[tuple[str, str], ...]:
+    """The argparse scripts of :mod:`imitation.scripts`, with their help.
+
+    A utility script is a public module ``imitation.scripts.NAME`` that is not
+    an experiment's and has ``main(argv)``; its help is what ``--help`` prints.
+
+    Returns:
+        ``(name, help text)`` pairs, sorted by name.
+    """
+    experiments = {info.name for info in experiment_infos()}
+    found = []
+    for module in public_names.module_names():
+        parent, _, name = module.rpartition(".")
+        if parent != "imitation.scripts" or name in experiments:
+            continue
+        main = getattr(importlib.import_module(module), "main", None)
+        if main is None or "argv" not in inspect.signature(main).parameters:
+            continue
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+            main(["--help"])
+        found.append((name, out.getvalue()))
+    return tuple(found)
 
 
 def _cell(text: str) -> str:
@@ -234,6 +270,7 @@ def write_cli_pages(out_dir: pathlib.Path) -> None:
     infos = experiment_infos()
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {f"{info.name}.md" for info in infos} | {"index.md"}
+    wanted |= {f"{name}.md" for name, _ in utility_scripts()}
     for stale in out_dir.glob("*.md"):
         if stale.name not in wanted:
             stale.unlink()
@@ -253,12 +290,38 @@ def write_cli_pages(out_dir: pathlib.Path) -> None:
         index.append(
             f"| [`{info.name}`]({info.name}.md) | {_cell(_first_paragraph(info.doc))} |"
         )
+    utilities = utility_scripts()
+    index += [
+        "",
+        "## Utility scripts",
+        "",
+        "Plain command-line programs (`--help` prints what each page shows).",
+        "",
+        "| script | what it does |",
+        "| --- | --- |",
+    ]
+    for name, help_text in utilities:
+        summary = help_text.split("\n\n")[1] if "\n\n" in help_text else ""
+        index.append(f"| [`{name}`]({name}.md) | {_cell(' '.join(summary.split()))} |")
     index += ["", "```{toctree}", ":hidden:", ""]
-    index += [info.name for info in infos]
+    index += [info.name for info in infos] + [name for name, _ in utilities]
     index += ["```", ""]
     _write(out_dir / "index.md", "\n".join(index))
     for info in infos:
         _write(out_dir / f"{info.name}.md", _page(info))
+    for name, help_text in utilities:
+        console = CONSOLE_PREFIX + name.replace("_", "-")
+        page = [
+            f"# `{name}`",
+            "",
+            f"Run as `python -m imitation.scripts.{name}` or `{console}`.",
+            "",
+            "```text",
+            help_text.rstrip(),
+            "```",
+            "",
+        ]
+        _write(out_dir / f"{name}.md", "\n".join(page))
 
 
 def _write(path: pathlib.Path, text: str) -> None:

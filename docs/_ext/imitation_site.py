@@ -17,8 +17,10 @@ every CLI name of the specification that the experiments lack.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import os
 import pathlib
+import re
 import shutil
 import typing
 from typing import Any
@@ -26,7 +28,7 @@ from typing import Any
 import cli_reference
 import public_names
 from docutils import nodes
-from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -125,16 +127,20 @@ def _write_if_changed(path: pathlib.Path, text: str) -> None:
     path.write_text(text)
 
 
-def _with_rst_title(source: str, filename: str) -> str:
-    """The script with its docstring's first line made an RST title.
+def _gallery_copy(source: str, filename: str) -> str:
+    """The script as sphinx-gallery should run it.
+
+    Its docstring's first line becomes an RST title (``Tutorial:`` and the
+    final period dropped), and a hidden cell sets ``__file__``, which
+    sphinx-gallery leaves undefined, to the copy's path (scripts that re-run
+    themselves in a subprocess need it).
 
     Args:
         source: The script's text; it must open with a docstring.
-        filename: The script's name, for the error message.
+        filename: The script's name.
 
     Returns:
-        The text, with ``Tutorial:`` dropped from the first line, the final
-        period removed and an underline added.
+        The text of the copy.
 
     Raises:
         ValueError: The script does not open with a ``\"\"\"`` docstring.
@@ -144,7 +150,23 @@ def _with_rst_title(source: str, filename: str) -> str:
     first, _, rest = source[3:].partition("\n")
     title = first.strip().removeprefix("Tutorial:").strip().rstrip(".")
     title = title[:1].upper() + title[1:]
-    return f'"""{title}\n{"=" * len(title)}\n{rest}'
+    docstring_end = rest.index('"""') + 3
+    lines = rest[docstring_end:].split("\n")
+    # After the docstring's own line and any __future__ imports.
+    at = 1
+    while at < len(lines) and (
+        not lines[at].strip() or lines[at].startswith("from __future__")
+    ):
+        at += 1
+    hidden = [
+        "# sphinx_gallery_start_ignore",
+        f"__file__ = {str(GALLERY_SRC / filename)!r}",
+        "# sphinx_gallery_end_ignore",
+        "",
+    ]
+    body = "\n".join(lines[:at] + hidden + lines[at:])
+    underline = "=" * len(title)
+    return f'"""{title}\n{underline}\n{rest[:docstring_end]}{body}'
 
 
 def _copy_examples() -> None:
@@ -160,27 +182,58 @@ def _copy_examples() -> None:
                     stale.unlink()
     _write_if_changed(GALLERY_SRC / "GALLERY_HEADER.rst", GALLERY_HEADER)
     for script in scripts:
-        text = _with_rst_title(script.read_text(), script.name)
+        text = _gallery_copy(script.read_text(), script.name)
         _write_if_changed(GALLERY_SRC / script.name, text)
+
+
+def _plain(text: str) -> str:
+    """A docstring's roles and literals as plain text (``:class:`~a.B``` -> B)."""
+
+    def role(match: re.Match[str]) -> str:
+        target = match.group(2)
+        return target.rpartition(".")[2] if match.group(1) else target
+
+    text = re.sub(r":[\w:]+:`(~?)([^`<]+?)(?: <[^>]+>)?`", role, text)
+    return text.replace("``", "")
 
 
 class ApiSummary(SphinxDirective):
     """``imitation-api-summary MODULE``: a table of a module's public API.
 
     Lists the public classes and functions of the module and, for a package,
-    of its public submodules, each linked to its entry in the API reference.
+    of its public submodules, each linked to its entry in the API reference
+    and followed by its docstring's first line. The nodes are built directly,
+    so the directive works the same in Markdown and reStructuredText pages.
     """
 
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        """Parse an ``autosummary`` table of the module's public names."""
+        """Build the table."""
         module = self.arguments[0]
-        entries = public_names.summary_entries(module, UPSTREAM_NAMES)
-        lines = [".. autosummary::", ""] + [f"   {entry}" for entry in entries]
-        container = nodes.container()
-        self.state.nested_parse(StringList(lines, source=module), 0, container)
-        return container.children
+        tbody = nodes.tbody()
+        for target, obj in public_names.summary_entries(module, UPSTREAM_NAMES).items():
+            ref = addnodes.pending_xref(
+                "",
+                refdomain="py",
+                reftype="obj",
+                reftarget=target,
+                refexplicit=False,
+                refdoc=self.env.docname,
+            )
+            ref += nodes.literal(text=target.rpartition(".")[2])
+            doc = (inspect.getdoc(obj) or "").split("\n\n")[0]
+            summary = " ".join(_plain(doc).split())
+            row = nodes.row()
+            row += nodes.entry("", nodes.paragraph("", "", ref))
+            row += nodes.entry("", nodes.paragraph("", summary))
+            tbody += row
+        tgroup = nodes.tgroup(cols=2)
+        tgroup += nodes.colspec(colwidth=30)
+        tgroup += nodes.colspec(colwidth=70)
+        tgroup += tbody
+        table = nodes.table("", tgroup, classes=["api-summary"])
+        return [table]
 
 
 def _generate(app: Sphinx) -> None:

@@ -290,7 +290,7 @@ def _documented_target(public: PublicName) -> str:
     return public.name
 
 
-def summary_entries(module: str, upstream_file: pathlib.Path) -> list[str]:
+def summary_entries(module: str, upstream_file: pathlib.Path) -> dict[str, Any]:
     """The classes and functions of a module (and its submodules) to list.
 
     Args:
@@ -298,16 +298,16 @@ def summary_entries(module: str, upstream_file: pathlib.Path) -> list[str]:
         upstream_file: The original release's public names.
 
     Returns:
-        Dotted names where the API entries are, without duplicates.
+        Dotted name where each one's API entry is, to the object.
     """
     upstream = set(_upstream(upstream_file))
-    entries: dict[str, None] = {}
+    entries: dict[str, Any] = {}
     for name in module_names():
         if name == module or name.startswith(f"{module}."):
             for public in _module_public(name, upstream):
                 if public.kind in ("class", "function"):
-                    entries[_documented_target(public)] = None
-    return list(entries)
+                    entries.setdefault(_documented_target(public), public.obj)
+    return entries
 
 
 def entry_candidates(target: str) -> tuple[list[str], Any]:

@@ -31,6 +31,7 @@ DOCS = REPO / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import cli_reference  # noqa: E402
+import imitation_site  # noqa: E402
 import public_names  # noqa: E402
 
 UPSTREAM_NAMES = REPO / "tests" / "data" / "upstream-public-names.txt"
@@ -116,6 +117,24 @@ def test_cli_reference_matches_the_experiments():
     page = cli_reference._page(train_rl)
     assert "| `total_timesteps` | `1000000` |" in page
     assert "| `rl.fast` |" in page
+
+
+def test_gallery_copy_has_a_title_and_runs_as_its_file():
+    source = (
+        '"""Tutorial: do a thing.\n\nMore.\n"""\n\n'
+        "from __future__ import annotations\n\nimport os\n"
+    )
+    copy = imitation_site._gallery_copy(source, "thing.py")
+    lines = copy.split("\n")
+    assert lines[:2] == ['"""Do a thing', "=" * len("Do a thing")]
+    future = lines.index("from __future__ import annotations")
+    assert lines[future + 2] == "# sphinx_gallery_start_ignore"
+    assert (
+        lines[future + 3]
+        == f"__file__ = {str(imitation_site.GALLERY_SRC / 'thing.py')!r}"
+    )
+    assert lines[-2] == "import os"
+    compile(copy, "thing.py", "exec", flags=0, dont_inherit=True)
 
 
 def _fake_env(objects: dict[str, object]) -> types.SimpleNamespace:
@@ -306,7 +325,7 @@ def test_site_builds_and_browses(site, server, driver, tmp_path):
     wait.until(expected_conditions.url_contains("algorithms/gail.html"))
     heading = driver.find_element(By.TAG_NAME, "h1").text
     assert "Generative Adversarial Imitation Learning" in heading
-    api = driver.find_element(By.CSS_SELECTOR, "table.autosummary a")
+    api = driver.find_element(By.CSS_SELECTOR, "table.api-summary a")
     assert "api/imitation.algorithms.adversarial.gail.html" in api.get_attribute("href")
     _screenshot(driver, "gail", tmp_path)
 
