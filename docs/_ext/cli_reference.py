@@ -51,6 +51,8 @@ class ExperimentInfo:
         named_configs: Dotted named config to what it documents or sets.
         config: The default configuration, nested.
         docs: Dotted config key to its documenting comment.
+        filled_at_run: Keys that a config hook sets when a run starts (their
+            declared default is shown).
     """
 
     name: str
@@ -59,6 +61,7 @@ class ExperimentInfo:
     named_configs: dict[str, str]
     config: dict[str, Any]
     docs: dict[str, str]
+    filled_at_run: frozenset[str]
 
 
 def _first_paragraph(doc: str | None) -> str:
@@ -77,6 +80,24 @@ def _in_temporary_directory() -> Iterator[None]:
             yield
         finally:
             os.chdir(old)
+
+
+@contextlib.contextmanager
+def _without_config_hooks(ex: sacred.Experiment) -> Iterator[None]:
+    """Leave out the config hooks of the experiment and its ingredients.
+
+    Hooks fill in values when a run starts (a run's ``log_dir`` holds the
+    time, for example); the reference shows the declared defaults, whose docs
+    say what a hook makes of them.
+    """
+    saved = [(ing, ing.config_hooks) for ing, _ in ex.traverse_ingredients()]
+    for ingredient, _ in saved:
+        ingredient.config_hooks = []
+    try:
+        yield
+    finally:
+        for ingredient, hooks in saved:
+            ingredient.config_hooks = hooks
 
 
 def _experiments() -> list[sacred.Experiment]:
@@ -112,6 +133,15 @@ def _named_config_summary(config: ConfigScope | ConfigDict | str) -> str:
     return "sets " + ", ".join(settings)
 
 
+def _set_dotted(config: dict[str, Any], path: str, value: Any) -> None:
+    """Set the dotted key ``path`` of the nested ``config`` to ``value``."""
+    *parents, last = path.split(".")
+    node = config
+    for part in parents:
+        node = node[part]
+    node[last] = value
+
+
 def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Dotted key to leaf value (an empty dict is a leaf)."""
     flat: dict[str, Any] = {}
@@ -140,8 +170,17 @@ def experiment_infos() -> tuple[ExperimentInfo, ...]:
         named = {
             name: _named_config_summary(cfg) for name, cfg in ex.gather_named_configs()
         }
+        command = ex.default_command or "print_config"
         with _in_temporary_directory():
-            run = create_run(ex, ex.default_command or "print_config")
+            run = create_run(ex, command)
+            with _without_config_hooks(ex):
+                declared = _flatten(create_run(ex, command).config)
+        config = dict(run.config)
+        filled = set()
+        for path, value in _flatten(config).items():
+            if path in declared and repr(declared[path]) != repr(value):
+                filled.add(path)
+                _set_dotted(config, path, declared[path])
         script = importlib.import_module(f"imitation.scripts.{ex.path}")
         infos.append(
             ExperimentInfo(
@@ -149,8 +188,9 @@ def experiment_infos() -> tuple[ExperimentInfo, ...]:
                 doc=(script.__doc__ or "").strip(),
                 commands=dict(sorted(commands.items())),
                 named_configs=dict(sorted(named.items())),
-                config=dict(run.config),
+                config=config,
                 docs=dict(run.config_modifications.docs),
+                filled_at_run=frozenset(filled),
             )
         )
     return tuple(infos)
@@ -193,10 +233,12 @@ def _code(value: str) -> str:
     return f"{fence} {_cell(value)} {fence}" if fence == "``" else f"`{_cell(value)}`"
 
 
-def _default(path: str, value: Any) -> str:
+def _default(path: str, value: Any, filled_at_run: frozenset[str]) -> str:
     """How a default value is shown."""
     if path == "seed":
         return "random (Sacred draws one per run)"
+    if path in filled_at_run:
+        return f"{_code(repr(value))}, filled in when a run starts"
     return _code(repr(value))
 
 
@@ -236,8 +278,11 @@ def _page(info: ExperimentInfo) -> str:
         "",
         "## Configuration",
         "",
-        "Every key with its default; set one with `with KEY=VALUE` (dotted for "
-        "an ingredient's keys, e.g. `environment.num_vec=4`).",
+        "Every key with its declared default; set one with `with KEY=VALUE` "
+        "(dotted for an ingredient's keys, e.g. `environment.num_vec=4`). "
+        "Defaults marked *filled in when a run starts* are completed then (a "
+        "`None` `log_dir` becomes the run's own folder); `print_config` shows "
+        "a run's final values.",
     ]
     flat = _flatten(info.config)
     sections: dict[str, list[str]] = {}
@@ -255,8 +300,9 @@ def _page(info: ExperimentInfo) -> str:
             lines += [intro, ""]
         lines += ["| key | default | what it is |", "| --- | --- | --- |"]
         for path in sections[head]:
-            doc = info.docs.get(path, "")
-            lines.append(f"| `{path}` | {_default(path, flat[path])} | {_cell(doc)} |")
+            default = _default(path, flat[path], info.filled_at_run)
+            doc = _cell(info.docs.get(path, ""))
+            lines.append(f"| `{path}` | {default} | {doc} |")
     lines.append("")
     return "\n".join(lines)
 
