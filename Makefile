@@ -1,4 +1,4 @@
-.PHONY: setup test lint quickstart benchmarks
+.PHONY: setup test lint quickstart benchmarks docs
 
 setup:
 	bash scripts/setup.sh
@@ -8,6 +8,9 @@ test:
 
 lint:
 	bash scripts/lint.sh
+
+docs:
+	bash scripts/docs.sh
 
 quickstart:
 	bash scripts/quickstart.sh

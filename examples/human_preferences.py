@@ -32,7 +32,7 @@ from imitation.rewards.reward_nets import BasicRewardNet, RewardNet
 from imitation.util.networks import RunningNorm
 from imitation.util.util import make_vec_env
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--fast", action="store_true", help="tiny budget, scripted person")
 parser.add_argument(
     "--scripted-person",

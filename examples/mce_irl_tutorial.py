@@ -125,7 +125,8 @@ def train_mce_irl(demos, hidden_sizes, lr=0.01, name="run", **kwargs):
     )
     print("Imitation stats: ", rollout.rollout_stats(imitation_trajs))
 
-    # The tutorial's figures, drawn with seals' own gridworld plot...
+    # The tutorial's figures, drawn with seals' own gridworld plot (left open:
+    # the documentation's tutorial page shows them)...
     plt.figure(figsize=(10, 5))
     plt.subplot(1, 2, 1)
     env_single.draw_value_vec(occ_measure)
@@ -134,7 +135,6 @@ def train_mce_irl(demos, hidden_sizes, lr=0.01, name="run", **kwargs):
     _, true_occ_measure = mce_occupancy_measures(env_single)
     env_single.draw_value_vec(true_occ_measure)
     plt.title("Occupancy for true reward")
-    plt.close()
 
     # ...and written to PNG files with imitation's plotting helper.
     height, width = env_single.height, env_single.width

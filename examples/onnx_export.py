@@ -126,7 +126,7 @@ def main(fast: bool) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--fast", action="store_true", help="tiny budget")
     parser.add_argument("--infer", metavar="MODEL", help="only run MODEL.onnx")
     parser.add_argument("--obs", help="with --infer: observations (.npy) to act on")

@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff format --check src tests benchmarks examples
-.venv/bin/ruff check src tests benchmarks examples
+.venv/bin/ruff format --check src tests benchmarks examples docs/conf.py docs/_ext
+.venv/bin/ruff check src tests benchmarks examples docs/conf.py docs/_ext
 .venv/bin/mypy

@@ -23,6 +23,7 @@ TransitionMapping = Mapping[str, np.ndarray | th.Tensor]
 """A batch of transitions: field name (``obs``, ``acts``, ...) to array or tensor."""
 
 TransitionKind = TypeVar("TransitionKind", bound=types.TransitionsMinimal)
+"""The kind of transitions a :class:`DemonstrationAlgorithm` trains on."""
 
 AnyTransitions = (
     Iterable[types.Trajectory] | Iterable[TransitionMapping] | types.TransitionsMinimal

@@ -50,7 +50,7 @@ def make_ensemble(
     num_members: int = 2,
     **kwargs: Any,
 ) -> reward_nets.RewardEnsemble:
-    """An ensemble of freshly initialised ``BasicRewardNet``s.
+    """An ensemble of freshly initialised ``BasicRewardNet`` members.
 
     Args:
         obs_space: The environment's observation space.

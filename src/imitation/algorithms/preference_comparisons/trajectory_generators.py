@@ -220,9 +220,10 @@ class AgentTrainer(TrajectoryGenerator):
         """Run the agent's schedules once over ``total_steps``, across calls.
 
         Inside, each :meth:`train` call continues the agent's schedules where
-        the previous one left them (see :class:`~imitation.util.sb3_compat.
-        RunProgress`); :class:`PreferenceComparisons` wraps its iterations in
-        this. Outside, each call is a ``learn`` call of its own, as in SB3.
+        the previous one left them (see
+        :class:`~imitation.util.sb3_compat.RunProgress`);
+        :class:`PreferenceComparisons` wraps its iterations in this. Outside,
+        each call is a ``learn`` call of its own, as in SB3.
 
         Args:
             total_steps: Environment steps of the whole run.
