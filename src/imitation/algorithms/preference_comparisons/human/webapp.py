@@ -9,7 +9,10 @@ Routes (every one needs ``?token=<session token>``):
 * ``POST /api/answer``: ``{"pair_id": int, "choice": "left"|"right"|"equal"|"skip"}``.
 
 Requests without the right token get 403. Videos are looked up by pair id in
-the session: no part of a request is ever used as a file path.
+the session: no part of a request is ever used as a file path. Answers must be
+sent as ``application/json`` (415 otherwise): a browser can post ``text/plain``,
+form or untyped bodies to another site without asking it first, JSON only
+after a CORS preflight this server never grants.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import pathlib
+import re
 import secrets
 import socket
 import threading
@@ -26,7 +30,7 @@ from typing import Any, Protocol
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,6 +38,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from imitation.algorithms.preference_comparisons.human.answer_log import CHOICES, SIDES
 
 _MAX_BODY = 1024
+# Ids in URLs: at most 18 digits, so parsing one is cheap and never hits
+# Python's limit on the digits of an int.
+_ID_PATTERN = re.compile(r"[0-9]{1,18}")
 _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -59,8 +66,8 @@ class PreferenceSession(Protocol):
     def submit(self, pair_id: int, choice: str) -> dict[str, Any]:
         """Record an answer (durably); returns the new progress.
 
-        Raises ``KeyError`` for a pair not asked, ``ValueError`` for one
-        answered already.
+        Raises ``KeyError`` for a pair never shown (by ``status``) this run,
+        ``ValueError`` for one answered already.
         """
 
 
@@ -97,6 +104,64 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status, headers=_SECURITY_HEADERS)
 
 
+class BodyTooLargeError(Exception):
+    """A request body longer than the limit."""
+
+
+async def read_body(request: Request, limit: int = _MAX_BODY) -> bytes:
+    """A request's body, refused as soon as it exceeds ``limit`` bytes.
+
+    The declared ``Content-Length`` is checked first; a chunked body is
+    counted while it arrives, so an over-long one is never read whole.
+
+    Raises:
+        BodyTooLargeError: If the body is longer than ``limit``.
+        ClientDisconnect: If the client went away before sending it all.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        raise BodyTooLargeError
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLargeError
+    return bytes(body)
+
+
+def is_json_request(request: Request) -> bool:
+    """Whether the request declares a JSON body (``application/json``)."""
+    media_type = request.headers.get("content-type", "").split(";")[0]
+    return media_type.strip().lower() == "application/json"
+
+
+def parse_id(text: str) -> int | None:
+    """A non-negative id from a URL segment (None if not 1-18 digits)."""
+    return int(text) if _ID_PATTERN.fullmatch(text) else None
+
+
+async def read_json_object(request: Request) -> dict[str, Any] | Response:
+    """The JSON object in a POST's body, or the error response to send.
+
+    Refuses with 415 a body not declared ``application/json``, 413 one over
+    the size limit, 400 one that is not a JSON object (deep nesting
+    included), and answers a client that disconnected mid-body with 400 (it
+    never reads it) instead of letting the error reach the server's log.
+    """
+    if not is_json_request(request):
+        return _error(415, "send the body as JSON, with Content-Type: application/json")
+    try:
+        body = await read_body(request)
+    except BodyTooLargeError:
+        return _error(413, "request body too large")
+    except ClientDisconnect:
+        return _error(400, "the client disconnected before sending the whole body")
+    try:
+        return _parse_json(body)
+    except (ValueError, RecursionError):
+        return _error(400, "body must be a JSON object")
+
+
 def make_app(session: PreferenceSession, token: str) -> ASGIApp:
     """The web app asking ``session``'s questions, guarded by ``token``."""
     page = _page_html()
@@ -109,8 +174,10 @@ def make_app(session: PreferenceSession, token: str) -> ASGIApp:
         return JSONResponse(session.status(), headers=_SECURITY_HEADERS)
 
     async def video(request: Request) -> Response:
-        pair_id = request.path_params["pair_id"]
+        pair_id = parse_id(request.path_params["pair_id"])
         side = request.path_params["side"]
+        if pair_id is None:
+            return _error(404, "no such pair: a pair id is 1 to 18 digits")
         if side not in SIDES:
             return _error(404, f"side must be one of {list(SIDES)}")
         path = session.video_path(pair_id, side)
@@ -119,15 +186,9 @@ def make_app(session: PreferenceSession, token: str) -> ASGIApp:
         return FileResponse(path, headers=_SECURITY_HEADERS)
 
     async def answer(request: Request) -> Response:
-        if int(request.headers.get("content-length") or 0) > _MAX_BODY:
-            return _error(413, "request body too large")
-        body = await request.body()
-        if len(body) > _MAX_BODY:
-            return _error(413, "request body too large")
-        try:
-            data = _parse_json(body)
-        except ValueError:
-            return _error(400, "body must be a JSON object")
+        data = await read_json_object(request)
+        if isinstance(data, Response):
+            return data
         pair_id, choice = data.get("pair_id"), data.get("choice")
         if not isinstance(pair_id, int) or isinstance(pair_id, bool):
             return _error(422, "pair_id must be an integer")
@@ -136,7 +197,11 @@ def make_app(session: PreferenceSession, token: str) -> ASGIApp:
         try:
             result = session.submit(pair_id, choice)
         except KeyError:
-            return _error(404, f"pair {pair_id} was not asked (or is from an old run)")
+            return _error(
+                404,
+                f"pair {pair_id} is not on the page: it was never shown this run "
+                "(not asked, clips not ready, or from an earlier run)",
+            )
         except ValueError:
             return _error(409, f"pair {pair_id} is answered already")
         return JSONResponse(result, headers=_SECURITY_HEADERS)
@@ -145,7 +210,7 @@ def make_app(session: PreferenceSession, token: str) -> ASGIApp:
         routes=[
             Route("/", index, methods=["GET"]),
             Route("/api/next", next_pair, methods=["GET"]),
-            Route("/video/{pair_id:int}/{side:str}", video, methods=["GET"]),
+            Route("/video/{pair_id:str}/{side:str}", video, methods=["GET"]),
             Route("/api/answer", answer, methods=["POST"]),
         ],
     )
