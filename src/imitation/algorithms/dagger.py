@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch as th
 from stable_baselines3.common import policies, utils, vec_env
+from stable_baselines3.common.base_class import BaseAlgorithm
 
 from imitation.algorithms import base, bc
 from imitation.data import rollout, serialize, types
@@ -466,6 +467,7 @@ class SimpleDAggerTrainer(DAggerTrainer):
         expert_policy: rollout.AnyPolicy,
         rng: np.random.Generator,
         expert_trajs: Sequence[types.Trajectory] | None = None,
+        deterministic_expert: bool = True,
         **dagger_trainer_kwargs: Any,
     ) -> None:
         """Build the trainer.
@@ -473,15 +475,27 @@ class SimpleDAggerTrainer(DAggerTrainer):
         Args:
             venv: Vectorised training environment.
             scratch_dir: Directory for checkpoints and demonstrations.
-            expert_policy: The expert that labels states.
+            expert_policy: The expert that labels states: an SB3 algorithm or
+                policy, or any callable following
+                :data:`~imitation.data.rollout.PolicyCallable`,
+                ``(obs, state, episode_start) -> (actions, state)`` (a
+                stochastic one included; it decides for itself how to act).
+                A callable breaking that convention is refused with an error
+                naming it, when built or at its first bad return.
             rng: Generator for the collectors.
             expert_trajs: Optional demonstrations added to round 0's data.
+            deterministic_expert: For an SB3 expert, label with its most
+                likely action (True) or with an action sampled from it
+                (False). Must be True for a plain callable.
             dagger_trainer_kwargs: Passed to :class:`DAggerTrainer`.
 
         Raises:
-            ValueError: If the expert's spaces differ from ``venv``'s, or
+            ValueError: If the expert's spaces differ from ``venv``'s,
+                ``deterministic_expert`` is False for a plain callable, or
                 ``expert_trajs`` is empty or does not fit ``venv``'s spaces
                 (e.g. dict observations with other keys).
+            TypeError: If ``expert_policy`` is neither an SB3 policy nor a
+                callable of ``(obs, state, episode_start)``.
         """
         super().__init__(
             venv=venv, scratch_dir=scratch_dir, rng=rng, **dagger_trainer_kwargs
@@ -493,7 +507,18 @@ class SimpleDAggerTrainer(DAggerTrainer):
                 raise ValueError(
                     f"The expert's {name} {got} differs from the venv's {expected}.",
                 )
+        self._expert_is_sb3 = isinstance(
+            expert_policy, policies.BasePolicy | BaseAlgorithm
+        )
+        if not self._expert_is_sb3 and not deterministic_expert:
+            raise ValueError(
+                "deterministic_expert=False applies to SB3 experts only; a callable "
+                "expert decides for itself whether to sample its actions."
+            )
+        # Fails now, not rounds later, for an expert that is no policy at all.
+        rollout.policy_to_callable(expert_policy, venv)
         self.expert_policy = expert_policy
+        self.deterministic_expert = deterministic_expert
         self.total_timesteps = 0
         """Environment steps collected by :meth:`train` so far (over all calls)."""
         if expert_trajs is not None:
@@ -552,8 +577,7 @@ class SimpleDAggerTrainer(DAggerTrainer):
                 sample_until,
                 rng=collector.rng,
                 # A plain callable expert decides for itself.
-                deterministic_policy=not callable(self.expert_policy)
-                or isinstance(self.expert_policy, policies.BasePolicy),
+                deterministic_policy=self._expert_is_sb3 and self.deterministic_expert,
             )
             round_steps = sum(len(t) for t in trajs)
             total += round_steps
