@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 MODES = ("sync", "async")
 
 
-def _import_webapp() -> Any:
+def import_webapp() -> Any:
     """The web app module; Starlette and uvicorn come with the ``human`` extra."""
     try:
         from imitation.algorithms.preference_comparisons.human import webapp
     except ImportError as error:
         raise ImportError(
-            f"HumanGatherer serves its page with Starlette and uvicorn, which are "
+            f"The human pages are served with Starlette and uvicorn, which are "
             f"not installed ({error}); install them with "
             f"`pip install 'imitation[human]'`.",
         ) from error
@@ -156,7 +156,7 @@ class HumanGatherer(PreferenceGatherer):
         try:
             self.video_dir.mkdir(parents=True, exist_ok=True)
             self.token = secrets.token_urlsafe(32)
-            webapp = _import_webapp()
+            webapp = import_webapp()
             self._server = webapp.BackgroundServer(
                 webapp.make_app(self, self.token), host, port
             )

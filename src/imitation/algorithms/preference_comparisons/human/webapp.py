@@ -217,6 +217,172 @@ def make_app(session: PreferenceSession, token: str) -> ASGIApp:
     return TokenMiddleware(app, token)
 
 
+class LabelSession(Protocol):
+    """What the labelling web app asks of the labeller behind it."""
+
+    def status(self) -> dict[str, Any]:
+        """Progress, the actions, and the next state ready to show (JSON-able)."""
+
+    def picture(self, state_id: int) -> bytes | None:
+        """The PNG of a state queued and unlabelled, if rendered."""
+
+    def submit(self, state_id: int, action: int) -> dict[str, Any]:
+        """Record a label (durably); returns the new progress.
+
+        Raises ``KeyError`` for a state never shown this run, ``ValueError``
+        for one labelled already, ``IndexError`` for an action out of range,
+        ``RuntimeError`` when the run wants no more labels.
+        """
+
+
+def _label_page_html() -> str:
+    package = "imitation.algorithms.preference_comparisons.human"
+    return importlib.resources.files(package).joinpath("label.html").read_text("utf-8")
+
+
+def make_label_app(session: LabelSession, token: str) -> ASGIApp:
+    """The labelling page's app (DAgger with a person), guarded by ``token``.
+
+    Routes (each needs the token): ``GET /`` the page, ``GET /api/next``
+    progress and the next state, ``GET /state/{id}.png`` a state's picture,
+    ``POST /api/label`` ``{"state_id": int, "action": int}``.
+    """
+    page = _label_page_html()
+
+    async def index(request: Request) -> Response:
+        headers = {**_SECURITY_HEADERS, "Content-Security-Policy": _PAGE_CSP}
+        return HTMLResponse(page, headers=headers)
+
+    async def next_state(request: Request) -> Response:
+        return JSONResponse(session.status(), headers=_SECURITY_HEADERS)
+
+    async def picture(request: Request) -> Response:
+        state_id = parse_id(request.path_params["state_id"])
+        data = None if state_id is None else session.picture(state_id)
+        if data is None:
+            return _error(404, "no picture for this state (never queued, or labelled)")
+        return Response(data, media_type="image/png", headers=_SECURITY_HEADERS)
+
+    async def label(request: Request) -> Response:
+        data = await read_json_object(request)
+        if isinstance(data, Response):
+            return data
+        state_id, action = data.get("state_id"), data.get("action")
+        if not isinstance(state_id, int) or isinstance(state_id, bool):
+            return _error(422, "state_id must be an integer")
+        if not isinstance(action, int) or isinstance(action, bool):
+            return _error(422, "action must be an integer (the action's index)")
+        try:
+            result = session.submit(state_id, action)
+        except KeyError:
+            return _error(
+                404,
+                f"state {state_id} is not on the page: it was never shown this run",
+            )
+        except ValueError:
+            return _error(409, f"state {state_id} is labelled already")
+        except RuntimeError:
+            return _error(409, "the run has all the labels it asked for")
+        except IndexError:
+            count = len(session.status()["actions"])
+            return _error(
+                422, f"action {action} is outside the action space: 0 to {count - 1}"
+            )
+        return JSONResponse(result, headers=_SECURITY_HEADERS)
+
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Route("/api/next", next_state, methods=["GET"]),
+            Route("/state/{state_id:str}.png", picture, methods=["GET"]),
+            Route("/api/label", label, methods=["POST"]),
+        ],
+    )
+    return TokenMiddleware(app, token)
+
+
+class PlaySession(Protocol):
+    """What the playing web app asks of the player behind it."""
+
+    def status(self) -> dict[str, Any]:
+        """The episode, step, controls and current frame's address (JSON-able)."""
+
+    def frame(self, number: int, t: int) -> bytes | None:
+        """The PNG of step ``t`` of episode ``number``, if it is the current one."""
+
+    def act(self, number: int, t: int, control: int) -> dict[str, Any]:
+        """Step with a control (durably recorded); returns the new status.
+
+        Raises ``ValueError`` for a step that is not the current one (stale
+        or replayed), ``IndexError`` for an unknown control.
+        """
+
+
+def _int_fields(
+    data: dict[str, Any], names: tuple[str, ...]
+) -> tuple[int, ...] | Response:
+    values = []
+    for name in names:
+        value = data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return _error(422, f"{name} must be an integer")
+        values.append(value)
+    return tuple(values)
+
+
+def make_play_app(session: PlaySession, token: str) -> ASGIApp:
+    """The playing page's app (demonstrations from a person), guarded by ``token``.
+
+    Routes (each needs the token): ``GET /`` the page, ``GET /api/next`` the
+    current step, ``GET /frame/{episode}/{t}.png`` its frame, ``POST /api/act``
+    ``{"episode": int, "t": int, "control": int}``.
+    """
+    package = "imitation.algorithms.preference_comparisons.human"
+    page = importlib.resources.files(package).joinpath("play.html").read_text("utf-8")
+
+    async def index(request: Request) -> Response:
+        headers = {**_SECURITY_HEADERS, "Content-Security-Policy": _PAGE_CSP}
+        return HTMLResponse(page, headers=headers)
+
+    async def next_step(request: Request) -> Response:
+        return JSONResponse(session.status(), headers=_SECURITY_HEADERS)
+
+    async def frame(request: Request) -> Response:
+        number = parse_id(request.path_params["episode"])
+        t = parse_id(request.path_params["t"])
+        data = None if number is None or t is None else session.frame(number, t)
+        if data is None:
+            return _error(404, "no such frame: only the current step's is served")
+        return Response(data, media_type="image/png", headers=_SECURITY_HEADERS)
+
+    async def act(request: Request) -> Response:
+        data = await read_json_object(request)
+        if isinstance(data, Response):
+            return data
+        fields = _int_fields(data, ("episode", "t", "control"))
+        if isinstance(fields, Response):
+            return fields
+        number, t, control = fields
+        try:
+            result = session.act(number, t, control)
+        except ValueError:
+            return _error(409, f"step {t} of episode {number} is not the current step")
+        except IndexError:
+            count = len(session.status()["controls"])
+            return _error(422, f"control {control} is not one of 0 to {count - 1}")
+        return JSONResponse(result, headers=_SECURITY_HEADERS)
+
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Route("/api/next", next_step, methods=["GET"]),
+            Route("/frame/{episode:str}/{t:str}.png", frame, methods=["GET"]),
+            Route("/api/act", act, methods=["POST"]),
+        ],
+    )
+    return TokenMiddleware(app, token)
+
+
 def _parse_json(body: bytes) -> dict[str, Any]:
     data = json.loads(body)
     if not isinstance(data, dict):
