@@ -3,8 +3,9 @@
 ``policy_type`` is e.g. ``ppo`` / ``sac`` (``loader_kwargs.path`` to a zip),
 ``ppo-huggingface`` / ``sac-huggingface`` (the Hub, or its local cache),
 ``bundled`` (the experts shipped with imitation), ``random`` or ``zero``; and
-for ``train_imitation dagger`` only, ``human`` (a person labels the learner's
-states in the browser; see ``docs/human-teachers.md``). For
+for ``train_imitation dagger`` and ``eval_policy`` only, ``human`` (a person
+labels the learner's states, or plays, in the browser; see
+``docs/human-teachers.md``). For
 the Hub and bundled types the environment's id is filled in as
 ``loader_kwargs.env_name``.
 """
@@ -70,8 +71,8 @@ def get_expert_policy(
     """
     if policy_type == "human":
         raise ValueError(
-            "expert.policy_type=human (a person labelling in the browser) works "
-            "with `train_imitation dagger` only; this command needs a policy "
-            "to load (e.g. policy_type=bundled)."
+            "expert.policy_type=human (a person in the browser) works with "
+            "`train_imitation dagger` (labelling) and `eval_policy` (playing) "
+            "only; this command needs a policy to load (e.g. policy_type=bundled)."
         )
     return serialize.load_policy(policy_type, venv, **loader_kwargs)
