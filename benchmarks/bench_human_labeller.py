@@ -1,7 +1,7 @@
 """Speed of the DAgger labelling page, each figure beside its goal and floor.
 
 * Preparing a state (goal <= 20 ms): render the state and the 3 before it
-  (CartPole), fade them into one picture and encode it as PNG. Floors, in
+  (CartPole), fade them into one picture and encode it as JPEG. Floors, in
   the same run: one bare ``env.render()``, and the four the state needs.
 * Serving a state (goal <= 50 ms): what the page does for the next state,
   ``GET /api/next`` and the picture, over real HTTP to the uvicorn server.
@@ -88,7 +88,7 @@ def main() -> None:
         ["Operation", "Time", "Goal", "Floor"],
         [
             [
-                "Prepare a state: 4 frames, faded, PNG",
+                "Prepare a state: 4 frames, faded, JPEG",
                 prepare * ms,
                 "<= 20",
                 f"{one_render * ms:.3f} (1 env.render), "

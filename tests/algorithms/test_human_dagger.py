@@ -146,7 +146,7 @@ def test_every_route_needs_the_token(labeller):
         for params in ({}, {"token": "wrong"}, {"token": labeller.token[:-1]}):
             assert client.get("/", params=params).status_code == 403
             assert client.get("/api/next", params=params).status_code == 403
-            assert client.get("/state/0.png", params=params).status_code == 403
+            assert client.get("/state/0.jpg", params=params).status_code == 403
             body = {"state_id": 0, "action": 0}
             response = client.post("/api/label", params=params, json=body)
             assert response.status_code == 403
@@ -164,8 +164,8 @@ def test_labels_are_validated_and_nothing_refused_is_written(labeller):
         state = _next_state(client)
         assert state["id"] == 0
         picture = client.get(state["picture"])
-        assert picture.headers["content-type"] == "image/png"
-        assert picture.content.startswith(b"\x89PNG")
+        assert picture.headers["content-type"] == "image/jpeg"
+        assert picture.content.startswith(b"\xff\xd8\xff")
 
         def post(body: object) -> httpx.Response:
             return client.post("/api/label", json=body)
@@ -186,13 +186,13 @@ def test_labels_are_validated_and_nothing_refused_is_written(labeller):
         response = client.post("/api/label", content=body, headers=plain)
         assert response.status_code == 415
         assert client.post("/api/label", content=b"[" * 1000, headers=JSON).is_error
-        assert client.get("/state/" + "9" * 5000 + ".png").status_code == 404
+        assert client.get("/state/" + "9" * 5000 + ".jpg").status_code == 404
         assert labeller.log.labels == {}
 
         assert post({"state_id": 0, "action": 1}).status_code == 200
         # A replayed (or stale) request changes nothing.
         assert post({"state_id": 0, "action": 0}).status_code == 409
-        assert client.get("/state/0.png").status_code == 404
+        assert client.get("/state/0.jpg").status_code == 404
         assert _next_state(client)["id"] == 1
     assert labeller.log.labels == {0: 1}
     assert human.LabelLog.read(labeller.log.path).labels == {0: 1}
@@ -213,7 +213,7 @@ def test_picture_shows_the_motion_before_the_state(labeller):
     still = labeller.prepare(_obs(0)[0], np.zeros((0, 4), np.float32))
     moving = np.array([[-0.6, 0, 0, 0], [-0.3, 0, 0, 0]], np.float32)
     trail = labeller.prepare(_obs(0)[0], moving)
-    assert still.startswith(b"\x89PNG") and trail != still
+    assert still.startswith(b"\xff\xd8\xff") and trail != still
 
 
 # -- Durability -------------------------------------------------------------------
@@ -304,6 +304,11 @@ def _mean_return(policy, venv, n=20, seed=1):
     return float(np.mean([t.rews.sum() for t in trajs[:n]]))
 
 
+def cart_on_screen(obs: np.ndarray) -> bool:
+    """Whether the page shows the cart (seals' CartPole never ends, carts roam)."""
+    return bool(abs(obs[0]) < 2.4)
+
+
 def run_human_dagger(tmp_path, seed: int, total_labels: int = 500) -> dict:
     """DAgger on seals CartPole with the scripted person; returns the scores."""
     rng = np.random.default_rng(seed)
@@ -329,6 +334,7 @@ def run_human_dagger(tmp_path, seed: int, total_labels: int = 500) -> dict:
                 labeller=labeller,
                 bc_trainer=learner,
                 rng=rng,
+                state_filter=cart_on_screen,
                 custom_logger=quiet,
             )
             with ScriptedPerson(labeller, expert, seed) as person:
@@ -410,4 +416,67 @@ def test_human_dagger_learns_cartpole_from_500_labels(tmp_path, seed):
 
 def test_a_cart_far_off_screen_still_renders(labeller):
     far = np.array([1e6, 0, 0, 0], np.float32)
-    assert labeller.prepare(far, far[None]).startswith(b"\x89PNG")
+    assert labeller.prepare(far, far[None]).startswith(b"\xff\xd8\xff")
+
+
+# -- Load ----------------------------------------------------------------------------
+
+
+def _crowd(labeller: human.HumanLabeller, seconds: float, clients: int = 20) -> dict:
+    """``clients`` threads label as fast as they can for ``seconds``."""
+    acknowledged: dict[int, list[int]] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def feed() -> None:
+        rng = np.random.default_rng(0)
+        while not stop.is_set():
+            if labeller.n_pending < 60:
+                obs = rng.uniform(-0.1, 0.1, size=(2, 4)).astype(np.float32)
+                labeller.ask(obs[1], obs[:1])
+            else:
+                time.sleep(0.005)
+
+    def answer(index: int) -> None:
+        try:
+            with _client(labeller) as client:
+                while not stop.is_set():
+                    state = client.get("/api/next").json()["state"]
+                    if state is None:
+                        time.sleep(0.005)
+                        continue
+                    action = (state["id"] + index) % 2
+                    body = {"state_id": state["id"], "action": action}
+                    response = client.post("/api/label", json=body)
+                    assert response.status_code in (200, 404, 409), response.text
+                    if response.status_code == 200:
+                        with lock:
+                            acknowledged.setdefault(state["id"], []).append(action)
+        except BaseException as exc:  # Reported by the main thread.
+            errors.append(exc)
+
+    threads = [threading.Thread(target=feed, daemon=True)]
+    threads += [
+        threading.Thread(target=answer, args=(i,), daemon=True) for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors[0]
+    return acknowledged
+
+
+@pytest.mark.parametrize("seconds", [3, pytest.param(30, marks=pytest.mark.expensive)])
+def test_a_crowd_of_20_clients_loses_and_duplicates_nothing(labeller, seconds):
+    acknowledged = _crowd(labeller, seconds)
+    # Every state was acknowledged to exactly one client ...
+    assert all(len(actions) == 1 for actions in acknowledged.values())
+    # ... and the log holds exactly the acknowledged labels, durably.
+    logged = human.LabelLog.read(labeller.log.path).labels
+    assert logged == {i: actions[0] for i, actions in acknowledged.items()}
+    print(f"{len(logged)} labels from 20 clients in {seconds} s")
+    assert len(logged) >= 10  # The crowd did label.

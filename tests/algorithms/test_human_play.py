@@ -49,7 +49,7 @@ def play(
     goal = status["finished"] + episodes
     replies = []
     while status["finished"] < goal:
-        assert client.get(status["frame"]).headers["content-type"] == "image/png"
+        assert client.get(status["frame"]).headers["content-type"] == "image/jpeg"
         body = {"episode": status["episode"], "t": status["t"]}
         body["control"] = choose(status)
         response = client.post("/api/act", json=body)
@@ -124,10 +124,10 @@ def test_bad_steps_are_refused_and_nothing_is_written(player):
         body = '{"episode": 0, "t": 0, "control": 0}'
         assert post(body, {"Content-Type": "text/plain"}).status_code == 415
         assert client.post("/api/act", content=b"[" * 1000, headers=JSON).is_error
-        assert client.get("/frame/0/1.png").status_code == 404
-        assert client.get("/frame/" + "9" * 5000 + "/0.png").status_code == 404
+        assert client.get("/frame/0/1.jpg").status_code == 404
+        assert client.get("/frame/" + "9" * 5000 + "/0.jpg").status_code == 404
         with httpx.Client(base_url=player.address.rstrip("/")) as stranger:
-            for route in ("/", "/api/next", "/frame/0/0.png"):
+            for route in ("/", "/api/next", "/frame/0/0.jpg"):
                 assert stranger.get(route, params={"token": "x"}).status_code == 403
             response = stranger.post(
                 "/api/act", json={"episode": 0, "t": 0, "control": 0}

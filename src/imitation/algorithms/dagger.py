@@ -632,6 +632,7 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
         states_per_rollout: int = 20,
         max_pending: int = 40,
         context: int = 3,
+        state_filter: Callable[[np.ndarray], bool] | None = None,
         custom_logger: imit_logger.HierarchicalLogger | None = None,
     ) -> None:
         """Build the trainer.
@@ -645,6 +646,9 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
             states_per_rollout: States queued from each rollout.
             max_pending: Roll out again only while fewer states wait.
             context: Observations before each state shown fading behind it.
+            state_filter: Which visited states may be asked (obs -> bool);
+                None: all. For states a person cannot judge, e.g. seals'
+                CartPole, which never ends, with the cart far off screen.
             custom_logger: Where to log to; if None, a new logger is created.
 
         Raises:
@@ -680,6 +684,7 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
         self.states_per_rollout = states_per_rollout
         self.max_pending = max_pending
         self.context = context
+        self.state_filter = state_filter
         self.rollouts = 0
         """Rollouts of the learner so far."""
         self.trained_on = 0
@@ -705,14 +710,19 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
             rollout.make_min_episodes(self.venv.num_envs),
             rng=self.rng,
         )
-        steps = np.array([len(t.acts) for t in trajs])
-        per_traj = self.rng.multinomial(self.states_per_rollout, steps / steps.sum())
+        episodes = [np.asarray(traj.obs) for traj in trajs]
+        candidates = [
+            (obs, t)
+            for obs in episodes
+            for t in range(len(obs) - 1)
+            if self.state_filter is None or self.state_filter(obs[t])
+        ]
+        count = min(self.states_per_rollout, len(candidates))
+        chosen = self.rng.choice(len(candidates), size=count, replace=False)
         ids = []
-        for traj, n in zip(trajs, per_traj):
-            if n:
-                ids += self.labeller.ask_trajectory(
-                    traj, int(n), self.rng, self.context
-                )
+        for index in sorted(chosen):
+            obs, t = candidates[index]
+            ids.append(self.labeller.ask(obs[t], obs[max(0, t - self.context) : t]))
         self.rollouts += 1
         self.logger.record("dagger/rollouts", self.rollouts)
         return ids

@@ -74,6 +74,28 @@ def _beta_schedule(config: Mapping[str, Any] | None) -> Any:
     return cls(**config)
 
 
+def _within_bounds(bounds: Mapping[Any, Any]) -> Any:
+    """``obs -> bool``: every entry ``obs[i]`` named in ``bounds`` is within it.
+
+    Raises:
+        ValueError: If ``bounds`` is not ``{index: [low, high]}``.
+    """
+    try:
+        checks = [
+            (int(i), float(low), float(high)) for i, (low, high) in bounds.items()
+        ]
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(
+            f"dagger.human.obs_bounds={bounds!r} must map observation indices to "
+            "[low, high], e.g. {0: [-2.4, 2.4]}."
+        ) from exc
+
+    def within(obs: np.ndarray) -> bool:
+        return all(low <= obs[i] <= high for i, low, high in checks)
+
+    return within
+
+
 def _human_dagger(
     venv: Any,
     bc: dict[str, Any],
@@ -102,9 +124,11 @@ def _human_dagger(
         key: int(config.pop(key))
         for key in ("states_per_rollout", "max_pending", "context")
     }
+    bounds = config.pop("obs_bounds")
+    state_filter = None if bounds is None else _within_bounds(bounds)
     rng = np.random.default_rng(seed)
     with human.HumanLabeller(
-        gym_id,
+        environment_ingredient.gym_make_id(gym_id),
         label_log,
         venv.action_space,
         custom_logger=custom_logger,
@@ -115,6 +139,7 @@ def _human_dagger(
             labeller=labeller,
             bc_trainer=bc_ingredient.make_bc(venv, None, custom_logger),
             rng=rng,
+            state_filter=state_filter,
             custom_logger=custom_logger,
             **trainer_kwargs,
         )

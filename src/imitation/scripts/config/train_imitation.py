@@ -49,6 +49,9 @@ def config() -> None:
             states_per_rollout=20,  # states queued from each rollout
             max_pending=40,  # roll out again while fewer states wait
             context=3,  # states before each one, shown fading behind it
+            # Ask only states whose observation entries lie in these bounds,
+            # {index: [low, high]}; e.g. {0: [-2.4, 2.4]}: the cart on screen.
+            obs_bounds=None,
             action_names=None,  # a button label per action (None: "action i")
             host="127.0.0.1",  # loopback only; see docs/human-preferences.md
             port=0,  # 0 picks a free one

@@ -143,30 +143,32 @@ def onion_skin(frames: Sequence[np.ndarray]) -> np.ndarray:
 
     Each earlier frame is lightened towards white, the more the older it is,
     and the frames are combined by their darkest pixel, so what moved leaves
-    a fading trail behind the current picture.
+    a fading trail behind the current picture. Integer arithmetic throughout
+    (a few milliseconds for 600x400 frames).
     """
-    out = np.asarray(frames[-1], dtype=np.uint8)
+    darkest = 255 - np.asarray(frames[-1], dtype=np.uint8)
     count = len(frames)
     for age, frame in enumerate(frames[:-1]):
-        strength = 0.25 + 0.35 * age / max(1, count - 1)  # Older: fainter.
-        faded = 255 - ((255 - frame.astype(np.float32)) * strength)
-        out = np.minimum(out, faded.astype(np.uint8))
-    return out
+        # Out of 256: the oldest frame keeps a quarter of its darkness.
+        strength = 64 + (90 * age) // max(1, count - 1)
+        dark = ((255 - frame.astype(np.uint16)) * strength) >> 8
+        np.maximum(darkest, dark.astype(np.uint8), out=darkest)
+    return 255 - darkest
 
 
-def encode_png(frame: np.ndarray) -> bytes:
-    """A ``uint8`` RGB frame as PNG bytes (fast compression)."""
+def encode_jpeg(frame: np.ndarray) -> bytes:
+    """A ``uint8`` RGB frame as JPEG bytes (quality 90: fast, a few KB)."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(frame).save(buffer, format="PNG", compress_level=1)
+    Image.fromarray(frame).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
 
 
 class HumanLabeller:
     """Asks a person, on a local web page, which action to take in given states.
 
-    Queue states with :meth:`ask` or :meth:`ask_trajectory`; a background
+    Queue states with :meth:`ask`; a background
     thread renders each as soon as it is queued (the state's frame over the
     fading frames of the few states before it, so motion is visible), and the
     page offers the oldest rendered, unlabelled state. The person answers
@@ -291,25 +293,6 @@ class HumanLabeller:
             self._queue(state_id)
         return state_id
 
-    def ask_trajectory(
-        self,
-        trajectory: types.Trajectory,
-        n: int,
-        rng: np.random.Generator,
-        context: int = 3,
-    ) -> list[int]:
-        """Queue ``n`` states drawn uniformly without replacement from an episode.
-
-        Each comes with the ``context`` observations before it.
-
-        Returns:
-            The new states' ids.
-        """
-        steps = len(trajectory.acts)
-        chosen = np.sort(rng.choice(steps, size=min(n, steps), replace=False))
-        obs = np.asarray(trajectory.obs)
-        return [self.ask(obs[t], obs[max(0, t - context) : t]) for t in chosen]
-
     def _queue(self, state_id: int) -> None:
         self._pending.append(state_id)
         self._executor.submit(self._render, state_id)
@@ -363,13 +346,13 @@ class HumanLabeller:
     # -- Rendering (on the executor's thread) -------------------------------
 
     def prepare(self, obs: np.ndarray, context: np.ndarray) -> bytes:
-        """The PNG the page shows for a state (its frame over its context's)."""
+        """The JPEG the page shows for a state (its frame over its context's)."""
         frames = [
             rendering.check_frame(self.renderer(o)) for o in [*list(context), obs]
         ]
         if len({frame.shape for frame in frames}) != 1:
             raise ValueError("The renderer returned frames of different shapes.")
-        return encode_png(onion_skin(frames))
+        return encode_jpeg(onion_skin(frames))
 
     def _render(self, state_id: int) -> None:
         try:
@@ -397,7 +380,7 @@ class HumanLabeller:
             if ready and not self._enough():
                 state_id = ready[0]
                 self._shown.add(state_id)
-                state = {"id": state_id, "picture": f"/state/{state_id}.png"}
+                state = {"id": state_id, "picture": f"/state/{state_id}.jpg"}
             return {
                 "labels": len(self.log.labels),
                 "pending": len(self._pending),
@@ -408,7 +391,7 @@ class HumanLabeller:
             }
 
     def picture(self, state_id: int) -> bytes | None:
-        """The PNG of an unlabelled state, once rendered (else None)."""
+        """The JPEG of an unlabelled state, once rendered (else None)."""
         with self._cond:
             return self._pictures.get(state_id)
 

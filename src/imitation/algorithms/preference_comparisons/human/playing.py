@@ -35,7 +35,7 @@ from imitation.algorithms.preference_comparisons.human.answer_log import (
     encode_array,
     record_id,
 )
-from imitation.algorithms.preference_comparisons.human.labelling import encode_png
+from imitation.algorithms.preference_comparisons.human.labelling import encode_jpeg
 from imitation.data import types
 from imitation.util import logger as imit_logger
 
@@ -345,7 +345,7 @@ class HumanPlayer:
         self._frame = self._render()
 
     def _render(self) -> bytes:
-        return encode_png(rendering.check_frame(self.env.render()))
+        return encode_jpeg(rendering.check_frame(self.env.render()))
 
     @property
     def n_episodes(self) -> int:
@@ -395,11 +395,11 @@ class HumanPlayer:
                 "return": float(sum(episode.rews)),
                 "finished": len(self.log.trajectories()),
                 "controls": [[label, key] for label, key, _ in self.controls],
-                "frame": f"/frame/{number}/{t}.png",
+                "frame": f"/frame/{number}/{t}.jpg",
             }
 
     def frame(self, number: int, t: int) -> bytes | None:
-        """The PNG of the current state, if ``(number, t)`` is it (else None)."""
+        """The JPEG of the current state, if ``(number, t)`` is it (else None)."""
         with self._cond:
             return self._frame if (number, t) == self._current() else None
 

@@ -224,7 +224,7 @@ class LabelSession(Protocol):
         """Progress, the actions, and the next state ready to show (JSON-able)."""
 
     def picture(self, state_id: int) -> bytes | None:
-        """The PNG of a state queued and unlabelled, if rendered."""
+        """The JPEG of a state queued and unlabelled, if rendered."""
 
     def submit(self, state_id: int, action: int) -> dict[str, Any]:
         """Record a label (durably); returns the new progress.
@@ -244,7 +244,7 @@ def make_label_app(session: LabelSession, token: str) -> ASGIApp:
     """The labelling page's app (DAgger with a person), guarded by ``token``.
 
     Routes (each needs the token): ``GET /`` the page, ``GET /api/next``
-    progress and the next state, ``GET /state/{id}.png`` a state's picture,
+    progress and the next state, ``GET /state/{id}.jpg`` a state's picture,
     ``POST /api/label`` ``{"state_id": int, "action": int}``.
     """
     page = _label_page_html()
@@ -261,7 +261,7 @@ def make_label_app(session: LabelSession, token: str) -> ASGIApp:
         data = None if state_id is None else session.picture(state_id)
         if data is None:
             return _error(404, "no picture for this state (never queued, or labelled)")
-        return Response(data, media_type="image/png", headers=_SECURITY_HEADERS)
+        return Response(data, media_type="image/jpeg", headers=_SECURITY_HEADERS)
 
     async def label(request: Request) -> Response:
         data = await read_json_object(request)
@@ -294,7 +294,7 @@ def make_label_app(session: LabelSession, token: str) -> ASGIApp:
         routes=[
             Route("/", index, methods=["GET"]),
             Route("/api/next", next_state, methods=["GET"]),
-            Route("/state/{state_id:str}.png", picture, methods=["GET"]),
+            Route("/state/{state_id:str}.jpg", picture, methods=["GET"]),
             Route("/api/label", label, methods=["POST"]),
         ],
     )
@@ -308,7 +308,7 @@ class PlaySession(Protocol):
         """The episode, step, controls and current frame's address (JSON-able)."""
 
     def frame(self, number: int, t: int) -> bytes | None:
-        """The PNG of step ``t`` of episode ``number``, if it is the current one."""
+        """The JPEG of step ``t`` of episode ``number``, if it is the current one."""
 
     def act(self, number: int, t: int, control: int) -> dict[str, Any]:
         """Step with a control (durably recorded); returns the new status.
@@ -334,7 +334,7 @@ def make_play_app(session: PlaySession, token: str) -> ASGIApp:
     """The playing page's app (demonstrations from a person), guarded by ``token``.
 
     Routes (each needs the token): ``GET /`` the page, ``GET /api/next`` the
-    current step, ``GET /frame/{episode}/{t}.png`` its frame, ``POST /api/act``
+    current step, ``GET /frame/{episode}/{t}.jpg`` its frame, ``POST /api/act``
     ``{"episode": int, "t": int, "control": int}``.
     """
     package = "imitation.algorithms.preference_comparisons.human"
@@ -353,7 +353,7 @@ def make_play_app(session: PlaySession, token: str) -> ASGIApp:
         data = None if number is None or t is None else session.frame(number, t)
         if data is None:
             return _error(404, "no such frame: only the current step's is served")
-        return Response(data, media_type="image/png", headers=_SECURITY_HEADERS)
+        return Response(data, media_type="image/jpeg", headers=_SECURITY_HEADERS)
 
     async def act(request: Request) -> Response:
         data = await read_json_object(request)
@@ -376,7 +376,7 @@ def make_play_app(session: PlaySession, token: str) -> ASGIApp:
         routes=[
             Route("/", index, methods=["GET"]),
             Route("/api/next", next_step, methods=["GET"]),
-            Route("/frame/{episode:str}/{t:str}.png", frame, methods=["GET"]),
+            Route("/frame/{episode:str}/{t:str}.jpg", frame, methods=["GET"]),
             Route("/api/act", act, methods=["POST"]),
         ],
     )
