@@ -260,3 +260,17 @@ def test_a_replay_that_differs_is_abandoned_not_mixed_up(tmp_path):
         assert player.log.episodes[0].abandoned
         assert player.status()["episode"] == 1
     assert human.PlayLog.read(path).episodes[0].abandoned
+
+
+def test_a_step_arriving_while_the_run_stops_is_refused_cleanly(player):
+    from starlette.testclient import TestClient
+
+    from imitation.algorithms.preference_comparisons.human import webapp
+
+    player.close()
+    app = webapp.make_play_app(player, "secret")
+    with TestClient(app) as client:
+        body = {"episode": 0, "t": 0, "control": 0}
+        response = client.post("/api/act?token=secret", json=body)
+    assert response.status_code == 503
+    assert "stopped" in response.json()["error"]

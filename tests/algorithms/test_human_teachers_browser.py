@@ -16,6 +16,7 @@ and ``docs/img/human_play.png``.
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import queue
@@ -34,6 +35,7 @@ import pytest
 
 from imitation.algorithms import bc
 from imitation.algorithms.preference_comparisons import human
+from imitation.algorithms.preference_comparisons.human.answer_log import decode_array
 from imitation.data import rollout, serialize
 from imitation.policies.serialize import load_policy
 from imitation.util import logger
@@ -286,6 +288,13 @@ def _shown_step(driver) -> tuple[str | None, str | None]:
     return screen.get_attribute("data-episode"), screen.get_attribute("data-t")
 
 
+def _last_record(log_path: pathlib.Path) -> dict:
+    """The play log's last line: reading the whole log each step would be slow."""
+    with open(log_path, "rb") as file:
+        file.seek(max(0, file.seek(0, os.SEEK_END) - 4096))
+        return json.loads(file.read().rstrip(b"\n").rsplit(b"\n", 1)[-1])
+
+
 def _play(driver, person: Person, log_path: pathlib.Path, episodes: int, run: Run):
     """Play until ``episodes`` episodes are finished (or the run ends)."""
     while run.proc.poll() is None:
@@ -293,14 +302,15 @@ def _play(driver, person: Person, log_path: pathlib.Path, episodes: int, run: Ru
         if not number or t is None:
             time.sleep(0.01)
             continue
-        log = human.PlayLog.read(log_path)
-        if len(log.trajectories()) >= episodes:
-            return
-        episode = log.episodes[int(number)]
-        if len(episode.acts) != int(t):
-            time.sleep(0.01)  # The page is a step behind the log.
+        if int(number) >= episodes:
+            return  # Episodes 0 ... episodes - 1 are finished.
+        record = _last_record(log_path)
+        step = record["t"] + 1 if record["type"] == "step" else 0
+        if (record["episode"], step) != (int(number), int(t)):
+            time.sleep(0.01)  # The page and the log are a step apart.
             continue
-        person.press(driver, person.action(episode.obs[-1]), "control")
+        obs = decode_array(record["obs"])
+        person.press(driver, person.action(obs), "control")
         before = (number, t)
         _wait(
             lambda before=before: (
@@ -321,7 +331,7 @@ def _play_command(log_dir: pathlib.Path, episodes: int, steps: int | None):
         "rollout_save_path=demos",
         "human.controls=[['push left', 'ArrowLeft', 0], "
         "['push right', 'ArrowRight', 1]]",
-        "human.timeout=600",
+        "human.timeout=1800",
         f"logging.log_dir={log_dir}",
     ]
     if steps is not None:

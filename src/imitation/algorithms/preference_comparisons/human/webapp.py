@@ -314,7 +314,8 @@ class PlaySession(Protocol):
         """Step with a control (durably recorded); returns the new status.
 
         Raises ``ValueError`` for a step that is not the current one (stale
-        or replayed), ``IndexError`` for an unknown control.
+        or replayed), ``IndexError`` for an unknown control, ``RuntimeError``
+        once the player is closed.
         """
 
 
@@ -367,6 +368,8 @@ def make_play_app(session: PlaySession, token: str) -> ASGIApp:
             result = session.act(number, t, control)
         except ValueError:
             return _error(409, f"step {t} of episode {number} is not the current step")
+        except RuntimeError:
+            return _error(503, "the run has stopped taking steps")
         except IndexError:
             count = len(session.status()["controls"])
             return _error(422, f"control {control} is not one of 0 to {count - 1}")
