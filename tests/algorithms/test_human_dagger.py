@@ -480,3 +480,23 @@ def test_a_crowd_of_20_clients_loses_and_duplicates_nothing(labeller, seconds):
     assert logged == {i: actions[0] for i, actions in acknowledged.items()}
     print(f"{len(logged)} labels from 20 clients in {seconds} s")
     assert len(logged) >= 10  # The crowd did label.
+
+
+def test_the_page_stops_asking_at_the_budget(labeller):
+    for seed in range(3):
+        labeller.ask(_obs(seed)[0])
+    with _client(labeller) as client:
+        assert _next_state(client)["id"] == 0
+        reply = client.post("/api/label", json={"state_id": 0, "action": 0}).json()
+        # The reply offers state 1, but then the run has all it asked for.
+        deadline = time.monotonic() + 20
+        while reply["state"] is None:
+            assert time.monotonic() < deadline
+            reply = client.get("/api/next").json()
+        assert reply["state"]["id"] == 1
+        labeller.budget = 1
+        late = client.post("/api/label", json={"state_id": 1, "action": 1})
+        assert late.status_code == 409 and "not asking" in late.json()["error"]
+        status = client.get("/api/next").json()
+        assert status["enough"] and status["state"] is None
+    assert human.LabelLog.read(labeller.log.path).labels == {0: 0}

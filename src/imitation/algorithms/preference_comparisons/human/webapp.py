@@ -282,7 +282,7 @@ def make_label_app(session: LabelSession, token: str) -> ASGIApp:
         except ValueError:
             return _error(409, f"state {state_id} is labelled already")
         except RuntimeError:
-            return _error(409, "the run has all the labels it asked for")
+            return _error(409, "the run is not asking for labels any more")
         except IndexError:
             count = len(session.status()["actions"])
             return _error(
