@@ -301,3 +301,91 @@ def test_killed_run_resumes_without_losing_demos(cartpole, tmp_path):
     assert not [
         p for p in tmp_path.rglob("*") if p.name.endswith(".tmp") and p.is_file()
     ]
+
+
+def _one_round_labels(trainer, venv):
+    """Run one short round; the saved (observations, labels) of round 0."""
+    trainer.train(
+        100,
+        rollout_round_min_episodes=1,
+        rollout_round_min_timesteps=100,
+        bc_train_kwargs={"n_batches": 1, "log_rollouts_venv": None},
+        progress_bar=False,
+    )
+    demos = []
+    for path in sorted((trainer.scratch_dir / "demos" / "round-000").iterdir()):
+        demos.extend(serialize.load(path))
+    flat = rollout.flatten_trajectories(demos)
+    return flat.obs, flat.acts
+
+
+def _pole_leans_right(obs):
+    return (np.asarray(obs)[:, 2] > 0).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    "kind", ["sb3-deterministic", "sb3-sampled", "callable", "stochastic-callable"]
+)
+def test_any_expert_labels_the_states(cartpole, tmp_path, rng, kind):
+    from stable_baselines3 import PPO
+
+    # An untrained PPO policy: both actions about equally likely.
+    ppo = PPO("MlpPolicy", cartpole, seed=0, device="cpu").policy
+    label_rng = np.random.default_rng(5)
+    experts = {
+        "sb3-deterministic": (ppo, True),
+        "sb3-sampled": (ppo, False),
+        "callable": (lambda obs, state, ep: (_pole_leans_right(obs), state), True),
+        "stochastic-callable": (
+            lambda obs, state, ep: (label_rng.integers(0, 2, len(obs)), state),
+            True,
+        ),
+    }
+    expert, deterministic = experts[kind]
+    trainer = _simple(
+        cartpole, expert, tmp_path, rng, deterministic_expert=deterministic
+    )
+    obs, labels = _one_round_labels(trainer, cartpole)
+    assert len(labels) >= 100
+    if kind.startswith("sb3"):
+        most_likely, _ = ppo.predict(obs, deterministic=True)
+        disagree = np.mean(labels != most_likely)
+        if kind == "sb3-deterministic":
+            assert disagree == 0
+        else:
+            assert 0.2 < disagree < 0.8, disagree  # Sampled, about half the time.
+    elif kind == "callable":
+        np.testing.assert_array_equal(labels, _pole_leans_right(obs))
+    else:
+        assert 0.3 < np.mean(labels) < 0.7
+
+
+def test_callable_breaking_the_convention_is_named(cartpole, tmp_path, rng):
+    with pytest.raises(TypeError, match="PolicyCallable convention"):
+        _simple(cartpole, lambda obs: _pole_leans_right(obs), tmp_path, rng)
+    with pytest.raises(ValueError, match="SB3 experts only"):
+        _simple(
+            cartpole,
+            lambda obs, state, ep: (_pole_leans_right(obs), state),
+            tmp_path,
+            rng,
+            deterministic_expert=False,
+        )
+    actions_only = _simple(
+        cartpole, lambda obs, state, ep: _pole_leans_right(obs), tmp_path, rng
+    )
+    with pytest.raises(TypeError, match=r"returned ndarray.*PolicyCallable convention"):
+        _one_round_labels(actions_only, cartpole)
+    one_action = _simple(
+        cartpole, lambda obs, state, ep: (np.zeros(1, np.int64), None), tmp_path, rng
+    )
+    with pytest.raises(ValueError, match=r"shape \(1,\) for 4 envs.*one action per"):
+        _one_round_labels(one_action, cartpole)
+    triple = _simple(
+        cartpole,
+        lambda obs, state, ep: (_pole_leans_right(obs), state, 0),
+        tmp_path,
+        rng,
+    )
+    with pytest.raises(TypeError, match="a tuple of 3"):
+        _one_round_labels(triple, cartpole)

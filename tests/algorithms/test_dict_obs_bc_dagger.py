@@ -309,3 +309,49 @@ def test_data_loader_batches_are_dicts(dict_demos):
     assert isinstance(
         base.make_data_loader(flat, 16, data_loader_kwargs={}), th_data.DataLoader
     )
+
+
+@pytest.mark.parametrize("kind", ["callable", "sb3-sampled"])
+def test_dagger_any_expert_on_dict_observations(
+    dict_venv, dict_expert, rng, tmp_path, kind
+):
+    """A callable and a sampled SB3 expert both label dict observations."""
+    from stable_baselines3 import PPO
+
+    if kind == "callable":
+
+        def expert(obs, state, episode_start):
+            return dict_expert.predict(obs, state, episode_start, deterministic=True)
+
+        deterministic = True
+    else:
+        expert = PPO("MultiInputPolicy", dict_venv, seed=0, device="cpu").policy
+        deterministic = False
+    trainer = dagger.SimpleDAggerTrainer(
+        venv=dict_venv,
+        scratch_dir=tmp_path,
+        expert_policy=expert,
+        bc_trainer=_bc(dict_venv, rng),
+        rng=rng,
+        custom_logger=_quiet(),
+        deterministic_expert=deterministic,
+    )
+    trainer.train(
+        100,
+        rollout_round_min_episodes=1,
+        rollout_round_min_timesteps=100,
+        bc_train_kwargs={"n_batches": 1, "log_rollouts_venv": None},
+        progress_bar=False,
+    )
+    demos = [
+        traj
+        for path in sorted((tmp_path / "demos" / "round-000").iterdir())
+        for traj in serialize.load(path)
+    ]
+    flat = rollout.flatten_trajectories(demos)
+    assert isinstance(flat.obs, types.DictObs) and len(flat.acts) >= 100
+    most_likely, _ = dict_expert.predict(flat.obs.unwrap(), deterministic=True)
+    if kind == "callable":
+        np.testing.assert_array_equal(flat.acts, most_likely)
+    else:
+        assert 0 < np.mean(flat.acts) < 1  # Sampled: both actions appear.

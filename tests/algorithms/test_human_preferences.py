@@ -6,7 +6,8 @@ a scripted person answers over real HTTP (``httpx``) against the real server.
 
 from __future__ import annotations
 
-import json
+import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +42,9 @@ def _fragment(
 
 def _pairs(n: int, start: int = 0) -> list[pc.TrajectoryWithRewPair]:
     return [(_fragment(2 * i), _fragment(2 * i + 1)) for i in range(start, start + n)]
+
+
+JSON = {"Content-Type": "application/json"}
 
 
 def _same(a: types.TrajectoryWithRew, b: types.TrajectoryWithRew) -> bool:
@@ -227,10 +231,13 @@ def test_answers_are_validated(gatherer):
             time.sleep(0.01)
 
         def post(body: object) -> int:
-            return client.post("/api/answer", content=json.dumps(body)).status_code
+            return client.post("/api/answer", json=body).status_code
 
         assert post([0, "left"]) == 400
-        assert client.post("/api/answer", content=b"{oops").status_code == 400
+        assert (
+            client.post("/api/answer", content=b"{oops", headers=JSON).status_code
+            == 400
+        )
         assert post({"pair_id": "0", "choice": "left"}) == 422
         assert post({"pair_id": True, "choice": "left"}) == 422
         assert post({"pair_id": 0, "choice": "LEFT"}) == 422
@@ -244,8 +251,171 @@ def test_answers_are_validated(gatherer):
         assert client.get("/video/0/left").headers["content-type"] == "video/mp4"
         assert post({"pair_id": 0, "choice": "left"}) == 200
         assert post({"pair_id": 0, "choice": "right"}) == 409
+        # An answered pair's clips are no longer served.
+        assert client.get("/video/0/left").status_code == 404
     thread.join(10)
     assert gatherer.log.answers == {0: "left"}
+
+
+def _shown_pair(client: httpx.Client) -> dict:
+    deadline = time.monotonic() + 20
+    while (pair := client.get("/api/next").json()["pair"]) is None:
+        assert time.monotonic() < deadline, "no pair was offered"
+        time.sleep(0.01)
+    return pair
+
+
+@pytest.fixture
+def round_client(gatherer) -> Iterator[httpx.Client]:
+    """A client of ``gatherer`` while a round of one pair is on the page."""
+    thread = threading.Thread(target=gatherer.gather, args=(_pairs(1),), daemon=True)
+    thread.start()
+    base = gatherer.url.split("/?")[0]
+    with httpx.Client(base_url=base, params={"token": gatherer.token}) as client:
+        _shown_pair(client)
+        yield client
+        client.post("/api/answer", json={"pair_id": 0, "choice": "left"})
+    thread.join(10)
+
+
+def test_deeply_nested_json_is_refused_cleanly(gatherer, round_client):
+    response = round_client.post("/api/answer", content=b"[" * 1000, headers=JSON)
+    assert response.status_code == 400 and "JSON object" in response.json()["error"]
+    assert gatherer.log.answers == {}
+
+
+def test_huge_or_negative_pair_id_in_a_video_url_is_not_found(round_client):
+    for pair_id in ["9" * 4301, "-1", "0x1", "1e3"]:
+        response = round_client.get(f"/video/{pair_id}/left")
+        assert response.status_code == 404, pair_id
+    assert round_client.get("/video/0/left").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers, content",
+    [
+        ({"Content-Type": "text/plain"}, b'{"pair_id": 0, "choice": "left"}'),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, b"pair_id=0"),
+        ({}, b'{"pair_id": 0, "choice": "left"}'),
+    ],
+)
+def test_answers_must_be_declared_json(gatherer, round_client, headers, content):
+    response = round_client.post("/api/answer", content=content, headers=headers)
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+    assert gatherer.log.answers == {}
+    charset = {"Content-Type": "application/json; charset=utf-8"}
+    body = b'{"pair_id": 0, "choice": "left"}'
+    assert round_client.post("/api/answer", content=body, headers=charset).is_success
+
+
+def test_only_pairs_shown_this_run_can_be_answered(tmp_path):
+    path = tmp_path / "log.jsonl"
+    earlier = pc.AnswerLog(path)
+    for pair in _pairs(3):
+        earlier.add_pair(pair)
+    earlier.close()
+    release = threading.Event()
+    renderer = pc.StateRenderer("CartPole-v1")
+
+    def slow_renderer(obs: np.ndarray) -> np.ndarray:
+        release.wait(20)
+        return renderer(obs)
+
+    with pc.HumanGatherer(slow_renderer, path, timeout=30) as gatherer:
+        # The round asks one pair again (pair 0) and nothing else.
+        thread = threading.Thread(
+            target=gatherer.gather, args=(_pairs(1, start=3),), daemon=True
+        )
+        thread.start()
+        base = gatherer.url.split("/?")[0]
+        with httpx.Client(base_url=base, params={"token": gatherer.token}) as client:
+            # Pair 0's clips are not rendered yet: not on the page.
+            time.sleep(0.2)
+            assert client.get("/api/next").json()["pair"] is None
+            answer = {"pair_id": 0, "choice": "left"}
+            response = client.post("/api/answer", json=answer)
+            assert response.status_code == 404
+            assert "never shown" in response.json()["error"]
+            release.set()
+            assert _shown_pair(client)["id"] == 0
+            # Pair 2 is in the log from an earlier run, but this run never asked it.
+            assert (
+                client.post(
+                    "/api/answer", json={"pair_id": 2, "choice": "left"}
+                ).status_code
+                == 404
+            )
+            assert gatherer.log.answers == {}
+            assert client.post("/api/answer", json=answer).status_code == 200
+        thread.join(10)
+    renderer.close()
+    assert pc.AnswerLog.read(path).answers == {0: "left"}
+
+
+def test_the_session_token_is_never_logged(tmp_path, capfd):
+    from imitation.util import logger as imit_logger
+
+    folder = tmp_path / "logs"
+    custom_logger = imit_logger.configure(folder, ["stdout", "log"])
+    with pc.HumanGatherer(
+        "CartPole-v1", tmp_path / "log.jsonl", timeout=30, custom_logger=custom_logger
+    ) as gatherer:
+        with Person(gatherer, lambda i: "left"):
+            gatherer.gather(_pairs(2))
+        token = gatherer.token
+    custom_logger.close()
+    written = [p.read_text() for p in folder.rglob("*") if p.is_file()]
+    assert written and all(token not in text for text in written)
+    assert any(gatherer.address in text for text in written)
+    out, err = capfd.readouterr()
+    assert token not in out
+    assert err.count(token) == 1 and f"open {gatherer.url}" in err
+
+
+def _raw_request(gatherer: pc.HumanGatherer, head: str, body: bytes) -> socket.socket:
+    port = int(gatherer.address.rsplit(":", 1)[1].strip("/"))
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    request = (
+        f"POST /api/answer?token={gatherer.token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\n{head}\r\n"
+    )
+    sock.sendall(request.encode() + body)
+    return sock
+
+
+def test_an_over_long_chunked_body_is_refused_before_it_ends(gatherer, round_client):
+    chunk = b"x" * 800
+    sock = _raw_request(
+        gatherer,
+        "Transfer-Encoding: chunked\r\n",
+        b"%x\r\n%s\r\n" % (len(chunk), chunk) * 2,
+    )
+    try:
+        # The body has no final chunk: the server answers without waiting for it.
+        reply = sock.recv(4096)
+    finally:
+        sock.close()
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert gatherer.log.answers == {}
+
+
+def test_a_client_leaving_mid_body_leaves_no_error_in_the_log(gatherer, round_client):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    server_logger = logging.getLogger("uvicorn.error")
+    server_logger.addHandler(handler)
+    try:
+        sock = _raw_request(gatherer, "Content-Length: 500\r\n", b'{"pair_id": 0')
+        time.sleep(0.2)
+        sock.close()
+        time.sleep(0.5)
+        assert round_client.get("/api/next").status_code == 200
+    finally:
+        server_logger.removeHandler(handler)
+    assert [r.getMessage() for r in records] == []
+    assert gatherer.log.answers == {}
 
 
 # -- Rounds ----------------------------------------------------------------------
@@ -312,7 +482,7 @@ def test_first_round_all_skipped_is_an_error(gatherer):
 
 def test_timeout_and_closed_gatherer(tmp_path):
     gatherer = pc.HumanGatherer("CartPole-v1", tmp_path / "log.jsonl", timeout=0.3)
-    with pytest.raises(TimeoutError, match="answer at http://127.0.0.1"):
+    with pytest.raises(TimeoutError, match="answer at http://127.0.0.1:[0-9]+/ "):
         gatherer.gather(_pairs(1))
     gatherer.close()
     with pytest.raises(RuntimeError, match="closed"):

@@ -86,3 +86,9 @@ def test_cli_human_preferences(tmp_path):
     # The "fast" config asks for 5 comparisons.
     assert answered == len(log.answers) == 5
     assert (log_dir / "checkpoints" / "final" / "reward_net.pt").is_file()
+    # The session token reached the terminal only: no file of the run holds
+    # it, Sacred's captured output (cout.txt) and the event logs included.
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.name == "cout.txt" for path in files)
+    for path in files:
+        assert token.encode() not in path.read_bytes(), path

@@ -24,7 +24,8 @@ from imitation.rewards import reward_wrapper
 from imitation.rewards import serialize as reward_serialize
 from imitation.scripts._console import run_console
 from imitation.scripts.config.eval_policy import eval_policy_ex
-from imitation.scripts.ingredients import environment, expert
+from imitation.scripts.ingredients import environment as environment_ingredient
+from imitation.scripts.ingredients import expert as expert_ingredient
 from imitation.scripts.ingredients import logging as logging_ingredient
 from imitation.util import video_wrapper
 
@@ -72,6 +73,45 @@ def video_wrapper_factory(
     return wrap
 
 
+def _play_in_browser(
+    log_dir: pathlib.Path,
+    human_config: Mapping[str, Any],
+    environment_config: Mapping[str, Any],
+    n_episodes: int,
+    rollout_save_path: str | None,
+    seed: int,
+    custom_logger: Any,
+) -> Mapping[str, float]:
+    """A person plays ``n_episodes`` episodes in the browser; their statistics."""
+    from imitation.algorithms.preference_comparisons import human
+
+    config = dict(human_config)
+    play_log = config.pop("play_log") or log_dir / "human_play.jsonl"
+    minari_id, timeout = config.pop("minari_id"), config.pop("timeout")
+    if minari_id is not None and rollout_save_path is None:
+        raise ValueError("human.minari_id needs rollout_save_path as well.")
+    env = gym.make(
+        environment_ingredient.gym_make_id(environment_config["gym_id"]),
+        render_mode="rgb_array",
+        max_episode_steps=environment_config["max_episode_steps"],
+        **environment_config["env_make_kwargs"],
+    )
+    controls = config.pop("controls")
+    with human.HumanPlayer(
+        env,
+        play_log,
+        controls=None if controls is None else [tuple(c) for c in controls],
+        seed=seed,
+        custom_logger=custom_logger,
+        **config,
+    ) as player:
+        player.wait_for_episodes(n_episodes, timeout)
+        trajectories = player.trajectories()
+        if rollout_save_path is not None:
+            player.save(log_dir / rollout_save_path, minari_id)
+    return rollout.rollout_stats(trajectories)
+
+
 @eval_policy_ex.main
 def eval_policy(
     eval_n_timesteps: int | None,
@@ -84,14 +124,31 @@ def eval_policy(
     explore_kwargs: Mapping[str, Any] | None,
     reward_type: str | None,
     reward_path: str | None,
+    expert: Mapping[str, Any],
+    environment: Mapping[str, Any],
+    human: Mapping[str, Any],
     _seed: int,
 ) -> Mapping[str, float]:
     """Roll out the expert; save monitors, videos and rollouts as configured.
 
+    With ``expert.policy_type=human`` a person plays ``eval_n_episodes``
+    episodes (default 1) in the browser instead (see ``human``); the URL,
+    with its session token, is printed to the terminal.
+
     Returns:
         Rollout statistics (:func:`imitation.data.rollout.rollout_stats`).
     """
-    _, log_dir = logging_ingredient.setup_logging()
+    custom_logger, log_dir = logging_ingredient.setup_logging()
+    if expert["policy_type"] == "human":
+        return _play_in_browser(
+            log_dir,
+            human,
+            environment,
+            eval_n_episodes or 1,
+            rollout_save_path,
+            _seed,
+            custom_logger,
+        )
     post_wrappers: list[Callable[[gym.Env, int], gym.Env]] = [
         lambda env, _: wrappers.RolloutInfoWrapper(env)
     ]
@@ -101,7 +158,7 @@ def eval_policy(
         env_make_kwargs["render_mode"] = "rgb_array"
     if render:
         env_make_kwargs["render_mode"] = "human"
-    venv = environment.make_venv(
+    venv = environment_ingredient.make_venv(
         log_dir=str(log_dir),
         post_wrappers=post_wrappers,
         extra_env_make_kwargs=env_make_kwargs,
@@ -115,7 +172,7 @@ def eval_policy(
             venv = reward_wrapper.RewardVecEnvWrapper(
                 venv, reward_serialize.load_reward(reward_type, reward_path, venv)
             )
-        policy: Any = expert.get_expert_policy(venv)
+        policy: Any = expert_ingredient.get_expert_policy(venv)
         if explore_kwargs is not None:
             policy = exploration_wrapper.ExplorationWrapper(
                 policy, venv, rng=np.random.default_rng(_seed), **explore_kwargs

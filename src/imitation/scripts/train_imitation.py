@@ -21,12 +21,9 @@ from imitation.policies import serialize as policy_serialize
 from imitation.scripts._console import run_console
 from imitation.scripts.config.train_imitation import train_imitation_ex
 from imitation.scripts.ingredients import bc as bc_ingredient
-from imitation.scripts.ingredients import (
-    demonstrations,
-    environment,
-    expert,
-    policy_evaluation,
-)
+from imitation.scripts.ingredients import demonstrations, policy_evaluation
+from imitation.scripts.ingredients import environment as environment_ingredient
+from imitation.scripts.ingredients import expert as expert_ingredient
 from imitation.scripts.ingredients import logging as logging_ingredient
 from imitation.scripts.ingredients import sqil as sqil_ingredient
 from imitation.util import util
@@ -35,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 def _make_venv(log_dir: Any) -> Any:
-    return environment.make_venv(
+    return environment_ingredient.make_venv(
         log_dir=str(log_dir),
         post_wrappers=[lambda env, _: wrappers.RolloutInfoWrapper(env)],
     )
@@ -77,11 +74,93 @@ def _beta_schedule(config: Mapping[str, Any] | None) -> Any:
     return cls(**config)
 
 
+def _within_bounds(bounds: Mapping[Any, Any]) -> Any:
+    """``obs -> bool``: every entry ``obs[i]`` named in ``bounds`` is within it.
+
+    Raises:
+        ValueError: If ``bounds`` is not ``{index: [low, high]}``.
+    """
+    try:
+        checks = [
+            (int(i), float(low), float(high)) for i, (low, high) in bounds.items()
+        ]
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(
+            f"dagger.human.obs_bounds={bounds!r} must map observation indices to "
+            "[low, high], e.g. {0: [-2.4, 2.4]}."
+        ) from exc
+
+    def within(obs: np.ndarray) -> bool:
+        return all(low <= obs[i] <= high for i, low, high in checks)
+
+    return within
+
+
+def _human_dagger(
+    venv: Any,
+    bc: dict[str, Any],
+    human_config: dict[str, Any],
+    gym_id: str,
+    seed: int,
+    custom_logger: Any,
+    log_dir: Any,
+) -> Any:
+    """DAgger with a person labelling in the browser; returns the trained policy."""
+    from imitation.algorithms.preference_comparisons import human
+
+    config = dict(human_config)
+    label_log = config.pop("label_log") or log_dir / "human_labels.jsonl"
+    total_labels = int(config.pop("total_labels"))
+    train_kwargs = {
+        "retrain_every": int(config.pop("retrain_every")),
+        "timeout": config.pop("timeout"),
+        "bc_train_kwargs": {
+            key: bc["train_kwargs"][key]
+            for key in ("n_epochs", "n_batches")
+            if bc["train_kwargs"].get(key) is not None
+        },
+    }
+    trainer_kwargs = {
+        key: int(config.pop(key))
+        for key in ("states_per_rollout", "max_pending", "context")
+    }
+    bounds = config.pop("obs_bounds")
+    state_filter = None if bounds is None else _within_bounds(bounds)
+    rng = np.random.default_rng(seed)
+    with human.HumanLabeller(
+        environment_ingredient.gym_make_id(gym_id),
+        label_log,
+        venv.action_space,
+        custom_logger=custom_logger,
+        **config,
+    ) as labeller:
+        trainer = dagger_algorithm.HumanDAggerTrainer(
+            venv=venv,
+            labeller=labeller,
+            bc_trainer=bc_ingredient.make_bc(venv, None, custom_logger),
+            rng=rng,
+            state_filter=state_filter,
+            custom_logger=custom_logger,
+            **trainer_kwargs,
+        )
+        trainer.train(total_labels, **train_kwargs)
+    return trainer.policy
+
+
 @train_imitation_ex.command
 def dagger(
-    bc: dict[str, Any], dagger: dict[str, Any], _run: Any, _seed: int
+    bc: dict[str, Any],
+    dagger: dict[str, Any],
+    expert: dict[str, Any],
+    environment: dict[str, Any],
+    _run: Any,
+    _seed: int,
 ) -> Mapping[str, Any]:
     """DAgger with the ``expert`` labelling the learner's states.
+
+    With ``expert.policy_type=human`` a person is the expert: the run serves
+    a labelling page (its URL, with the session token, is printed to the
+    terminal) and trains on the labels given there (``dagger.human``).
 
     Returns:
         ``imit_stats`` and, with ``use_offline_rollouts``, ``expert_stats``.
@@ -89,13 +168,25 @@ def dagger(
     custom_logger, log_dir = logging_ingredient.setup_logging()
     venv = _make_venv(log_dir)
     try:
+        if expert["policy_type"] == "human":
+            policy = _human_dagger(
+                venv,
+                bc,
+                dagger["human"],
+                environment["gym_id"],
+                _seed,
+                custom_logger,
+                log_dir,
+            )
+            util.save_policy(policy, log_dir / "final.th")
+            return policy_evaluation.results(policy, venv, None)
         expert_trajs = None
         if dagger["use_offline_rollouts"]:
             expert_trajs = demonstrations.get_expert_trajectories()
         trainer = dagger_algorithm.SimpleDAggerTrainer(
             venv=venv,
             scratch_dir=log_dir / "scratch",
-            expert_policy=expert.get_expert_policy(venv),
+            expert_policy=expert_ingredient.get_expert_policy(venv),
             rng=np.random.default_rng(_seed),
             expert_trajs=expert_trajs,
             bc_trainer=bc_ingredient.make_bc(venv, None, custom_logger),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -295,6 +296,58 @@ def _fast_sb3_callable(
     return act
 
 
+_CONVENTION = (
+    "the PolicyCallable convention `(observations, state, episode_start) -> "
+    "(actions, state)`, batched over the envs"
+)
+
+
+def _checked_callable(policy: Callable[..., Any], num_envs: int) -> PolicyCallable:
+    """``policy``, checked to follow :data:`PolicyCallable` on every call.
+
+    Raises:
+        TypeError: If ``policy`` cannot be called with three arguments.
+    """
+    name = getattr(policy, "__qualname__", type(policy).__name__)
+    try:
+        signature = inspect.signature(policy)
+    except (TypeError, ValueError):  # Some builtins have no signature.
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(None, None, None)
+        except TypeError as exc:
+            raise TypeError(
+                f"The policy {name} cannot be called as {_CONVENTION} ({exc}). "
+                "Wrap a function of the observations alone, e.g. `lambda obs, "
+                "state, episode_start: (act(obs), None)`.",
+            ) from exc
+
+    def checked(obs: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, Any]:
+        result = policy(obs, state, episode_start)
+        if not isinstance(result, tuple) or len(result) != 2:
+            got = (
+                f"a tuple of {len(result)}"
+                if isinstance(result, tuple)
+                else type(result).__name__
+            )
+            raise TypeError(
+                f"The policy {name} returned {got}, which breaks {_CONVENTION}. "
+                "Return a pair: the actions, one per env, and the new state "
+                "(None for a policy without memory).",
+            )
+        actions = np.asarray(result[0])
+        if actions.ndim == 0 or len(actions) != num_envs:
+            raise ValueError(
+                f"The policy {name} returned actions of shape {actions.shape} for "
+                f"{num_envs} envs; {_CONVENTION} needs one action per env (the "
+                "first dimension).",
+            )
+        return actions, result[1]
+
+    return checked
+
+
 def policy_to_callable(
     policy: AnyPolicy,
     venv: VecEnv,
@@ -314,7 +367,11 @@ def policy_to_callable(
 
     Raises:
         ValueError: If an SB3 policy's spaces do not match ``venv``'s.
-        TypeError: If ``policy`` is none of the supported kinds.
+        TypeError: If ``policy`` is none of the supported kinds, or a callable
+            that cannot take ``(obs, state, episode_start)``. A callable is
+            also checked on every call: one that does not return ``(actions,
+            state)`` with one action per env raises ``TypeError`` or
+            ``ValueError`` naming the convention.
     """
     if policy is None:
         space = venv.action_space
@@ -348,7 +405,7 @@ def policy_to_callable(
                 "deterministic_policy=True has no effect on a plain callable "
                 "policy; make the callable deterministic itself.",
             )
-        return policy
+        return _checked_callable(policy, venv.num_envs)
     raise TypeError(
         "policy must be an SB3 algorithm or policy, a callable "
         f"(obs, state, episode_start) -> (actions, state), or None; got {policy!r}.",

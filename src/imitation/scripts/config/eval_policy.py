@@ -32,6 +32,16 @@ def default_config() -> None:
     explore_kwargs = None  # e.g. dict(random_prob=0.1, switch_prob=1.0)
     reward_type = None  # report a learned reward: its type ...
     reward_path = None  # ... and the saved reward net's path
+    # With expert.policy_type=human: a person plays eval_n_episodes episodes
+    # in the browser, one key per step; they are saved at rollout_save_path.
+    human = dict(
+        play_log=None,  # None: <log_dir>/human_play.jsonl; a path resumes it
+        minari_id=None,  # also save as this local Minari dataset
+        controls=None,  # [(label, key, action), ...]; None: keys per discrete action
+        host="127.0.0.1",  # loopback only; see docs/human-preferences.md
+        port=0,  # 0 picks a free one
+        timeout=None,  # seconds to wait for the episodes (None: for ever)
+    )
 
 
 @eval_policy_ex.named_config

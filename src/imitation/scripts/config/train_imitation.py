@@ -41,6 +41,22 @@ def config() -> None:
         total_timesteps=1e5,  # environment steps
         beta_schedule=None,  # None: linear; or dict(cls=..., **its arguments)
         rollout_round_min_episodes=3,  # episodes per round, at least (None: 3)
+        # With expert.policy_type=human: a person labels states in the browser.
+        human=dict(
+            total_labels=500,  # stop once the label log holds this many labels
+            label_log=None,  # None: <log_dir>/human_labels.jsonl; a path resumes
+            retrain_every=25,  # retrain BC after this many new labels
+            states_per_rollout=20,  # states queued from each rollout
+            max_pending=40,  # roll out again while fewer states wait
+            context=3,  # states before each one, shown fading behind it
+            # Ask only states whose observation entries lie in these bounds,
+            # {index: [low, high]}; e.g. {0: [-2.4, 2.4]}: the cart on screen.
+            obs_bounds=None,
+            action_names=None,  # a button label per action (None: "action i")
+            host="127.0.0.1",  # loopback only; see docs/human-preferences.md
+            port=0,  # 0 picks a free one
+            timeout=None,  # seconds to wait for a label (None: for ever)
+        ),
     )
 
 

@@ -2,7 +2,10 @@
 
 ``policy_type`` is e.g. ``ppo`` / ``sac`` (``loader_kwargs.path`` to a zip),
 ``ppo-huggingface`` / ``sac-huggingface`` (the Hub, or its local cache),
-``bundled`` (the experts shipped with imitation), ``random`` or ``zero``. For
+``bundled`` (the experts shipped with imitation), ``random`` or ``zero``; and
+for ``train_imitation dagger`` and ``eval_policy`` only, ``human`` (a person
+labels the learner's states, or plays, in the browser; see
+``docs/human-teachers.md``). For
 the Hub and bundled types the environment's id is filled in as
 ``loader_kwargs.env_name``.
 """
@@ -63,6 +66,13 @@ def get_expert_policy(
 
     Raises:
         KeyError: If ``policy_type`` is not registered.
-        ValueError: If the expert's spaces do not match ``venv``'s.
+        ValueError: If the expert's spaces do not match ``venv``'s, or
+            ``policy_type`` is ``human`` (a person is no loadable policy).
     """
+    if policy_type == "human":
+        raise ValueError(
+            "expert.policy_type=human (a person in the browser) works with "
+            "`train_imitation dagger` (labelling) and `eval_policy` (playing) "
+            "only; this command needs a policy to load (e.g. policy_type=bundled)."
+        )
     return serialize.load_policy(policy_type, venv, **loader_kwargs)

@@ -3,7 +3,11 @@
 :class:`HumanGatherer` is a ``PreferenceGatherer`` that serves a local web page
 (:mod:`.webapp`), renders each pair of fragments to two short clips
 (:mod:`.rendering`) and keeps every answer in a durable JSON-lines log
-(:mod:`.answer_log`). See ``docs/human-preferences.md``.
+(:mod:`.answer_log`). :class:`HumanLabeller` uses the same server, rendering
+and log to let a person label states as DAgger's expert (:mod:`.labelling`),
+and :class:`HumanPlayer` to let a person play, recording demonstrations
+(:mod:`.playing`).
+See ``docs/human-preferences.md`` and ``docs/human-teachers.md``.
 """
 
 from imitation.algorithms.preference_comparisons.human.answer_log import (
@@ -13,6 +17,14 @@ from imitation.algorithms.preference_comparisons.human.answer_log import (
 from imitation.algorithms.preference_comparisons.human.gatherer import (
     MODES,
     HumanGatherer,
+)
+from imitation.algorithms.preference_comparisons.human.labelling import (
+    HumanLabeller,
+    LabelLog,
+)
+from imitation.algorithms.preference_comparisons.human.playing import (
+    HumanPlayer,
+    PlayLog,
 )
 from imitation.algorithms.preference_comparisons.human.rendering import (
     Renderer,
@@ -26,6 +38,10 @@ __all__ = [
     "MODES",
     "AnswerLog",
     "HumanGatherer",
+    "HumanLabeller",
+    "HumanPlayer",
+    "LabelLog",
+    "PlayLog",
     "Renderer",
     "StateRenderer",
     "render_fragment",

@@ -31,7 +31,7 @@ import os
 import pathlib
 import time
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import numpy as np
 
@@ -57,13 +57,19 @@ SIDES = ("left", "right")
 """The two clips of a pair: the first fragment is shown left, the second right."""
 
 
-def _encode_array(array: np.ndarray) -> str:
+def encode_array(array: np.ndarray) -> str:
+    """An array as base64 ``.npy`` text (no pickles)."""
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _decode_array(text: Any) -> np.ndarray:
+def decode_array(text: Any) -> np.ndarray:
+    """The array :func:`encode_array` encoded, read with ``allow_pickle=False``.
+
+    Raises:
+        ValueError: If ``text`` is not an encoded array.
+    """
     if not isinstance(text, str):
         raise ValueError(f"expected a base64 array, got {type(text).__name__}")
     return np.load(
@@ -80,9 +86,9 @@ def encode_fragment(fragment: types.TrajectoryWithRew) -> dict[str, Any]:
     if isinstance(fragment.obs, types.DictObs):
         raise TypeError("The answer log cannot store dict observations.")
     return {
-        "obs": _encode_array(fragment.obs),
-        "acts": _encode_array(fragment.acts),
-        "rews": _encode_array(fragment.rews),
+        "obs": encode_array(fragment.obs),
+        "acts": encode_array(fragment.acts),
+        "rews": encode_array(fragment.rews),
         "terminal": bool(fragment.terminal),
     }
 
@@ -96,37 +102,41 @@ def decode_fragment(record: Any) -> types.TrajectoryWithRew:
     if not isinstance(record, dict) or not isinstance(record.get("terminal"), bool):
         raise ValueError("not an encoded fragment")
     return types.TrajectoryWithRew(
-        obs=_decode_array(record.get("obs")),
-        acts=_decode_array(record.get("acts")),
-        rews=_decode_array(record.get("rews")),
+        obs=decode_array(record.get("obs")),
+        acts=decode_array(record.get("acts")),
+        rews=decode_array(record.get("rews")),
         infos=None,
         terminal=record["terminal"],
     )
 
 
-class AnswerLog:
-    """The pairs put to a person and their answers, kept in a JSON-lines file.
+class JsonLinesLog:
+    """An append-only JSON-lines file, every line ``fsync``-ed, one writer at a time.
 
-    Opening a log reads back everything in it; one process at a time may
-    have a log open (an exclusive ``flock``), so two runs cannot interleave
-    their lines.
+    The first line is a header naming the format (:attr:`FORMAT`,
+    :attr:`VERSION`); subclasses load every later line in
+    :meth:`_load_record`. Opening a log reads back everything in it; one
+    process at a time may have a log open (an exclusive ``flock``), so two
+    runs cannot interleave their lines.
     """
+
+    FORMAT: str = ""
+    """The header's ``format``."""
+    VERSION: int = 1
+    """The header's ``version``."""
 
     def __init__(self, path: types.AnyPath) -> None:
         """Open (creating if needed) the log at ``path`` and read it back.
 
         Raises:
-            ValueError: If the file is not an answer log or a line other than
-                an unfinished last one is damaged.
+            ValueError: If the file is not a log of this format or a line
+                other than an unfinished last one is damaged.
             RuntimeError: If another process has the log open.
         """
         self.path = util.parse_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.pairs: dict[int, TrajectoryWithRewPair] = {}
-        """Every pair asked, by id, in the order asked."""
-        self.answers: dict[int, str] = {}
-        """The choice made for each answered pair, in the order answered."""
         self._file: IO[bytes] | None = None
+        self._start()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         file = os.fdopen(fd, "r+b")
         try:
@@ -135,7 +145,7 @@ class AnswerLog:
             file.close()
             raise RuntimeError(
                 f"{self.path} is open in another process (a run using the same "
-                "answer log); stop it or choose another answer_log path."
+                "log); stop it or choose another path for the log."
             ) from None
         try:
             valid_end = self._read(file.read())
@@ -143,23 +153,28 @@ class AnswerLog:
             file.seek(valid_end)
             self._file = file
             if valid_end == 0:
-                self._append({"type": "header", "format": FORMAT, "version": VERSION})
+                header = {"type": "header", "format": self.FORMAT}
+                self._append({**header, "version": self.VERSION})
                 _fsync_dir(self.path.parent)
         except BaseException:
             file.close()
             raise
 
+    def _start(self) -> None:
+        """Set up the empty in-memory state, before any line is loaded."""
+
     @classmethod
-    def read(cls, path: types.AnyPath) -> AnswerLog:
+    def read(cls, path: types.AnyPath) -> Self:
         """Read a log without opening it for writing (e.g. while a run uses it).
 
         Raises:
             FileNotFoundError: If there is no log at ``path``.
-            ValueError: If the file is not an answer log or is damaged.
+            ValueError: If the file is not a log of this format or is damaged.
         """
         log = cls.__new__(cls)
         log.path = util.parse_path(path)
-        log.pairs, log.answers, log._file = {}, {}, None
+        log._file = None
+        log._start()
         log._read(log.path.read_bytes())
         return log
 
@@ -169,30 +184,79 @@ class AnswerLog:
         lines = data.split(b"\n")
         for number, line in enumerate(lines[:-1], start=1):
             try:
-                self._load_record(json.loads(line), number)
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                if number == 1:
+                    self._check_header(record)
+                else:
+                    self._load_record(record)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise ValueError(
-                    f"{self.path}, line {number}: {exc}. The answer log is damaged; "
+                    f"{self.path}, line {number}: {exc}. The log is damaged; "
                     "restore it from a copy, or move it aside to start afresh."
                 ) from exc
             end += len(line) + 1
         return end
 
-    def _load_record(self, record: Any, number: int) -> None:
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
+    def _check_header(self, record: dict[str, Any]) -> None:
+        if (
+            record.get("type") != "header"
+            or record.get("format") != self.FORMAT
+            or record.get("version") != self.VERSION
+        ):
+            raise ValueError(f"not a {self.FORMAT} log, version {self.VERSION}")
+
+    def _load_record(self, record: dict[str, Any]) -> None:
+        """Load one line after the header.
+
+        Raises:
+            ValueError: If the record is invalid.
+        """
+        raise NotImplementedError
+
+    def _append(self, record: Mapping[str, Any]) -> None:
+        if self._file is None:
+            raise RuntimeError(f"{self.path} is closed (or was opened read-only).")
+        line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
+        self._file.write(line)
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        """Close the file (and release its lock)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def record_id(record: Mapping[str, Any], key: str) -> int:
+    """The integer ``record[key]``.
+
+    Raises:
+        ValueError: If it is missing or not an integer.
+    """
+    value = record.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{key} must be an integer")
+    return value
+
+
+class AnswerLog(JsonLinesLog):
+    """The pairs put to a person and their answers, kept in a JSON-lines file."""
+
+    FORMAT = FORMAT
+    VERSION = VERSION
+
+    def _start(self) -> None:
+        self.pairs: dict[int, TrajectoryWithRewPair] = {}
+        """Every pair asked, by id, in the order asked."""
+        self.answers: dict[int, str] = {}
+        """The choice made for each answered pair, in the order answered."""
+
+    def _load_record(self, record: dict[str, Any]) -> None:
         kind = record.get("type")
-        if number == 1:
-            if (
-                kind != "header"
-                or record.get("format") != FORMAT
-                or record.get("version") != VERSION
-            ):
-                raise ValueError(f"not a {FORMAT} log, version {VERSION}")
-            return
-        pair_id = record.get("pair_id")
-        if not isinstance(pair_id, int) or isinstance(pair_id, bool):
-            raise ValueError("pair_id must be an integer")
+        pair_id = record_id(record, "pair_id")
         if kind == "pair":
             fragments = record.get("fragments")
             if not isinstance(fragments, list) or len(fragments) != 2:
@@ -212,14 +276,6 @@ class AnswerLog:
             self.answers[pair_id] = choice
         else:
             raise ValueError(f"unknown record type {kind!r}")
-
-    def _append(self, record: Mapping[str, Any]) -> None:
-        if self._file is None:
-            raise RuntimeError(f"{self.path} is closed (or was opened read-only).")
-        line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
-        self._file.write(line)
-        self._file.flush()
-        os.fsync(self._file.fileno())
 
     def add_pair(self, pair: TrajectoryWithRewPair) -> int:
         """Record a pair about to be asked; returns its new id."""
@@ -277,12 +333,6 @@ class AnswerLog:
             prefs = np.array([self.preference(i) for i in ids], dtype=np.float32)
             dataset.push([self.pairs[i] for i in ids], prefs)
         return dataset
-
-    def close(self) -> None:
-        """Close the file (and release its lock)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 def _fsync_dir(path: pathlib.Path) -> None:

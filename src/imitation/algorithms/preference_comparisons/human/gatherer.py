@@ -6,6 +6,7 @@ import concurrent.futures
 import pathlib
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -33,13 +34,13 @@ if TYPE_CHECKING:
 MODES = ("sync", "async")
 
 
-def _import_webapp() -> Any:
+def import_webapp() -> Any:
     """The web app module; Starlette and uvicorn come with the ``human`` extra."""
     try:
         from imitation.algorithms.preference_comparisons.human import webapp
     except ImportError as error:
         raise ImportError(
-            f"HumanGatherer serves its page with Starlette and uvicorn, which are "
+            f"The human pages are served with Starlette and uvicorn, which are "
             f"not installed ({error}); install them with "
             f"`pip install 'imitation[human]'`.",
         ) from error
@@ -138,6 +139,7 @@ class HumanGatherer(PreferenceGatherer):
         self._round: int | None = None
         self._asked: list[int] = []  # This round's pairs, in order.
         self._ready: set[int] = set()  # Pairs whose clips are written.
+        self._shown: set[int] = set()  # Pairs status() put on the page.
         self._render_error: BaseException | None = None
         self._renders: dict[int, concurrent.futures.Future] = {}
         # Answers in the log that no gather() call has returned yet: on
@@ -154,7 +156,7 @@ class HumanGatherer(PreferenceGatherer):
         try:
             self.video_dir.mkdir(parents=True, exist_ok=True)
             self.token = secrets.token_urlsafe(32)
-            webapp = _import_webapp()
+            webapp = import_webapp()
             self._server = webapp.BackgroundServer(
                 webapp.make_app(self, self.token), host, port
             )
@@ -162,11 +164,18 @@ class HumanGatherer(PreferenceGatherer):
             self.close()
             raise
         shown_host = f"[{host}]" if ":" in host else host
-        self.url = f"http://{shown_host}:{self._server.port}/?token={self.token}"
+        self.address = f"http://{shown_host}:{self._server.port}/"
+        """The page's address without the session token: safe to log."""
+        self.url = f"{self.address}?token={self.token}"
         """The page's address, session token included: open it in a browser."""
+        # The token is a password: it goes to the terminal once, never to the
+        # logger, whose files (and Sacred's captured output) others may read.
+        terminal = sys.__stderr__ or sys.stderr
+        print(f"Human preferences: open {self.url}", file=terminal, flush=True)
         self.logger.log(
-            f"Human preferences: open {self.url} ({len(self.log.answers)} answers "
-            f"and {len(self._pending)} unanswered pairs in {self.log.path})"
+            f"Human preferences: serving {self.address} (the URL with its session "
+            f"token is on the terminal); {len(self.log.answers)} answers and "
+            f"{len(self._pending)} unanswered pairs in {self.log.path}"
         )
 
     # -- The PreferenceComparisons side -------------------------------------
@@ -206,7 +215,7 @@ class HumanGatherer(PreferenceGatherer):
             self.logger.log(
                 f"Round {self._round}: asking {len(self._asked)} pairs "
                 f"({len(carried)} left from before), {len(self._undelivered)} "
-                f"answers waiting; answer at {self.url}"
+                f"answers waiting; answer at {self.address} (token on the terminal)"
             )
             if self.mode == "sync":
                 self._wait(lambda: all(i in self.log.answers for i in self._asked))
@@ -258,7 +267,8 @@ class HumanGatherer(PreferenceGatherer):
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(
                     f"No complete answers within timeout={self.timeout} s; answer "
-                    f"at {self.url}, or raise the timeout."
+                    f"at {self.address} (URL with token on the terminal), or raise "
+                    "the timeout."
                 )
             # Wake up regularly so Ctrl-C and close() are noticed.
             self._cond.wait(0.2)
@@ -304,6 +314,7 @@ class HumanGatherer(PreferenceGatherer):
             pair = None
             if ready:
                 pair_id = ready[0]
+                self._shown.add(pair_id)
                 pair = {
                     "id": pair_id,
                     "kind": "video" if self._use_video else "image",
@@ -320,21 +331,31 @@ class HumanGatherer(PreferenceGatherer):
             }
 
     def video_path(self, pair_id: int, side: str) -> pathlib.Path | None:
-        """The clip of a pair, once rendered (else None)."""
+        """The clip of an unanswered pair, once rendered (else None)."""
         with self._cond:
-            if side not in SIDES or pair_id not in self._ready:
+            if (
+                side not in SIDES
+                or pair_id not in self._ready
+                or pair_id not in self._pending
+            ):
                 return None
             return self._video_file(pair_id, side)
 
     def submit(self, pair_id: int, choice: str) -> dict[str, Any]:
         """Record an answer to a pair on the page (durably) and wake the round.
 
+        Only a pair the page was offered (by :meth:`status`) in this run can be
+        answered: never one whose clips were not rendered, nor one of an
+        earlier run that no round of this run asked again.
+
         Raises:
-            KeyError: If no pair has id ``pair_id``.
+            KeyError: If the pair was never shown in this run.
             ValueError: If it is answered already, or ``choice`` is invalid.
         """
         with self._cond:
-            if pair_id not in self.log.pairs:
+            if pair_id in self.log.answers:
+                raise ValueError(f"Pair {pair_id} is answered already.")
+            if pair_id not in self._shown or pair_id not in self._pending:
                 raise KeyError(pair_id)
             self.log.add_answer(pair_id, choice)
             self._pending.remove(pair_id)

@@ -34,7 +34,11 @@ Renderer = Callable[[np.ndarray], np.ndarray]
 
 def _cartpole_state(obs: np.ndarray) -> np.ndarray:
     # The observation is the state: position, velocity, angle, angular velocity.
-    return np.asarray(obs, dtype=np.float64)
+    state = np.array(obs, dtype=np.float64)
+    # Off screen beyond |x| > 2.4 either way; far beyond, pygame's pixel
+    # coordinates overflow (seals' CartPole never terminates, so carts roam).
+    state[0] = np.clip(state[0], -10.0, 10.0)
+    return state
 
 
 def _pendulum_state(obs: np.ndarray) -> np.ndarray:
@@ -122,7 +126,12 @@ class StateRenderer:
         self.env.close()
 
 
-def _check_frame(frame: object) -> np.ndarray:
+def check_frame(frame: object) -> np.ndarray:
+    """A renderer's frame, checked and cropped to even dimensions.
+
+    Raises:
+        TypeError: If ``frame`` is not a ``uint8`` RGB array ``(H, W, 3)``.
+    """
     if not (
         isinstance(frame, np.ndarray)
         and frame.dtype == np.uint8
@@ -158,7 +167,7 @@ def render_fragment(
             returns something other than ``uint8`` frames of shape
             ``(H, W, 3)``.
     """
-    return [_check_frame(renderer(obs)) for obs in _observations(fragment)]
+    return [check_frame(renderer(obs)) for obs in _observations(fragment)]
 
 
 def has_video_codec() -> bool:
@@ -274,7 +283,7 @@ def write_clips(
     if len(fragments) != len(paths):
         raise ValueError(f"{len(fragments)} fragments but {len(paths)} paths.")
     observations = [_observations(f) for f in fragments]
-    firsts = [_check_frame(renderer(obs[0])) for obs in observations]
+    firsts = [check_frame(renderer(obs[0])) for obs in observations]
     writers: list[_ClipWriter] = []
     try:
         for path, first in zip(paths, firsts):
@@ -283,7 +292,7 @@ def write_clips(
         for t in range(1, max(len(obs) for obs in observations)):
             for writer, obs in zip(writers, observations):
                 if t < len(obs):
-                    writer.append(_check_frame(renderer(obs[t])))
+                    writer.append(check_frame(renderer(obs[t])))
         for writer in writers:
             writer.commit()
     except BaseException:

@@ -1,0 +1,444 @@
+"""A person as DAgger's expert: states the learner visited, labelled in a browser.
+
+:class:`HumanLabeller` queues states (an observation and the few observations
+before it in its episode), renders each to one picture on a background
+thread, and serves them on the same local web app as
+:class:`~.gatherer.HumanGatherer` (:mod:`.webapp`: loopback, a session token
+on every route). The person picks the action for each state with a button or
+a key. Every state and label is appended to a :class:`LabelLog` and
+``fsync``-ed before the page gets its reply, so a run killed with ``kill -9``
+keeps every label given and asks again only the states left unlabelled.
+
+Only labelled states reach the dataset (:meth:`HumanLabeller.labelled`):
+nothing is guessed for a state nobody labelled.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from imitation.algorithms.preference_comparisons.human import gatherer, rendering
+from imitation.algorithms.preference_comparisons.human.answer_log import (
+    JsonLinesLog,
+    decode_array,
+    encode_array,
+    record_id,
+)
+from imitation.data import types
+from imitation.util import logger as imit_logger
+
+LABEL_FORMAT = "imitation-human-labels"
+
+
+class EnoughLabelsError(RuntimeError):
+    """The run has all the labels it asked for (see ``HumanLabeller.budget``)."""
+
+
+class LabelLog(JsonLinesLog):
+    """The states put to a person and the actions they chose, in JSON lines.
+
+    After the header, each line is one of
+
+    * ``{"type": "state", "state_id": 3, "obs": A, "context": A, "created": t}``
+      when a state is queued (``context``: the observations before it in its
+      episode, oldest first, possibly none);
+    * ``{"type": "label", "state_id": 3, "action": 1, "labelled": t}`` when the
+      person labels it.
+
+    ``A`` is a base64 ``.npy`` array, read back with ``allow_pickle=False``.
+    """
+
+    FORMAT = LABEL_FORMAT
+    VERSION = 1
+
+    def _start(self) -> None:
+        self.states: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        """Every state queued, by id: ``(obs, context)``, in the order queued."""
+        self.labels: dict[int, int] = {}
+        """The action chosen for each labelled state, in the order labelled."""
+
+    def _load_record(self, record: dict[str, Any]) -> None:
+        kind = record.get("type")
+        state_id = record_id(record, "state_id")
+        if kind == "state":
+            if state_id in self.states:
+                raise ValueError(f"state {state_id} is recorded twice")
+            obs = decode_array(record.get("obs"))
+            context = decode_array(record.get("context"))
+            self.states[state_id] = (obs, context)
+        elif kind == "label":
+            action = record_id(record, "action")
+            if state_id not in self.states or state_id in self.labels:
+                raise ValueError(f"label of unknown or labelled state {state_id}")
+            self.labels[state_id] = action
+        else:
+            raise ValueError(f"unknown record type {kind!r}")
+
+    def add_state(self, obs: np.ndarray, context: np.ndarray) -> int:
+        """Record (durably) a state about to be asked; returns its new id."""
+        state_id = max(self.states, default=-1) + 1
+        record = {
+            "type": "state",
+            "state_id": state_id,
+            "created": time.time(),
+            "obs": encode_array(obs),
+            "context": encode_array(context),
+        }
+        self._append(record)
+        self.states[state_id] = (np.asarray(obs), np.asarray(context))
+        return state_id
+
+    def add_label(self, state_id: int, action: int) -> None:
+        """Record (durably, before returning) the action chosen for a state.
+
+        Raises:
+            KeyError: If no state has id ``state_id``.
+            ValueError: If the state is labelled already.
+        """
+        if state_id not in self.states:
+            raise KeyError(f"No state has id {state_id}.")
+        if state_id in self.labels:
+            raise ValueError(f"State {state_id} is labelled already.")
+        record = {
+            "type": "label",
+            "state_id": state_id,
+            "action": int(action),
+            "labelled": time.time(),
+        }
+        self._append(record)
+        self.labels[state_id] = int(action)
+
+    def unlabelled(self) -> list[int]:
+        """Ids of the states queued but not labelled, oldest first."""
+        return [i for i in self.states if i not in self.labels]
+
+    def to_transitions(self) -> types.TransitionsMinimal:
+        """The labelled states and their actions, in the order labelled.
+
+        Raises:
+            ValueError: If nothing is labelled yet.
+        """
+        ids = list(self.labels)
+        if not ids:
+            raise ValueError(f"{self.path} holds no labels yet.")
+        return types.TransitionsMinimal(
+            obs=np.stack([self.states[i][0] for i in ids]),
+            acts=np.array([self.labels[i] for i in ids], dtype=np.int64),
+            infos=np.array([{}] * len(ids)),
+        )
+
+
+def onion_skin(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """One picture of a short motion: the last frame over faded earlier ones.
+
+    Each earlier frame is lightened towards white, the more the older it is,
+    and the frames are combined by their darkest pixel, so what moved leaves
+    a fading trail behind the current picture. Integer arithmetic throughout
+    (a few milliseconds for 600x400 frames).
+    """
+    darkest = 255 - np.asarray(frames[-1], dtype=np.uint8)
+    count = len(frames)
+    for age, frame in enumerate(frames[:-1]):
+        # Out of 256: the oldest frame keeps a quarter of its darkness.
+        strength = 64 + (90 * age) // max(1, count - 1)
+        dark = ((255 - frame.astype(np.uint16)) * strength) >> 8
+        np.maximum(darkest, dark.astype(np.uint8), out=darkest)
+    return 255 - darkest
+
+
+def encode_jpeg(frame: np.ndarray) -> bytes:
+    """A ``uint8`` RGB frame as JPEG bytes (quality 90: fast, a few KB)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+class HumanLabeller:
+    """Asks a person, on a local web page, which action to take in given states.
+
+    Queue states with :meth:`ask`; a background
+    thread renders each as soon as it is queued (the state's frame over the
+    fading frames of the few states before it, so motion is visible), and the
+    page offers the oldest rendered, unlabelled state. The person answers
+    with a button or a key (``1`` ... ``9`` for the actions; with two actions
+    also ``←`` for the first and ``→`` for the second).
+
+    A new labeller on the same log keeps every label and queues again the
+    states left unlabelled, first.
+    """
+
+    def __init__(
+        self,
+        renderer: rendering.Renderer | str,
+        label_log: types.AnyPath,
+        action_space: spaces.Space,
+        *,
+        action_names: Sequence[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        custom_logger: imit_logger.HierarchicalLogger | None = None,
+    ) -> None:
+        """Open the label log and start the web server.
+
+        Args:
+            renderer: Turns an observation into an RGB frame; or a Gymnasium
+                id, for a :class:`~.rendering.StateRenderer` of that env.
+            label_log: The JSON-lines file of states and labels (created if
+                missing; an existing one is resumed).
+            action_space: The environment's action space; ``Discrete`` only.
+            action_names: A name per action, shown on its button; default
+                ``"action 0"``, ``"action 1"``, ...
+            host: Interface to serve on; loopback by default (see
+                ``docs/human-preferences.md`` before choosing another).
+            port: Port to serve on; 0 picks a free one.
+            custom_logger: Where to log to; if None, a new logger is created.
+
+        Raises:
+            ValueError: If the action space is not ``Discrete`` (or has more
+                than 9 actions), or ``action_names`` has the wrong length.
+            RuntimeError: If the server cannot listen on ``host:port`` or the
+                label log is open in another process.
+        """
+        if not isinstance(action_space, spaces.Discrete) or action_space.start != 0:
+            raise ValueError(
+                f"A person labels discrete actions only (Discrete(n) from 0); the "
+                f"action space is {action_space}."
+            )
+        n = int(action_space.n)
+        if n > 9:
+            raise ValueError(
+                f"The page has keys 1-9 for actions; {n} actions are too many."
+            )
+        names = list(action_names or [f"action {i}" for i in range(n)])
+        if len(names) != n:
+            raise ValueError(f"{len(names)} action_names for {n} actions.")
+        self.action_names = names
+        self.logger = custom_logger or imit_logger.configure()
+        self.renderer: rendering.Renderer = (
+            rendering.StateRenderer(renderer) if isinstance(renderer, str) else renderer
+        )
+        self.log = LabelLog(label_log)
+        self._cond = threading.Condition()
+        self._closed = False
+        self._pictures: dict[int, bytes] = {}  # Rendered, unlabelled states.
+        self._shown: set[int] = set()  # States status() put on the page.
+        self._pending: list[int] = []  # Unlabelled states of this run, in order.
+        self._render_error: BaseException | None = None
+        self.budget: int | None = None
+        """Labels (in the log) after which the page stops asking; None: no limit."""
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="label-render"
+        )
+        self._server: Any = None
+        try:
+            for state_id in self.log.unlabelled():
+                self._queue(state_id)
+            self.token = secrets.token_urlsafe(32)
+            webapp = gatherer.import_webapp()
+            self._server = webapp.BackgroundServer(
+                webapp.make_label_app(self, self.token), host, port
+            )
+        except BaseException:
+            self.close()
+            raise
+        shown_host = f"[{host}]" if ":" in host else host
+        self.address = f"http://{shown_host}:{self._server.port}/"
+        """The page's address without the session token: safe to log."""
+        self.url = f"{self.address}?token={self.token}"
+        """The page's address, session token included: open it in a browser."""
+        terminal = sys.__stderr__ or sys.stderr
+        print(f"Human labels: open {self.url}", file=terminal, flush=True)
+        self.logger.log(
+            f"Human labels: serving {self.address} (the URL with its session token "
+            f"is on the terminal); {len(self.log.labels)} labels and "
+            f"{len(self._pending)} unlabelled states in {self.log.path}"
+        )
+
+    # -- The learner's side -------------------------------------------------
+
+    def ask(self, obs: np.ndarray, context: np.ndarray | None = None) -> int:
+        """Queue one state for labelling; returns its id.
+
+        Args:
+            obs: The observation to label.
+            context: The observations just before it in its episode, oldest
+                first, shown fading behind it; None for none.
+
+        Raises:
+            TypeError: If ``obs`` is a dict observation.
+            RuntimeError: If the labeller is closed or rendering failed.
+        """
+        if isinstance(obs, types.DictObs | dict):
+            raise TypeError(
+                "HumanLabeller cannot log or render dict observations; label a "
+                "flat observation space."
+            )
+        obs = np.asarray(obs)
+        context = np.zeros((0, *obs.shape), obs.dtype) if context is None else context
+        with self._cond:
+            self._check_open()
+            state_id = self.log.add_state(obs, np.asarray(context))
+            self._queue(state_id)
+        return state_id
+
+    def _queue(self, state_id: int) -> None:
+        self._pending.append(state_id)
+        self._executor.submit(self._render, state_id)
+
+    @property
+    def n_labels(self) -> int:
+        """Labels in the log (from earlier runs too)."""
+        with self._cond:
+            return len(self.log.labels)
+
+    @property
+    def n_pending(self) -> int:
+        """States queued and not labelled yet."""
+        with self._cond:
+            return len(self._pending)
+
+    def labelled(self) -> types.TransitionsMinimal:
+        """Every labelled state with its label (see :meth:`LabelLog.to_transitions`).
+
+        Raises:
+            ValueError: If nothing is labelled yet.
+        """
+        with self._cond:
+            return self.log.to_transitions()
+
+    def wait_until(
+        self, condition: Callable[[], bool], timeout: float | None = None
+    ) -> bool:
+        """Wait (waking on every label) until ``condition()``; False on timeout.
+
+        Raises:
+            RuntimeError: If the labeller is closed or rendering failed.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not condition():
+                self._check_open()
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                self._cond.wait(0.2)
+            return True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("The HumanLabeller is closed.")
+        if self._render_error is not None:
+            raise RuntimeError(
+                f"Rendering a state failed: {self._render_error!r}"
+            ) from self._render_error
+
+    # -- Rendering (on the executor's thread) -------------------------------
+
+    def prepare(self, obs: np.ndarray, context: np.ndarray) -> bytes:
+        """The JPEG the page shows for a state (its frame over its context's)."""
+        frames = [
+            rendering.check_frame(self.renderer(o)) for o in [*list(context), obs]
+        ]
+        if len({frame.shape for frame in frames}) != 1:
+            raise ValueError("The renderer returned frames of different shapes.")
+        return encode_jpeg(onion_skin(frames))
+
+    def _render(self, state_id: int) -> None:
+        try:
+            picture = self.prepare(*self.log.states[state_id])
+        except BaseException as exc:
+            with self._cond:
+                self._render_error = exc
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            if state_id in self._pending:
+                self._pictures[state_id] = picture
+            self._cond.notify_all()
+
+    # -- The web page's side (called from the server thread) ----------------
+
+    def _enough(self) -> bool:
+        return self.budget is not None and len(self.log.labels) >= self.budget
+
+    def status(self) -> dict[str, Any]:
+        """Progress, the actions, and the next state whose picture is ready."""
+        with self._cond:
+            ready = [i for i in self._pending if i in self._pictures]
+            state = None
+            if ready and not self._enough():
+                state_id = ready[0]
+                self._shown.add(state_id)
+                state = {"id": state_id, "picture": f"/state/{state_id}.jpg"}
+            return {
+                "labels": len(self.log.labels),
+                "pending": len(self._pending),
+                "ready": len(ready),
+                "enough": self._enough(),
+                "actions": self.action_names,
+                "state": state,
+            }
+
+    def picture(self, state_id: int) -> bytes | None:
+        """The JPEG of an unlabelled state, once rendered (else None)."""
+        with self._cond:
+            return self._pictures.get(state_id)
+
+    def submit(self, state_id: int, action: int) -> dict[str, Any]:
+        """Record (durably) the action chosen for a state on the page.
+
+        Raises:
+            KeyError: If the state was never shown in this run.
+            ValueError: If it is labelled already.
+            IndexError: If ``action`` is not one of the actions.
+            EnoughLabelsError: If the :attr:`budget` is reached.
+        """
+        with self._cond:
+            if state_id in self.log.labels:
+                raise ValueError(f"State {state_id} is labelled already.")
+            if self._enough():
+                raise EnoughLabelsError(f"{self.budget} labels are in already.")
+            if state_id not in self._shown or state_id not in self._pending:
+                raise KeyError(state_id)
+            if not 0 <= action < len(self.action_names):
+                raise IndexError(action)
+            self.log.add_label(state_id, action)
+            self._pending.remove(state_id)
+            self._pictures.pop(state_id, None)
+            self._cond.notify_all()
+        return self.status()
+
+    # -- Lifetime -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the server and the renderer, close the log."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.stop()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.log.close()
+        if isinstance(self.renderer, rendering.StateRenderer):
+            self.renderer.close()
+
+    def __enter__(self) -> HumanLabeller:
+        """The labeller itself; :meth:`close` on leaving the block."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the labeller."""
+        self.close()

@@ -1,0 +1,92 @@
+"""``train_imitation dagger with ... expert.policy_type=human``, as documented.
+
+Runs the Sacred script as a subprocess, reads the labelling page's URL from
+its terminal output and labels states over HTTP, as a person's browser would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from imitation.algorithms.preference_comparisons import human
+
+
+def test_cli_dagger_with_a_human_expert(tmp_path):
+    log_dir = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "imitation.scripts.train_imitation",
+        "dagger",
+        # The documented command, then fast-mode overrides.
+        "with",
+        "seals_cartpole",
+        "expert.policy_type=human",
+        "dagger.human.total_labels=12",
+        "fast",
+        "dagger.human.retrain_every=4",
+        "dagger.human.states_per_rollout=4",
+        "dagger.human.max_pending=4",
+        "dagger.human.timeout=120",
+        f"logging.log_dir={log_dir}",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    found = threading.Event()
+    url = ""
+
+    def read() -> None:
+        nonlocal url
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line)
+            match = re.search(r"open (http://127\.0\.0\.1:\d+/\?token=\S+)", line)
+            if match and not found.is_set():
+                url = match.group(1)
+                found.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    labelled = 0
+    try:
+        assert found.wait(120), "".join(output)
+        base, token = url.split("/?token=")
+        with httpx.Client(base_url=base, params={"token": token}) as client:
+            while proc.poll() is None:
+                try:
+                    state = client.get("/api/next").json()["state"]
+                except httpx.HTTPError:
+                    break  # The run finished and stopped its server.
+                if state is None:
+                    time.sleep(0.05)
+                    continue
+                body = {"state_id": state["id"], "action": labelled % 2}
+                if client.post("/api/label", json=body).status_code == 200:
+                    labelled += 1
+        assert proc.wait(120) == 0, "".join(output)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    reader.join(10)
+    log = human.LabelLog.read(log_dir / "human_labels.jsonl")
+    assert labelled == len(log.labels) == 12
+    assert (log_dir / "final.th").is_file()
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    for path in files:
+        assert token.encode() not in path.read_bytes(), path
