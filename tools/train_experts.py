@@ -163,7 +163,7 @@ EXPERTS: dict[str, dict[str, Any]] = {
     "seals/HalfCheetah-v1": dict(
         algo=PPO,
         n_envs=4,
-        timesteps=1_000_000,
+        timesteps=2_000_000,
         bar=1630.0,
         norm_reward=True,
         keep_best_every=MUJOCO_EVAL_EVERY,
@@ -209,7 +209,7 @@ EXPERTS: dict[str, dict[str, Any]] = {
     "seals/Swimmer-v1": dict(
         algo=PPO,
         n_envs=8,
-        timesteps=1_000_000,
+        timesteps=500_000,
         bar=290.0,
         norm_reward=True,
         keep_best_every=MUJOCO_EVAL_EVERY,

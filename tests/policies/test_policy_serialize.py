@@ -231,6 +231,38 @@ def test_bundled_expert_quality(env_id, algo, bar):
     assert record["algo"] == (algo or record["algo"])
 
 
+# The benchmark's seals MuJoCo tasks whose experts are bundled so far.
+MUJOCO_EXPERTS = [
+    env
+    for env in [
+        "seals/Ant-v1",
+        "seals/HalfCheetah-v1",
+        "seals/Hopper-v1",
+        "seals/Swimmer-v1",
+        "seals/Walker2d-v1",
+    ]
+    if env in serialize.bundled_expert_env_names()
+]
+
+
+@pytest.mark.parametrize("env_id", MUJOCO_EXPERTS)
+def test_bundled_mujoco_expert_matches_its_record(env_id):
+    """A few episodes on a fresh seed agree with the recorded 50-episode return."""
+    pytest.importorskip("mujoco")
+    record = serialize.bundled_expert_record(env_id)
+    assert record["eval_return_mean"] >= record["quality_bar"]
+    venv = make_vec_env(f"seals:{env_id}", rng=np.random.default_rng(11), n_envs=5)
+    expert = serialize.load_policy("bundled", venv, env_name=env_id)
+    trajs = rollout.generate_trajectories(
+        expert, venv, rollout.make_min_episodes(5), rng=np.random.default_rng(11)
+    )
+    returns = [t.rews.sum() for t in trajs[:5]]
+    # Within 4 standard errors of the record (its own spread), plus 2% slack.
+    slack = 4 * record["eval_return_std"] / np.sqrt(5)
+    slack += 0.02 * abs(record["eval_return_mean"])
+    assert abs(np.mean(returns) - record["eval_return_mean"]) <= slack
+
+
 def test_bundled_unknown_env(cartpole):
     with pytest.raises(KeyError, match="No bundled expert"):
         serialize.load_policy("bundled", cartpole, env_name="Acrobot-v1")
@@ -249,6 +281,7 @@ def test_bundled_names():
         "CartPole-v1",
         "Pendulum-v1",
         "seals/MountainCar-v0",
+        *MUJOCO_EXPERTS,
     }
 
 

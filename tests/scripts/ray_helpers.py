@@ -113,8 +113,11 @@ def sacred_runs(root: pathlib.Path, script: str) -> list[dict]:
     """``run.json`` and ``config.json`` of each Sacred run of ``script``."""
     runs = []
     for run_json in sorted((root / "sacred" / script).glob("*/run.json")):
-        run = json.loads(run_json.read_text())
-        run["config"] = json.loads((run_json.parent / "config.json").read_text())
+        try:
+            run = json.loads(run_json.read_text())
+            run["config"] = json.loads((run_json.parent / "config.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            continue  # Sacred is writing them (not atomically): a run just starting
         run["dir"] = run_json.parent
         runs.append(run)
     return runs
