@@ -50,10 +50,22 @@ CARTPOLE_PPO: dict[str, Any] = dict(
 )
 
 
+MUJOCO_EVAL_EVERY = 100_000
+"""Steps between the learning-curve evaluations of a MuJoCo expert."""
+CURVE_EPISODES = 20
+"""Episodes per learning-curve (and best-checkpoint selection) evaluation."""
+
+
 def mujoco_ppo(
-    *, activation: type[nn.Module], width: int, **kwargs: Any
+    *,
+    timesteps: int,
+    bar: float,
+    activation: type[nn.Module],
+    width: int,
+    n_envs: int = 8,
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """PPO settings for a seals MuJoCo expert.
+    """The ``EXPERTS`` entry of a seals MuJoCo PPO expert.
 
     Observations are normalised inside the policy (``NormalizeFeaturesExtractor``,
     so the saved zip acts on raw observations); rewards are normalised during
@@ -62,22 +74,26 @@ def mujoco_ppo(
     HalfCheetah) environments sampled in step (the same samples per rollout)
     and minibatches of at least 32, for a cost this 2-core machine can carry:
     per step, the zoo's minibatches of 8-16 and single environment spent 3-6x
-    the CPU time.
+    the CPU time. The best of the learning-curve evaluations is kept.
     """
     return dict(
-        policy_kwargs=dict(
-            activation_fn=activation,
-            features_extractor_class=NormalizeFeaturesExtractor,
-            net_arch=dict(pi=[width, width], vf=[width, width]),
+        algo=PPO,
+        n_envs=n_envs,
+        timesteps=timesteps,
+        bar=bar,
+        norm_reward=True,
+        keep_best_every=MUJOCO_EVAL_EVERY,
+        curve_episodes=CURVE_EPISODES,
+        kwargs=dict(
+            policy_kwargs=dict(
+                activation_fn=activation,
+                features_extractor_class=NormalizeFeaturesExtractor,
+                net_arch=dict(pi=[width, width], vf=[width, width]),
+            ),
+            **kwargs,
         ),
-        **kwargs,
     )
 
-
-MUJOCO_EVAL_EVERY = 100_000
-"""Steps between the learning-curve evaluations of a MuJoCo expert."""
-CURVE_EPISODES = 20
-"""Episodes per learning-curve (and best-checkpoint selection) evaluation."""
 
 EXPERTS: dict[str, dict[str, Any]] = {
     "seals/CartPole-v0": dict(
@@ -137,120 +153,86 @@ EXPERTS: dict[str, dict[str, Any]] = {
             policy_kwargs=dict(net_arch=[256, 256]),
         ),
     ),
-    "seals/Ant-v1": dict(
-        algo=PPO,
-        n_envs=8,
+    "seals/Ant-v1": mujoco_ppo(
         timesteps=1_500_000,
         bar=2500.0,
-        norm_reward=True,
-        keep_best_every=MUJOCO_EVAL_EVERY,
-        curve_episodes=CURVE_EPISODES,
-        kwargs=mujoco_ppo(
-            activation=nn.Tanh,
-            width=64,
-            batch_size=64,
-            clip_range=0.3,
-            ent_coef=3.1e-06,
-            gae_lambda=0.8,
-            gamma=0.995,
-            learning_rate=1.8e-04,
-            max_grad_norm=0.9,
-            n_epochs=10,
-            n_steps=256,
-            vf_coef=0.435,
-        ),
+        activation=nn.Tanh,
+        width=64,
+        batch_size=64,
+        clip_range=0.3,
+        ent_coef=3.1e-06,
+        gae_lambda=0.8,
+        gamma=0.995,
+        learning_rate=1.8e-04,
+        max_grad_norm=0.9,
+        n_epochs=10,
+        n_steps=256,
+        vf_coef=0.435,
     ),
-    "seals/HalfCheetah-v1": dict(
-        algo=PPO,
-        n_envs=4,
+    "seals/HalfCheetah-v1": mujoco_ppo(
         timesteps=2_000_000,
         bar=1630.0,
-        norm_reward=True,
-        keep_best_every=MUJOCO_EVAL_EVERY,
-        curve_episodes=CURVE_EPISODES,
-        kwargs=mujoco_ppo(
-            activation=nn.Tanh,
-            width=64,
-            batch_size=64,
-            clip_range=0.1,
-            ent_coef=3.8e-06,
-            gae_lambda=0.95,
-            gamma=0.95,
-            learning_rate=3.3e-04,
-            max_grad_norm=0.8,
-            n_epochs=5,
-            n_steps=128,
-            vf_coef=0.115,
-        ),
+        n_envs=4,
+        activation=nn.Tanh,
+        width=64,
+        batch_size=64,
+        clip_range=0.1,
+        ent_coef=3.8e-06,
+        gae_lambda=0.95,
+        gamma=0.95,
+        learning_rate=3.3e-04,
+        max_grad_norm=0.8,
+        n_epochs=5,
+        n_steps=128,
+        vf_coef=0.115,
     ),
-    "seals/Hopper-v1": dict(
-        algo=PPO,
-        n_envs=8,
+    "seals/Hopper-v1": mujoco_ppo(
         timesteps=1_000_000,
         bar=200.0,
-        norm_reward=True,
-        keep_best_every=MUJOCO_EVAL_EVERY,
-        curve_episodes=CURVE_EPISODES,
-        kwargs=mujoco_ppo(
-            activation=nn.ReLU,
-            width=64,
-            batch_size=512,
-            clip_range=0.1,
-            ent_coef=1.0e-03,
-            gae_lambda=0.98,
-            gamma=0.995,
-            learning_rate=3.9e-04,
-            max_grad_norm=0.9,
-            n_epochs=20,
-            n_steps=256,
-            vf_coef=0.203,
-        ),
+        activation=nn.ReLU,
+        width=64,
+        batch_size=512,
+        clip_range=0.1,
+        ent_coef=1.0e-03,
+        gae_lambda=0.98,
+        gamma=0.995,
+        learning_rate=3.9e-04,
+        max_grad_norm=0.9,
+        n_epochs=20,
+        n_steps=256,
+        vf_coef=0.203,
     ),
-    "seals/Swimmer-v1": dict(
-        algo=PPO,
-        n_envs=8,
+    "seals/Swimmer-v1": mujoco_ppo(
         timesteps=500_000,
         bar=290.0,
-        norm_reward=True,
-        keep_best_every=MUJOCO_EVAL_EVERY,
-        curve_episodes=CURVE_EPISODES,
-        kwargs=mujoco_ppo(
-            activation=nn.Tanh,
-            width=64,
-            batch_size=32,
-            clip_range=0.1,
-            ent_coef=5.2e-08,
-            gae_lambda=0.95,
-            gamma=0.999,
-            learning_rate=1.2e-04,
-            max_grad_norm=2.0,
-            n_epochs=20,
-            n_steps=256,
-            vf_coef=0.616,
-        ),
+        activation=nn.Tanh,
+        width=64,
+        batch_size=32,
+        clip_range=0.1,
+        ent_coef=5.2e-08,
+        gae_lambda=0.95,
+        gamma=0.999,
+        learning_rate=1.2e-04,
+        max_grad_norm=2.0,
+        n_epochs=20,
+        n_steps=256,
+        vf_coef=0.616,
     ),
-    "seals/Walker2d-v1": dict(
-        algo=PPO,
-        n_envs=8,
+    "seals/Walker2d-v1": mujoco_ppo(
         timesteps=1_500_000,
         bar=2470.0,
-        norm_reward=True,
-        keep_best_every=MUJOCO_EVAL_EVERY,
-        curve_episodes=CURVE_EPISODES,
-        kwargs=mujoco_ppo(
-            activation=nn.ReLU,
-            width=256,
-            batch_size=32,
-            clip_range=0.4,
-            ent_coef=1.3e-04,
-            gae_lambda=0.92,
-            gamma=0.98,
-            learning_rate=3.8e-05,
-            max_grad_norm=0.6,
-            n_epochs=5,
-            n_steps=256,
-            vf_coef=0.617,
-        ),
+        activation=nn.ReLU,
+        width=256,
+        batch_size=32,
+        clip_range=0.4,
+        ent_coef=1.3e-04,
+        gae_lambda=0.92,
+        gamma=0.98,
+        learning_rate=3.8e-05,
+        max_grad_norm=0.6,
+        n_epochs=5,
+        n_steps=256,
+        vf_coef=0.617,
     ),
 }
 SEED = 0
