@@ -98,6 +98,9 @@ def test_adversarial_output_layout(quickstart, algo):
     assert info["command"] == algo and info["status"] == "COMPLETED"
     assert isinstance(info["result"]["imit_stats"]["monitor_return_mean"], float)
     assert isinstance(info["result"]["expert_stats"]["monitor_return_mean"], float)
+    # The run's CPU time (the benchmark tables' compute figures come from it).
+    cpu = json.loads((run_dir / "sacred" / "info.json").read_text())["cpu_seconds"]
+    assert 0 < cpu < 600
 
     from imitation.rewards import serialize
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import resource
 from collections.abc import Iterable
 from typing import Any
 
@@ -123,3 +124,32 @@ def add_tuned_configs(ex: sacred.Experiment, prefixes: Iterable[str]) -> None:
     """Add the tuned ``<algo>_<env>`` named configs for ``prefixes``."""
     for name, config in tuned_configs(prefixes).items():
         ex.add_named_config(name, config)
+
+
+def _cpu_seconds() -> float:
+    """User plus system CPU time of this process and its finished children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def record_cpu_time(ex: sacred.Experiment) -> None:
+    """Record each run's CPU time as ``cpu_seconds`` in its Sacred info.
+
+    The file observer writes it to the run's ``info.json``; the benchmark
+    tables report compute from it rather than from wall time, which counts
+    whatever else shared the machine.
+    """
+    started: dict[int, float] = {}
+
+    @ex.pre_run_hook
+    def _start_cpu_clock(_run: Any) -> None:
+        started[id(_run)] = _cpu_seconds()
+
+    @ex.post_run_hook
+    def _stop_cpu_clock(_run: Any) -> None:
+        start = started.pop(id(_run), None)
+        if start is not None:
+            _run.info["cpu_seconds"] = round(_cpu_seconds() - start, 3)

@@ -71,3 +71,4 @@ common.add_environment_configs(
     ],
 )
 common.add_tuned_configs(train_adversarial_ex, ["gail", "airl"])
+common.record_cpu_time(train_adversarial_ex)

@@ -89,3 +89,4 @@ common.add_environment_configs(
     ],
 )
 common.add_tuned_configs(train_imitation_ex, ["bc", "dagger", "fast_dagger"])
+common.record_cpu_time(train_imitation_ex)

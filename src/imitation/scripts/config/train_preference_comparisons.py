@@ -92,3 +92,4 @@ common.add_environment_configs(
         if name not in ("acrobot", "ant", "reacher")
     ],
 )
+common.record_cpu_time(train_preference_comparisons_ex)

@@ -48,3 +48,4 @@ def fast() -> None:
 
 
 common.add_environment_configs(train_rl_ex, common.RL_ENVIRONMENTS)
+common.record_cpu_time(train_rl_ex)
