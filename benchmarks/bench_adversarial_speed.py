@@ -16,7 +16,8 @@ config's settings on the GAIL rollout size, and AIRL's round divided by its
 own bare PPO. Demonstrations there are 10 episodes of random actions: the
 cost does not depend on what they show.
 
-Run: ``.venv/bin/python benchmarks/bench_adversarial_speed.py [repeats] [--task T]``
+Run: ``.venv/bin/python benchmarks/bench_adversarial_speed.py [repeats]
+[--task T [--cpu]]``
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -95,8 +97,11 @@ def _tuned_round(algo: str, task: str, seed: int, quiet) -> tuple[Any, PPO, str]
     return trainer, bare, env_id
 
 
-def main_tuned(task: str, repeats: int) -> None:
-    """Time the tuned GAIL and AIRL rounds of ``task`` beside bare PPO."""
+def main_tuned(task: str, repeats: int, cpu: bool = False) -> None:
+    """Time the tuned GAIL and AIRL rounds of ``task`` beside bare PPO.
+
+    ``cpu``: time with this process's CPU time instead of wall time.
+    """
     quiet = logger.configure(format_strs=[])
     gail, gail_bare, env_id = _tuned_round("gail", task, 0, quiet)
     airl, airl_bare, _ = _tuned_round("airl", task, 1, quiet)
@@ -112,9 +117,11 @@ def main_tuned(task: str, repeats: int) -> None:
             lambda: adversarial_round(airl),
         ],
         repeats=repeats,
+        clock=time.process_time if cpu else time.perf_counter,
     )
     print_table(
-        f"{env_id}: one round in the tuned shapes, best of {repeats}",
+        f"{env_id}: one round in the tuned shapes, best of {repeats}"
+        + (" (CPU seconds)" if cpu else ""),
         ["what", "seconds", "x bare PPO.learn"],
         [
             [
@@ -144,11 +151,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("repeats", type=int, nargs="?", default=5)
     parser.add_argument("--task", help="a seals MuJoCo task, e.g. seals_hopper")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="with --task: CPU time of this process, not wall time (busy machine)",
+    )
     args = parser.parse_args()
     repeats = args.repeats
     th.set_num_threads(1)
     if args.task:
-        main_tuned(args.task, repeats)
+        main_tuned(args.task, repeats, cpu=args.cpu)
         return
     demos = generate_expert_trajectories(ENV_ID, 60, np.random.default_rng(0))
     quiet = logger.configure(format_strs=[])
