@@ -645,14 +645,14 @@ def load_rollouts_from_huggingface(
         The trajectories, decoded lazily from the dataset.
 
     Raises:
-        imitation.policies.hub.HubUnavailableError: (an ``OSError``) If
+        imitation.util.hub.HubUnavailableError: (an ``OSError``) If
             the dataset is not cached and cannot be downloaded.
         TypeError: If ``loader_kwargs`` select more than one split.
         TrajectoryFormatError: If the dataset is not a trajectory dataset.
     """
     import huggingface_hub
 
-    from imitation.policies import hub  # lazily: SB3-free, but not needed elsewhere
+    from imitation.util import hub
 
     repo_id = hub_dataset_repo_id(algo_name, env_name, organization)
     advice = (
