@@ -17,8 +17,9 @@ from imitation.data import types
 from imitation.util import class_registry, networks, sb3_compat
 from imitation.util.class_registry import Use
 
-# Saved policies and checkpoints name these classes, and a saved value
-# potential's policy arguments may: restoring or building them is harmless.
+# Saved policies and checkpoints name the policy classes below; a saved value
+# potential's arguments name the actor-critic ones and their extractor, and
+# building those is harmless.
 _SAVED = Use.RESTORE | Use.ARGUMENT
 
 
@@ -259,7 +260,7 @@ def feed_forward_32_policy_class(
     return FeedForward32Policy
 
 
-@class_registry.register(_SAVED)
+@class_registry.register(Use.RESTORE)
 class SAC1024Policy(sac_policies.SACPolicy):
     """A SAC policy with two hidden layers of 1024 units for actor and critics."""
 
