@@ -26,10 +26,21 @@ def _key(cls: type) -> tuple[str, str]:
     return cls.__module__, cls.__qualname__
 
 
-def test_each_use_is_separate():
-    class OnlyRestored:
-        pass
+# Registered by the tests below. Module-level: the registry is the process's,
+# and other tests check that its names are plain module attributes.
+class OnlyRestored:
+    pass
 
+
+class Restorable:
+    pass
+
+
+class Argument:
+    pass
+
+
+def test_each_use_is_separate():
     class_registry.register(Use.RESTORE)(OnlyRestored)
     assert class_registry.find(*_key(OnlyRestored), Use.RESTORE) is OnlyRestored
     assert class_registry.find(*_key(OnlyRestored), Use.ARGUMENT) is None
@@ -76,13 +87,7 @@ def test_register_refuses_non_classes_and_clashing_short_names():
 
 
 def test_the_old_registration_functions_register_here():
-    @safe_pickle.register_safe_class
-    class Restorable:
-        pass
-
-    class Argument:
-        pass
-
+    assert safe_pickle.register_safe_class(Restorable) is Restorable
     persistence.register_argument_class(Argument)
     assert class_registry.find(*_key(Restorable), Use.RESTORE) is Restorable
     assert class_registry.find(*_key(Argument), Use.ARGUMENT) is Argument
