@@ -6,3 +6,5 @@ bash scripts/setup.sh
 .venv/bin/ruff format --check src tests benchmarks examples docs/conf.py docs/_ext
 .venv/bin/ruff check src tests benchmarks examples docs/conf.py docs/_ext
 .venv/bin/mypy
+# The layer contracts in pyproject.toml, on this checkout's sources.
+PYTHONPATH=src .venv/bin/lint-imports --no-cache

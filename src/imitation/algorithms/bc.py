@@ -25,42 +25,11 @@ from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.policies import base as policy_base
 from imitation.util import logger as imit_logger
-from imitation.util import progress, safe_pickle, util
-
-
-def _unused_lr(_: float) -> float:
-    """Learning-rate schedule for rebuilt policies, whose own optimiser is unused."""
-    return float(th.finfo(th.float32).max)
-
-
-def policy_from_dict(
-    saved: Mapping[str, Any], device: th.device | str = "auto"
-) -> policies.BasePolicy:
-    """Rebuild a policy from ``imitation.util.util.policy_to_dict`` output."""
-    policy = saved["policy_class"](**saved["data"], lr_schedule=_unused_lr)
-    policy.load_state_dict(saved["state_dict"])
-    return policy.to(utils.get_device(device))
-
-
-def reconstruct_policy(
-    policy_path: str,
-    device: th.device | str = "auto",
-) -> policies.ActorCriticPolicy:
-    """Load a policy saved with ``imitation.util.util.save_policy``.
-
-    Only library classes are unpickled (see ``imitation.util.safe_pickle``).
-
-    Args:
-        policy_path: Path of the saved policy.
-        device: Device to load it on.
-
-    Returns:
-        The policy.
-    """
-    saved = safe_pickle.safe_torch_load(
-        policy_path, map_location=utils.get_device(device)
-    )
-    return policy_from_dict(saved, device)  # type: ignore[return-value]
+from imitation.util import policy_io, progress, util
+from imitation.util.policy_io import (  # noqa: F401 - public here since the first release
+    policy_from_dict,
+    reconstruct_policy,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -432,7 +401,7 @@ class BC(algo_base.DemonstrationAlgorithm):
                 observation_space=observation_space,
                 action_space=action_space,
                 # The policy's own optimiser is unused: BC builds its own.
-                lr_schedule=_unused_lr,
+                lr_schedule=policy_io.unused_lr_schedule,
             )
         if policy.observation_space != observation_space:
             raise ValueError(

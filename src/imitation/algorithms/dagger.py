@@ -50,6 +50,7 @@ class BetaSchedule(abc.ABC):
         """Beta for round ``round_num`` (0-based)."""
 
 
+@safe_pickle.register_safe_class  # DAgger checkpoints hold the schedule
 class LinearBetaSchedule(BetaSchedule):
     """Beta falls linearly from 1 to 0 over ``rampdown_rounds`` rounds, then stays 0."""
 
@@ -70,6 +71,7 @@ class LinearBetaSchedule(BetaSchedule):
         )
 
 
+@safe_pickle.register_safe_class
 class ExponentialBetaSchedule(BetaSchedule):
     """Beta is ``decay_probability ** round_num``."""
 

@@ -14,7 +14,13 @@ from stable_baselines3.sac import policies as sac_policies
 from torch import nn
 
 from imitation.data import types
-from imitation.util import networks, sb3_compat
+from imitation.util import class_registry, networks, sb3_compat
+from imitation.util.class_registry import Use
+
+# Saved policies and checkpoints name the policy classes below; a saved value
+# potential's arguments name the actor-critic ones and their extractor, and
+# building those is harmless.
+_SAVED = Use.RESTORE | Use.ARGUMENT
 
 
 class HardCodedPolicy(policies.BasePolicy, abc.ABC):
@@ -192,6 +198,7 @@ class ZeroPolicy(NonTrainablePolicy):
         return self._zeros(_batch_size(obs))
 
 
+@class_registry.register(_SAVED)
 class FeedForward32Policy(policies.ActorCriticPolicy):
     """An actor-critic policy with two hidden layers of 32 units for both heads.
 
@@ -215,6 +222,7 @@ class FeedForward32Policy(policies.ActorCriticPolicy):
         super().__init__(*args, **kwargs)
 
 
+@class_registry.register(_SAVED)
 class MultiInputFeedForward32Policy(policies.MultiInputActorCriticPolicy):
     """:class:`FeedForward32Policy` for ``Dict`` observation spaces.
 
@@ -252,6 +260,7 @@ def feed_forward_32_policy_class(
     return FeedForward32Policy
 
 
+@class_registry.register(Use.RESTORE)
 class SAC1024Policy(sac_policies.SACPolicy):
     """A SAC policy with two hidden layers of 1024 units for actor and critics."""
 
@@ -261,6 +270,7 @@ class SAC1024Policy(sac_policies.SACPolicy):
         super().__init__(*args, **kwargs)
 
 
+@class_registry.register(_SAVED)
 class NormalizeFeaturesExtractor(torch_layers.FlattenExtractor):
     """Flatten the observation, then normalise it with a running-statistics layer.
 

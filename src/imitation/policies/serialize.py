@@ -9,7 +9,7 @@ arguments. Registered types:
 * ``"ppo-huggingface"``, ``"sac-huggingface"``: ``env_name=`` and optionally
   ``organization=`` (default ``"HumanCompatibleAI"``), downloaded from the Hub
   repository ``{organization}/{algo}-{env_name}`` (``/`` in the env name
-  becomes ``-``), or read from the local Hub cache (:mod:`imitation.policies.hub`).
+  becomes ``-``), or read from the local Hub cache (:mod:`imitation.util.hub`).
   Where neither can be had and an expert trained with the same algorithm is
   bundled for the task, it stands in, and one logged line says so
   (:mod:`imitation.policies.hub_stand_in`).
@@ -32,6 +32,13 @@ Zoo's ``vecnormalize.pkl``; on the Hub, ``vec_normalize.pkl`` in the model's
 repository) are loaded the same way, and the file loaders return the policy
 wrapped in :class:`~imitation.policies.base.NormalizedObsPolicy`, so it acts on
 the environment's raw observations as the expert did on normalised ones.
+
+Saving, and the readers of what is saved: :func:`save_stable_model` writes an
+SB3 model's zip (:class:`SavePolicyCallback` does so during training), read by
+the file loaders above; :func:`save_policy` writes a bare policy (its class,
+arguments and weights), read by :func:`reconstruct_policy`. Those two are
+defined in :mod:`imitation.util.policy_io` and keep their original names
+``imitation.util.util.save_policy`` and ``imitation.algorithms.bc.reconstruct_policy``.
 """
 
 from __future__ import annotations
@@ -50,14 +57,14 @@ from typing import Any, TypeVar
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common import base_class, callbacks, policies, vec_env
 
-from imitation.policies import hub
 from imitation.policies.base import NormalizedObsPolicy, RandomPolicy, ZeroPolicy
-from imitation.policies.hub import (  # noqa: F401 - public here since the first release
+from imitation.util import hub, registry, safe_pickle, util
+from imitation.util.hub import (  # noqa: F401 - public here since the first release
     HF_DEFAULT_ORGANIZATION,
     HubUnavailableError,
     hub_repo_and_filename,
 )
-from imitation.util import registry, safe_pickle, util
+from imitation.util.policy_io import reconstruct_policy, save_policy  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

@@ -1,26 +1,33 @@
-"""Saving reward networks as a JSON description plus a state dict.
+"""The file format of reward nets: a JSON description plus a state dict.
 
-``th.save(reward_net, path)`` pickles a reward net as a call to
-:func:`rebuild_module` with two arguments: a JSON string naming each module's
-class and constructor arguments (spaces, numbers, strings, lists, classes and
-nested library modules), and the net's state dict (tensors only). Loading
-therefore needs no arbitrary unpickling: ``th.load(path)`` works with torch's
-default ``weights_only=True`` once :mod:`imitation.rewards` is imported (it
-registers :func:`rebuild_module` as a safe global).
+A reward net (any :class:`SavableModule`) is saved with ``th.save(net, path)``,
+which pickles it as a call to :func:`rebuild_module` with two arguments: a
+JSON string naming each module's class and constructor arguments (spaces,
+numbers, strings, lists, classes and nested library modules), and the net's
+state dict (tensors only). :func:`load` reads it back with
+``torch.load(..., weights_only=True)``, allowing :func:`rebuild_module` for
+that one call: no code from the file runs. A plain ``th.load(path)`` refuses
+the file, since importing imitation does not add to torch's safe globals; use
+:func:`imitation.rewards.serialize.load_reward_net` (this module's reader with
+errors that name the file), or ``th.load(path, weights_only=False)`` for a
+file you trust.
 
-:func:`rebuild_module` only instantiates classes that are already imported and
-are ``torch.nn.Module`` subclasses (or, as arguments, classes from ``torch.nn``
-and ``imitation``); it never imports a module named in a file.
+:func:`rebuild_module` only instantiates classes registered in
+:mod:`imitation.util.class_registry`: ``SavableModule`` subclasses (each
+registers itself as ``Use.MODULE`` when defined) and, as constructor
+arguments, classes registered for ``Use.ARGUMENT`` (activations,
+optimisers, SB3 actor-critic policies and extractors, imitation's normalisers
+and policies; add others with :func:`register_argument_class`). A library
+module that the file names may be imported so its classes register; no other
+module is.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import json
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +36,8 @@ import numpy as np
 import torch as th
 from torch import nn
 
-from imitation.util import networks
+from imitation.util import class_registry
+from imitation.util.class_registry import Use
 
 FORMAT = "imitation.module/1"
 
@@ -42,21 +50,6 @@ def _qualname(obj: type) -> str:
     return f"{obj.__module__}:{obj.__qualname__}"
 
 
-# Classes that saved specs may name, by their exact ``module:qualname``.
-_MODULE_CLASSES: dict[str, type] = {}  # SavableModule subclasses: built from specs
-_ARGUMENT_CLASSES: dict[str, type] = {}  # passed as constructor arguments
-# Library modules that define saved classes; imported (from this fixed list
-# only) when a spec names one of their classes before they were imported.
-_LIBRARY_MODULES = frozenset(
-    {
-        "imitation.rewards.reward_nets.base",
-        "imitation.rewards.reward_nets.architectures",
-        "imitation.rewards.reward_nets.processing",
-        "imitation.rewards.reward_nets.value_potential",
-        "imitation.algorithms.adversarial.gail",
-        "imitation.algorithms.adversarial.airl",
-    }
-)
 _MAX_DEPTH = 32
 
 
@@ -67,25 +60,24 @@ def register_argument_class(cls: type) -> None:
     normalisation layer); a saved net names them, and loading resolves only
     registered ones. Activations from ``torch.nn`` and imitation's
     normalisers are registered already. Register a class only if
-    constructing it (as the net's constructor does) is harmless.
+    constructing it (as the net's constructor does) is harmless. The same as
+    ``class_registry.register(Use.ARGUMENT)``.
 
     Raises:
         TypeError: If ``cls`` is not a class.
     """
     if not isinstance(cls, type):
         raise TypeError(f"register_argument_class takes a class, not {cls!r}.")
-    _ARGUMENT_CLASSES[_qualname(cls)] = cls
+    class_registry.register(Use.ARGUMENT)(cls)
 
 
 def _resolve(name: Any, *, module_class: bool) -> type:
     """The registered class called exactly ``name`` (``module:qualname``)."""
     if not isinstance(name, str):
         raise ValueError(f"A class name must be a string, not {name!r}.")
-    module_name = name.partition(":")[0]
-    if module_name in _LIBRARY_MODULES and module_name not in sys.modules:
-        importlib.import_module(module_name)
-    registry = _MODULE_CLASSES if module_class else _ARGUMENT_CLASSES
-    cls = registry.get(name)
+    module_name, _, qualname = name.partition(":")
+    use = Use.MODULE if module_class else Use.ARGUMENT
+    cls = class_registry.find(module_name, qualname, use)
     if cls is None:
         kind = "module" if module_class else "argument"
         advice = (
@@ -203,7 +195,8 @@ def _encode(value: Any, where: str) -> Any:
     if isinstance(value, Mapping):
         return {"dict": {str(k): _encode(v, where) for k, v in value.items()}}
     if isinstance(value, type):
-        if _ARGUMENT_CLASSES.get(_qualname(value)) is not value:
+        module, qualname = value.__module__, value.__qualname__
+        if class_registry.find(module, qualname, Use.ARGUMENT) is not value:
             raise UnsavableModuleError(
                 f"Cannot save {where}={value!r}: loading would refuse this class. "
                 "If constructing it is harmless, register it with imitation."
@@ -339,7 +332,7 @@ class SavableModule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _MODULE_CLASSES[_qualname(cls)] = cls
+        class_registry.register(Use.MODULE)(cls)
         if "__init__" not in cls.__dict__:
             return
         init = cls.__dict__["__init__"]
@@ -366,12 +359,3 @@ class SavableModule:
         assert isinstance(self, nn.Module)
         spec = {"format": FORMAT, "module": describe(self), "training": self.training}
         return (rebuild_module, (json.dumps(spec), self.state_dict()))
-
-
-_DEFAULT_ARGUMENT_CLASSES: tuple[type, ...] = (
-    *networks.ACTIVATION_CLASSES,
-    networks.RunningNorm,
-    networks.EMANorm,
-)
-for _cls in _DEFAULT_ARGUMENT_CLASSES:
-    register_argument_class(_cls)

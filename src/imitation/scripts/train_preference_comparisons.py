@@ -36,7 +36,12 @@ from imitation.scripts.ingredients import (
     rl,
 )
 from imitation.scripts.ingredients import logging as logging_ingredient
-from imitation.util import util
+from imitation.util import class_registry, util
+from imitation.util.class_registry import Use
+
+# The classes ``gatherer_cls`` may name, besides the ingredients' (names.py).
+for _gatherer in (pc.SyntheticGatherer, pc.HumanGatherer):
+    class_registry.register(Use.CONFIG)(_gatherer)
 
 
 def save_model(agent_trainer: pc.AgentTrainer, save_path: pathlib.Path) -> None:

@@ -18,10 +18,9 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # annotations only: importing the types would import torch
-    from imitation.data.types import AnyPath
+from imitation.util.paths import AnyPath
 
 __all__ = ["atomic_write_path", "exchange_paths", "recover_interrupted_write"]
 

@@ -36,8 +36,8 @@ import torch as th
 from stable_baselines3.common import base_class
 from stable_baselines3.common import logger as sb_logger
 
-from imitation.data import types
 from imitation.util import util
+from imitation.util.paths import AnyPath
 
 FORMAT_STRS = ("stdout", "log", "csv", "json", "tensorboard", "wandb")
 """Output formats understood by :func:`configure` and :func:`make_output_format`."""
@@ -98,7 +98,7 @@ def _check_format_strs(format_strs: Sequence[str]) -> None:
             )
 
 
-def make_output_format(fmt: str, log_dir: types.AnyPath) -> sb_logger.KVWriter:
+def make_output_format(fmt: str, log_dir: AnyPath) -> sb_logger.KVWriter:
     """Make an output format: one of SB3's, or ``"wandb"``.
 
     Args:
@@ -141,7 +141,7 @@ class HierarchicalLogger(sb_logger.Logger):
 
     def __init__(
         self,
-        folder: types.AnyPath | sb_logger.Logger,
+        folder: AnyPath | sb_logger.Logger,
         output_formats: list[sb_logger.KVWriter] | None = None,
         format_strs: Sequence[str] = DEFAULT_FORMAT_STRS,
     ) -> None:
@@ -424,7 +424,7 @@ class HierarchicalLogger(sb_logger.Logger):
 
 
 def configure(
-    folder: types.AnyPath | None = None,
+    folder: AnyPath | None = None,
     format_strs: Sequence[str] | None = None,
 ) -> HierarchicalLogger:
     """Make a :class:`HierarchicalLogger`.

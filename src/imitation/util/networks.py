@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterable
 import torch as th
 from torch import nn
 
+from imitation.util import class_registry
+from imitation.util.class_registry import Use
+
 
 def module_tree(m: nn.Module) -> list[nn.Module]:
     """``list(m.modules())``, without building the submodules' names.
@@ -135,28 +138,7 @@ def predicting(m: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
     return _TrainingMode(m, False, no_grad=True)
 
 
-ACTIVATION_CLASSES: tuple[type[nn.Module], ...] = (
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.PReLU,
-    nn.ELU,
-    nn.CELU,
-    nn.SELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Mish,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Softplus,
-    nn.Softsign,
-    nn.Hardtanh,
-    nn.Hardswish,
-    nn.Hardsigmoid,
-    nn.LogSigmoid,
-    nn.Tanhshrink,
-    nn.Identity,
-)
+ACTIVATION_CLASSES = class_registry.ACTIVATION_CLASSES
 """Activation layers that saved policies and reward nets may name (safe to build)."""
 
 
@@ -256,6 +238,7 @@ class BaseNorm(nn.Module, abc.ABC):
         """
 
 
+@class_registry.register(Use.RESTORE | Use.ARGUMENT)
 class RunningNorm(BaseNorm):
     """Normalise with the exact mean and variance of every sample seen so far.
 
@@ -288,6 +271,7 @@ class RunningNorm(BaseNorm):
         self.count += n
 
 
+@class_registry.register(Use.RESTORE | Use.ARGUMENT)
 class EMANorm(BaseNorm):
     """Normalise with exponential moving averages of the batch mean and variance.
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch as th
 
-from imitation.data.types import AnyPath
 from imitation.util import util
+from imitation.util.paths import AnyPath
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

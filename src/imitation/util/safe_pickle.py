@@ -3,8 +3,9 @@
 A pickle names globals as ``(module, qualified name)`` pairs and may call any
 of them with arguments of its choosing. :class:`AllowListUnpickler` resolves
 only pairs that appear *exactly* in its allow-list, and returns the object
-recorded there (so nothing named in a file is imported, and no attribute is
-walked from one object to another). It further splits the allow-list in two:
+recorded there (no attribute is walked from one object to another, and no
+module outside imitation's library is imported). It further splits the
+allow-list in two:
 
 * *callables* (e.g. numpy's array rebuilder, ``collections.OrderedDict``) may
   be called by the pickle (the ``REDUCE`` opcode);
@@ -16,10 +17,13 @@ walked from one object to another). It further splits the allow-list in two:
 instance of an allow-listed class, so a file cannot set attributes on a class
 or a module. Everything else raises :class:`UnsafePickleError`.
 
-The default allow-list covers what Stable-Baselines3 zips, imitation's saved
-policies and DAgger checkpoints hold. Add your own classes (e.g. a custom
-policy) with :func:`register_safe_class`. See ``docs/security.md`` for the
-threat model.
+The callables, and the classes with which numpy and torch pickle arrays,
+tensors and random generators, are listed here. Every other class comes from
+:mod:`imitation.util.class_registry` (those registered for ``Use.RESTORE``):
+Stable-Baselines3's and Gymnasium's listed there, imitation's registered where
+they are defined (a library module a file names is imported on demand, so its
+classes have registered). Add your own classes (e.g. a custom policy) with
+:func:`register_safe_class`. See ``docs/security.md`` for the threat model.
 """
 
 from __future__ import annotations
@@ -34,9 +38,12 @@ import os
 import pickle
 import types
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import torch as th
+
+from imitation.util import class_registry
+from imitation.util.class_registry import Use
 
 __all__ = [
     "AllowListUnpickler",
@@ -47,6 +54,9 @@ __all__ = [
     "safe_loads",
     "safe_torch_load",
 ]
+
+
+_C = TypeVar("_C", bound=type)
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -102,25 +112,16 @@ def _classes(*classes: type) -> dict[tuple[str, str], _Allowed]:
     return {(c.__module__, c.__qualname__): _Allowed(c, False) for c in classes}
 
 
-def _default_allow_list() -> dict[tuple[str, str], _Allowed]:
-    import gymnasium as gym
+def _pickle_machinery() -> dict[tuple[str, str], _Allowed]:
+    """How builtins, numpy and torch pickle containers, arrays and tensors.
+
+    The classes that files name beyond these (spaces, policies, optimisers,
+    ...) are those registered for ``Use.RESTORE`` in
+    :mod:`imitation.util.class_registry`.
+    """
     import numpy as np
     import torch._utils as th_utils
-    from stable_baselines3.common import (
-        buffers,
-        policies,
-        running_mean_std,
-        torch_layers,
-        type_aliases,
-        utils,
-    )
-    from stable_baselines3.dqn import policies as dqn_policies
-    from stable_baselines3.sac import policies as sac_policies
-    from stable_baselines3.td3 import policies as td3_policies
-
-    from imitation.algorithms import dagger
-    from imitation.policies import base as policies_base
-    from imitation.util import networks
+    from stable_baselines3.common import policies, type_aliases
 
     allowed: dict[tuple[str, str], _Allowed] = {}
     # Callables the pickle may call. Builtin containers and numbers.
@@ -202,65 +203,6 @@ def _default_allow_list() -> dict[tuple[str, str], _Allowed]:
         allowed[("torch", f"{kind}Storage")] = _Allowed(
             getattr(th, f"{kind}Storage"), False
         )
-    # Classes that may be referenced and have instances restored.
-    allowed.update(
-        _classes(
-            # Spaces.
-            gym.spaces.Box,
-            gym.spaces.Discrete,
-            gym.spaces.MultiDiscrete,
-            gym.spaces.MultiBinary,
-            gym.spaces.Dict,
-            gym.spaces.Tuple,
-            # Activations, layers and optimisers named in policy arguments.
-            *networks.ACTIVATION_CLASSES,
-            th.nn.Flatten,
-            th.nn.parameter.Parameter,
-            th.optim.Adam,
-            th.optim.AdamW,
-            th.optim.SGD,
-            th.optim.RMSprop,
-            th.optim.Adagrad,
-            th.optim.Adadelta,
-            th.optim.Adamax,
-            th.optim.NAdam,
-            th.optim.RAdam,
-            # Stable-Baselines3 policies, extractors, buffers and schedules.
-            policies.ActorCriticPolicy,
-            policies.ActorCriticCnnPolicy,
-            policies.MultiInputActorCriticPolicy,
-            dqn_policies.DQNPolicy,
-            dqn_policies.CnnPolicy,
-            dqn_policies.MultiInputPolicy,
-            sac_policies.SACPolicy,
-            sac_policies.CnnPolicy,
-            sac_policies.MultiInputPolicy,
-            td3_policies.TD3Policy,
-            td3_policies.CnnPolicy,
-            td3_policies.MultiInputPolicy,
-            torch_layers.FlattenExtractor,
-            torch_layers.NatureCNN,
-            torch_layers.CombinedExtractor,
-            buffers.RolloutBuffer,
-            buffers.DictRolloutBuffer,
-            buffers.ReplayBuffer,
-            buffers.DictReplayBuffer,
-            utils.ConstantSchedule,
-            utils.FloatSchedule,
-            utils.LinearSchedule,
-            type_aliases.TrainFrequencyUnit,
-            running_mean_std.RunningMeanStd,
-            # imitation's policies, normalisers and DAgger schedules.
-            policies_base.FeedForward32Policy,
-            policies_base.MultiInputFeedForward32Policy,
-            policies_base.SAC1024Policy,
-            policies_base.NormalizeFeaturesExtractor,
-            networks.RunningNorm,
-            networks.EMANorm,
-            dagger.LinearBetaSchedule,
-            dagger.ExponentialBetaSchedule,
-        )
-    )
     # Enums and named tuples are rebuilt by calling the class with its value.
     allowed.update(
         {
@@ -276,31 +218,34 @@ def _default_allow_list() -> dict[tuple[str, str], _Allowed]:
     return allowed
 
 
-_DEFAULT: dict[tuple[str, str], _Allowed] = {}
-_REGISTERED: dict[tuple[str, str], _Allowed] = {}
+_MACHINERY: dict[tuple[str, str], _Allowed] = {}
 
 
-def _allow_list() -> dict[tuple[str, str], _Allowed]:
-    if not _DEFAULT:
-        _DEFAULT.update(_default_allow_list())
-    return {**_DEFAULT, **_REGISTERED}
+def _machinery() -> dict[tuple[str, str], _Allowed]:
+    if not _MACHINERY:
+        _MACHINERY.update(_pickle_machinery())
+    return _MACHINERY
 
 
-def register_safe_class(cls: type) -> None:
+def register_safe_class(cls: _C) -> _C:
     """Let :class:`AllowListUnpickler` load ``cls`` (e.g. your own policy class).
 
     The class becomes loadable by its exact ``(cls.__module__, cls.__qualname__)``
     name: files may reference it and restore its instances (``__new__`` then
     ``__setstate__`` or a ``__dict__`` update), but never call it with
     arguments of their choosing. Only register classes whose state restoration
-    is harmless.
+    is harmless. The same as registering it with
+    ``class_registry.register(Use.RESTORE)``; it works as a class decorator too.
+
+    Returns:
+        ``cls``.
 
     Raises:
         TypeError: If ``cls`` is not a class.
     """
     if not isinstance(cls, type):
         raise TypeError(f"register_safe_class takes a class, not {cls!r}.")
-    _REGISTERED[(cls.__module__, cls.__qualname__)] = _Allowed(cls, False)
+    return class_registry.register(Use.RESTORE)(cls)
 
 
 # The pure-Python unpickler, whose opcode handlers can be overridden one by one.
@@ -327,8 +272,10 @@ class AllowListUnpickler(_PyUnpickler):
         **kwargs: Any,
     ) -> None:
         super().__init__(file, **kwargs)
-        self._allowed = {**_allow_list(), **_classes(*extra_classes)}
+        self._allowed = {**_machinery(), **_classes(*extra_classes)}
+        registered = class_registry.classes(Use.RESTORE).values()
         self._class_ids = {id(a.obj) for a in self._allowed.values()}
+        self._class_ids.update(id(cls) for cls in registered)
         self._callable_ids = {id(a.obj) for a in self._allowed.values() if a.callable}
 
     def find_class(self, module: str, name: str) -> Any:
@@ -337,14 +284,20 @@ class AllowListUnpickler(_PyUnpickler):
         Raises:
             UnsafePickleError: If the pair is not on the allow-list.
         """
+        if not isinstance(module, str) or not isinstance(name, str):
+            raise UnsafePickleError(f"refusing to load {module!r}.{name!r}")
         entry = self._allowed.get((module, name))
-        if entry is None or not isinstance(module, str) or not isinstance(name, str):
+        if entry is not None:
+            return entry.obj
+        cls = class_registry.find(module, name, Use.RESTORE)
+        if cls is None:
             raise UnsafePickleError(
                 f"refusing to load {module}.{name}: it is not on the allow-list of "
                 "classes that are safe to unpickle, and loading it could run "
                 "code from the file",
             )
-        return entry.obj
+        self._class_ids.add(id(cls))
+        return cls
 
     def _refuse_call(self, func: Any) -> None:
         if id(func) not in self._callable_ids:
@@ -451,7 +404,9 @@ def safe_torch_load(
     """
     where = path if isinstance(path, str | os.PathLike) else "the file"
     shim = _shim(extra_classes)
-    _allow_list()  # build it outside the try: a failure here is not the file's
+    # Build the allow-list outside the try: a failure here is not the file's.
+    _machinery()
+    class_registry.classes(Use.RESTORE)
     try:
         return th.load(path, weights_only=False, pickle_module=shim, **kwargs)
     except (UnsafePickleError, FileNotFoundError, IsADirectoryError):
@@ -465,4 +420,6 @@ def safe_torch_load(
 
 def allowed_names() -> Mapping[tuple[str, str], bool]:
     """The allow-list: ``(module, qualified name)`` to whether it may be called."""
-    return {k: v.callable for k, v in _allow_list().items()}
+    names = {k: False for k in class_registry.classes(Use.RESTORE)}
+    names.update({k: v.callable for k, v in _machinery().items()})
+    return names

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import gymnasium as gym
 import numpy as np
 import torch as th
-from stable_baselines3.common import monitor, policies, preprocessing
+from stable_baselines3.common import monitor, preprocessing
 from stable_baselines3.common.vec_env import (
     DummyVecEnv,
     SubprocVecEnv,
@@ -24,12 +24,13 @@ from stable_baselines3.common.vec_env import (
     VecTransposeImage,
 )
 
-from imitation.data.types import AnyPath
 from imitation.util.atomic import (
     atomic_write_path,
     exchange_paths,
     recover_interrupted_write,
 )
+from imitation.util.paths import AnyPath
+from imitation.util.policy_io import policy_to_dict, save_policy
 
 __all__ = [
     "atomic_write_path",
@@ -425,32 +426,6 @@ def check_positive_int(value: Any, name: str) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value}.")
     return int(value)
-
-
-def policy_to_dict(policy: policies.BasePolicy) -> dict[str, Any]:
-    """The class, constructor arguments and weights of an SB3 policy.
-
-    The learning-rate schedule is left out: it is often a lambda (which cannot
-    be loaded safely) and a policy acting or trained by imitation does not use
-    its own optimiser's schedule.
-    """
-    data = dict(policy._get_constructor_parameters())
-    data.pop("lr_schedule", None)
-    return {
-        "policy_class": type(policy),
-        "data": data,
-        "state_dict": policy.state_dict(),
-    }
-
-
-def save_policy(policy: policies.BasePolicy, policy_path: AnyPath) -> None:
-    """Save an SB3 policy atomically (see :func:`policy_to_dict`).
-
-    ``imitation.algorithms.bc.reconstruct_policy`` loads it back, unpickling
-    only library classes.
-    """
-    with atomic_write_path(policy_path) as tmp:
-        th.save(policy_to_dict(policy), tmp)
 
 
 def path_to_str(path: AnyPath) -> str:

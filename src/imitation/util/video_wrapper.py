@@ -10,8 +10,8 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from imitation.data import types
 from imitation.util import util
+from imitation.util.paths import AnyPath
 
 
 class _VideoFile:
@@ -78,7 +78,7 @@ class VideoWrapper(gym.Wrapper):
     def __init__(
         self,
         env: gym.Env,
-        directory: types.AnyPath,
+        directory: AnyPath,
         single_video: bool = True,
         delete_on_close: bool = True,
     ) -> None:

@@ -12,7 +12,6 @@ deep inside a training loop.
 """
 
 from imitation.data.types.observations import (
-    AnyPath,
     AnyTensor,
     DictObs,
     Observation,
@@ -40,6 +39,7 @@ from imitation.data.types.trajectories import (
     TransitionsWithRew,
     transitions_collate_fn,
 )
+from imitation.util.paths import AnyPath
 
 __all__ = [
     "AnyPath",

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 import numpy as np
 import torch as th
-
-AnyPath = str | bytes | os.PathLike
-"""Anything that can be turned into a filesystem path."""
 
 AnyTensor = np.ndarray | th.Tensor
 """A numpy array or a torch tensor."""

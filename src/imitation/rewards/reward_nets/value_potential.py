@@ -15,32 +15,11 @@ from typing import Any
 
 import gymnasium as gym
 import torch as th
-from stable_baselines3.common import policies, torch_layers
+from stable_baselines3.common import policies
 from torch import nn
 
-from imitation.policies import base as policy_base
-from imitation.rewards import persistence
 from imitation.rewards.persistence import SavableModule
 from imitation.rewards.reward_nets.base import cnn_transpose
-
-# The classes a saved policy's constructor arguments may name. Constructing
-# any of them builds layers or an optimiser, nothing more.
-for _cls in (
-    policies.ActorCriticPolicy,
-    policies.ActorCriticCnnPolicy,
-    policies.MultiInputActorCriticPolicy,
-    policy_base.FeedForward32Policy,
-    policy_base.MultiInputFeedForward32Policy,
-    torch_layers.NatureCNN,
-    torch_layers.FlattenExtractor,
-    torch_layers.CombinedExtractor,
-    policy_base.NormalizeFeaturesExtractor,
-    th.optim.Adam,
-    th.optim.AdamW,
-    th.optim.RMSprop,
-    th.optim.SGD,
-):
-    persistence.register_argument_class(_cls)
 
 
 def _no_learning_rate(progress_remaining: float) -> float:

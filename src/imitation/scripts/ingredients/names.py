@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import stable_baselines3 as sb3
@@ -12,7 +11,8 @@ from stable_baselines3.sac import policies as sac_policies
 
 from imitation.policies import base as policy_base
 from imitation.rewards import reward_nets
-from imitation.util import networks
+from imitation.util import class_registry, networks
+from imitation.util.class_registry import Use
 
 KNOWN_CLASSES: dict[str, type] = {
     cls.__name__: cls
@@ -40,19 +40,15 @@ KNOWN_CLASSES: dict[str, type] = {
         th.optim.SGD,
     )
 }
-"""Short class name -> class, for the classes the configs refer to."""
+"""Short class name -> class, for the classes the configs refer to.
 
-_LAZY_CLASSES: dict[str, tuple[str, str]] = {
-    "SyntheticGatherer": (
-        "imitation.algorithms.preference_comparisons",
-        "SyntheticGatherer",
-    ),
-    "HumanGatherer": (
-        "imitation.algorithms.preference_comparisons",
-        "HumanGatherer",
-    ),
-}
-"""Known classes imported only when named (their modules are slow to import)."""
+They are registered for ``Use.CONFIG`` in :mod:`imitation.util.class_registry`,
+where :func:`resolve_class` looks names up; a script whose config names other
+classes registers them too (``train_preference_comparisons``: the gatherers).
+"""
+
+for _cls in KNOWN_CLASSES.values():
+    class_registry.register(Use.CONFIG)(_cls)
 
 
 def resolve_class(value: Any, key: str) -> Any:
@@ -67,16 +63,12 @@ def resolve_class(value: Any, key: str) -> Any:
     """
     if not isinstance(value, str):
         return value
-    if value in _LAZY_CLASSES:
-        module, name = _LAZY_CLASSES[value]
-        return getattr(importlib.import_module(module), name)
-    try:
-        return KNOWN_CLASSES[value]
-    except KeyError:
+    known = class_registry.short_names()
+    if value not in known:
         raise ValueError(
-            f"{key}={value!r} names no known class; use one of "
-            f"{sorted([*KNOWN_CLASSES, *_LAZY_CLASSES])}."
-        ) from None
+            f"{key}={value!r} names no known class; use one of {sorted(known)}."
+        )
+    return known[value]
 
 
 def resolve_nested(value: Any, key: str) -> Any:
