@@ -33,9 +33,14 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
     a state nobody labelled. Labels live in the labeller's log, so a run
     restarted on the same log starts from every label given before.
 
+    Observations may be vectors, images or dicts of arrays, as long as the
+    labeller's renderer can draw them.
+
     Paper: https://arxiv.org/abs/1011.0686 (see :class:`DAggerTrainer`); the
     learner always acts (beta = 0), since a person cannot take over the
-    environment step by step at rollout speed.
+    environment step by step at rollout speed. For a person who labels every
+    state of the rollouts while they wait (beta as scheduled), give the
+    labeller to :class:`SimpleDAggerTrainer` as its ``expert_policy``.
     """
 
     _logger_shared_with = ("bc_trainer",)
@@ -50,7 +55,7 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
         states_per_rollout: int = 20,
         max_pending: int = 40,
         context: int = 3,
-        state_filter: Callable[[np.ndarray], bool] | None = None,
+        state_filter: Callable[[Any], bool] | None = None,
         custom_logger: imit_logger.HierarchicalLogger | None = None,
     ) -> None:
         """Build the trainer.
@@ -64,9 +69,10 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
             states_per_rollout: States queued from each rollout.
             max_pending: Roll out again only while fewer states wait.
             context: Observations before each state shown fading behind it.
-            state_filter: Which visited states may be asked (obs -> bool);
-                None: all. For states a person cannot judge, e.g. seals'
-                CartPole, which never ends, with the cart far off screen.
+            state_filter: Which visited states may be asked (obs -> bool; a
+                dict observation for a ``Dict`` space); None: all. For states
+                a person cannot judge, e.g. seals' CartPole, which never
+                ends, with the cart far off screen.
             custom_logger: Where to log to; if None, a new logger is created.
 
         Raises:
@@ -128,7 +134,8 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
             rollout.make_min_episodes(self.venv.num_envs),
             rng=self.rng,
         )
-        episodes = [np.asarray(traj.obs) for traj in trajs]
+        # Arrays, or DictObs for dict observations: both index and slice by step.
+        episodes = [traj.obs for traj in trajs]
         candidates = [
             (obs, t)
             for obs in episodes

@@ -283,7 +283,13 @@ def reconstruct_trainer(
 
 
 class SimpleDAggerTrainer(DAggerTrainer):
-    """DAgger with a synthetic demonstrator: an expert policy labels the states.
+    """DAgger whose expert labels every visited state as the rollout goes.
+
+    The expert is a program (an SB3 policy or any ``PolicyCallable``) or a
+    person: a
+    :class:`~imitation.algorithms.preference_comparisons.human.HumanLabeller`
+    is a ``PolicyCallable`` that asks in the browser and waits for the
+    answers.
 
     Paper: https://arxiv.org/abs/1011.0686 (see :class:`DAggerTrainer`).
     """
@@ -308,7 +314,9 @@ class SimpleDAggerTrainer(DAggerTrainer):
                 policy, or any callable following
                 :data:`~imitation.data.rollout.PolicyCallable`,
                 ``(obs, state, episode_start) -> (actions, state)`` (a
-                stochastic one included; it decides for itself how to act).
+                stochastic one included; it decides for itself how to act),
+                such as a person labelling in the browser, a
+                :class:`~imitation.algorithms.preference_comparisons.human.HumanLabeller`.
                 A callable breaking that convention is refused with an error
                 naming it, when built or at its first bad return.
             rng: Generator for the collectors.

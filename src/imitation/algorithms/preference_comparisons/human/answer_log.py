@@ -77,6 +77,35 @@ def decode_array(text: Any) -> np.ndarray:
     )
 
 
+def encode_observation(obs: np.ndarray | Mapping[str, np.ndarray]) -> Any:
+    """An array observation as :func:`encode_array` text; a dict one key by key.
+
+    Args:
+        obs: An array, or a mapping from keys to arrays (one dict
+            observation, or a ``DictObs`` unwrapped to its arrays).
+
+    Returns:
+        The text, or ``{key: text}`` for a mapping.
+    """
+    if isinstance(obs, Mapping):
+        return {str(key): encode_array(value) for key, value in obs.items()}
+    return encode_array(obs)
+
+
+def decode_observation(value: Any) -> np.ndarray | dict[str, np.ndarray]:
+    """The observation :func:`encode_observation` encoded.
+
+    Raises:
+        ValueError: If ``value`` is neither an encoded array nor a non-empty
+            object of them.
+    """
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("a dict observation needs at least one key")
+        return {key: decode_array(text) for key, text in value.items()}
+    return decode_array(value)
+
+
 def encode_fragment(fragment: types.TrajectoryWithRew) -> dict[str, Any]:
     """A fragment as a JSON-able dict (infos are not kept).
 
