@@ -1,12 +1,15 @@
 """``train_imitation dagger with ... expert.policy_type=human``, as documented.
 
-Runs the Sacred script as a subprocess, reads the labelling page's URL from
-its terminal output and labels states over HTTP, as a person's browser would.
+Runs the command of ``docs/human-teachers.md`` (the same as the README's)
+verbatim, then fast-mode overrides, as a subprocess; reads the labelling
+page's URL from its terminal output and labels states over HTTP, as a
+person's browser would.
 """
 
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -16,6 +19,22 @@ import time
 import httpx
 
 from imitation.algorithms.preference_comparisons import human
+from imitation.testing.documented_commands import documented_commands
+
+REPO = pathlib.Path(__file__).parents[2]
+
+
+def documented_dagger_command() -> list[str]:
+    """The documented ``train_imitation dagger`` command with a person as expert."""
+    module = "imitation.scripts.train_imitation"
+    (command,) = [
+        c
+        for c in documented_commands(REPO / "docs" / "human-teachers.md", module)
+        if "expert.policy_type=human" in c
+    ]
+    readme = documented_commands(REPO / "README.md", module)
+    assert command in readme, "the README shows another command than the docs"
+    return command
 
 
 def test_cli_dagger_with_a_human_expert(tmp_path):
@@ -23,12 +42,7 @@ def test_cli_dagger_with_a_human_expert(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "imitation.scripts.train_imitation",
-        "dagger",
-        # The documented command, then fast-mode overrides.
-        "with",
-        "seals_cartpole",
-        "expert.policy_type=human",
+        *documented_dagger_command(),
         "dagger.human.total_labels=12",
         "fast",
         "dagger.human.retrain_every=4",
