@@ -30,7 +30,7 @@ import json
 import os
 import pathlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any, Self
 
 import numpy as np
@@ -75,6 +75,41 @@ def decode_array(text: Any) -> np.ndarray:
     return np.load(
         io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False
     )
+
+
+SingleObservation = np.ndarray | dict[str, np.ndarray]
+"""One observation: an array, or a dict of arrays (for a ``Dict`` space)."""
+
+
+def single_observation(obs: Any) -> SingleObservation:
+    """One observation as an array, or a dict of arrays.
+
+    Raises:
+        TypeError: If ``obs`` is a batch of dict observations (``DictObs``).
+    """
+    if isinstance(obs, types.DictObs):
+        raise TypeError(
+            "A state is one observation; got a DictObs batch (index it, e.g. "
+            "obs[t], for one dict observation)."
+        )
+    if isinstance(obs, Mapping):
+        return {str(key): np.asarray(value) for key, value in obs.items()}
+    return np.asarray(obs)
+
+
+def stack_observations(
+    states: Sequence[SingleObservation],
+) -> np.ndarray | types.DictObs:
+    """Observations stacked on a new leading axis (dicts into a ``DictObs``).
+
+    Raises:
+        ValueError: If some are dicts and some arrays, or keys or shapes differ.
+    """
+    dicts = [state for state in states if isinstance(state, dict)]
+    arrays = [state for state in states if not isinstance(state, dict)]
+    if dicts and arrays:
+        raise ValueError("Dict and array observations cannot be stacked together.")
+    return types.DictObs.from_obs_list(dicts) if dicts else np.stack(arrays)
 
 
 def encode_observation(obs: np.ndarray | Mapping[str, np.ndarray]) -> Any:

@@ -38,39 +38,23 @@ from gymnasium import spaces
 from imitation.algorithms.preference_comparisons.human import gatherer, rendering
 from imitation.algorithms.preference_comparisons.human.answer_log import (
     JsonLinesLog,
+    SingleObservation,
     decode_observation,
     encode_observation,
     record_id,
+    single_observation,
+    stack_observations,
 )
 from imitation.data import types
 from imitation.util import logger as imit_logger
 
 LABEL_FORMAT = "imitation-human-labels"
 
-StateObs = np.ndarray | dict[str, np.ndarray]
-"""One observation: an array, or a dict of arrays for a ``Dict`` space."""
-
 StateContext = np.ndarray | types.DictObs
 """The observations before a state, oldest first, stacked on a leading axis."""
 
 
-def _as_state(obs: Any) -> StateObs:
-    """One observation as an array, or a dict of arrays.
-
-    Raises:
-        TypeError: If ``obs`` is a batch of dict observations (``DictObs``).
-    """
-    if isinstance(obs, types.DictObs):
-        raise TypeError(
-            "A state is one observation; got a DictObs batch (index it, e.g. "
-            "obs[t], for one dict observation)."
-        )
-    if isinstance(obs, Mapping):
-        return {str(key): np.asarray(value) for key, value in obs.items()}
-    return np.asarray(obs)
-
-
-def _as_context(obs: StateObs, context: Any) -> StateContext:
+def _as_context(obs: SingleObservation, context: Any) -> StateContext:
     """``context`` stacked like ``obs``'s batches: an array, or a ``DictObs``.
 
     Raises:
@@ -107,22 +91,9 @@ def _as_context(obs: StateObs, context: Any) -> StateContext:
     return context
 
 
-def _unstack(context: StateContext) -> list[StateObs]:
+def _unstack(context: StateContext) -> list[SingleObservation]:
     """The context's observations, oldest first."""
     return [context[i] for i in range(len(context))]
-
-
-def _stack(states: Sequence[StateObs]) -> np.ndarray | types.DictObs:
-    """Observations stacked on a new leading axis (dicts into a ``DictObs``).
-
-    Raises:
-        ValueError: If some are dicts and some arrays, or keys or shapes differ.
-    """
-    dicts = [state for state in states if isinstance(state, dict)]
-    arrays = [state for state in states if not isinstance(state, dict)]
-    if dicts and arrays:
-        raise ValueError("Dict and array observations cannot be stacked together.")
-    return types.DictObs.from_obs_list(dicts) if dicts else np.stack(arrays)
 
 
 class EnoughLabelsError(RuntimeError):
@@ -149,7 +120,7 @@ class LabelLog(JsonLinesLog):
     VERSION = 1
 
     def _start(self) -> None:
-        self.states: dict[int, tuple[StateObs, StateContext]] = {}
+        self.states: dict[int, tuple[SingleObservation, StateContext]] = {}
         """Every state queued, by id: ``(obs, context)``, in the order queued."""
         self.labels: dict[int, int] = {}
         """The action chosen for each labelled state, in the order labelled."""
@@ -184,7 +155,7 @@ class LabelLog(JsonLinesLog):
             TypeError: If ``obs`` is a ``DictObs`` batch.
             ValueError: If the context does not fit the observation.
         """
-        obs = _as_state(obs)
+        obs = single_observation(obs)
         context = _as_context(obs, context)
         state_id = max(self.states, default=-1) + 1
         record = {
@@ -237,7 +208,7 @@ class LabelLog(JsonLinesLog):
         if not ids:
             raise ValueError(f"{self.path} holds no labels yet.")
         try:
-            obs = _stack([self.states[i][0] for i in ids])
+            obs = stack_observations([self.states[i][0] for i in ids])
         except ValueError as exc:
             raise ValueError(f"{self.path}: the labelled states differ: {exc}") from exc
         return types.TransitionsMinimal(
@@ -435,7 +406,7 @@ class HumanLabeller:
 
     def __call__(
         self, observations: Any, state: Any, episode_start: np.ndarray
-    ) -> tuple[np.ndarray, list[list[StateObs]]]:
+    ) -> tuple[np.ndarray, list[list[SingleObservation]]]:
         """Ask the person for each env's action; return them once all are given.
 
         The ``PolicyCallable`` convention: each env's observation is queued
@@ -460,7 +431,7 @@ class HumanLabeller:
         """
         batch = types.maybe_wrap_in_dictobs(observations)
         n_envs = len(batch)
-        recent: list[list[StateObs]] = (
+        recent: list[list[SingleObservation]] = (
             [[] for _ in range(n_envs)] if state is None else state
         )
         with self._cond:
@@ -469,10 +440,10 @@ class HumanLabeller:
         ids = []
         new_state = []
         for i in range(n_envs):
-            obs = _as_state(batch[i])
+            obs = single_observation(batch[i])
             keep = not episode_start[i] and self.context > 0
             before = recent[i][-self.context :] if keep else []
-            ids.append(self.ask(obs, _stack(before) if before else None))
+            ids.append(self.ask(obs, stack_observations(before) if before else None))
             new_state.append([*before, obs])
         if not self.wait_until(
             lambda: all(i in self.log.labels for i in ids), timeout=self.timeout
@@ -538,7 +509,7 @@ class HumanLabeller:
 
     # -- Rendering (on the executor's thread) -------------------------------
 
-    def prepare(self, obs: StateObs, context: StateContext) -> bytes:
+    def prepare(self, obs: SingleObservation, context: StateContext) -> bytes:
         """The JPEG the page shows for a state (its frame over its context's)."""
         # Dict observations go to the renderer as they are.
         render: Callable[[Any], np.ndarray] = self.renderer
