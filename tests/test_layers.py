@@ -206,8 +206,7 @@ def test_no_module_over_the_size_limit():
         for name, m in MODULES.items()
         if (n := len(m.path.read_text().splitlines())) > MAX_LINES
     }
-    # DAgger's human-teacher code is being split on another branch.
-    assert set(long) <= {"imitation.algorithms.dagger"}, long
+    assert not long, long
 
 
 # SB3's private names that imitation may use outside ``util/sb3_compat.py``:

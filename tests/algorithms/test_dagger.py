@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pathlib
+import pickletools
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -389,3 +393,56 @@ def test_callable_breaking_the_convention_is_named(cartpole, tmp_path, rng):
     )
     with pytest.raises(TypeError, match="a tuple of 3"):
         _one_round_labels(triple, cartpole)
+
+
+PRE_SPLIT = (
+    pathlib.Path(__file__).parents[1] / "testdata" / "dagger_checkpoint_pre_split"
+)
+
+
+def _pickled_globals(checkpoint: pathlib.Path) -> set[str]:
+    """The ``module name`` pairs a torch checkpoint's pickle refers to."""
+    with zipfile.ZipFile(checkpoint) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        data = archive.read(name)
+    return {str(arg) for op, arg, _ in pickletools.genops(data) if op.name == "GLOBAL"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "schedule", "betas"),
+    [
+        ("linear", dagger.LinearBetaSchedule, [1.0, 6 / 7, 0.0]),
+        ("exponential", dagger.ExponentialBetaSchedule, [1.0, 0.5, 0.5**7]),
+    ],
+)
+def test_checkpoint_saved_before_the_package_split_resumes(
+    cartpole, tmp_path, rng, kind, schedule, betas
+):
+    """Checkpoints written when ``dagger`` was one module load and train on.
+
+    They were saved by commit dba682b (``tests/testdata/README.md``) and name
+    their schedule ``imitation.algorithms.dagger.<Class>``; new checkpoints
+    name it the same way, so either version of the library reads the other's.
+    """
+    scratch = tmp_path / kind
+    shutil.copytree(PRE_SPLIT / kind, scratch)
+    old_globals = _pickled_globals(scratch / "checkpoint-latest.pt")
+    assert f"imitation.algorithms.dagger {schedule.__name__}" in old_globals
+    trainer = dagger.reconstruct_trainer(scratch, cartpole, rng=rng)
+    assert type(trainer.beta_schedule) is schedule
+    assert [trainer.beta_schedule(r) for r in (0, 1, 7)] == pytest.approx(betas)
+    assert trainer.round_num == 1
+    saved = bc.reconstruct_policy(str(scratch / "policy-latest.pt"))
+    for a, b in zip(saved.parameters(), trainer.policy.parameters()):
+        assert th.equal(a, b)
+    # The resumed trainer collects a round and trains on it.
+    collector = trainer.create_trajectory_collector()
+    rollout.generate_trajectories(
+        lambda obs, state, ep: (_pole_leans_right(obs), state),
+        collector,
+        rollout.make_min_episodes(1),
+        rng=rng,
+    )
+    assert trainer.extend_and_update({"n_batches": 2, "progress_bar": False}) == 2
+    checkpoint, _ = trainer.save_trainer()
+    assert _pickled_globals(checkpoint) == old_globals

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from imitation.algorithms.preference_comparisons import human
-from imitation.data import serialize
+from imitation.data import serialize, types
+from imitation.testing import envs
 from imitation.util import logger
 
 JSON = {"Content-Type": "application/json"}
@@ -274,3 +275,42 @@ def test_a_step_arriving_while_the_run_stops_is_refused_cleanly(player):
         response = client.post("/api/act?token=secret", json=body)
     assert response.status_code == 503
     assert "stopped" in response.json()["error"]
+
+
+@pytest.mark.parametrize("env_id", [envs.DICT_CARTPOLE_ID, envs.DOT_TO_CENTRE_ID])
+def test_dict_and_image_observations_are_played_saved_and_resumed(tmp_path, env_id):
+    """Dict CartPole and the DotToCentre pictures: two episodes, then a third
+    cut short by closing the run; a new player replays it from the log."""
+    import gymnasium as gym
+
+    def make_player() -> human.HumanPlayer:
+        env = gym.make(env_id, render_mode="rgb_array", max_episode_steps=6)
+        return human.HumanPlayer(env, tmp_path / "play.jsonl", custom_logger=_quiet())
+
+    with make_player() as player:
+        with _client(player.address.rstrip("/"), player.token) as client:
+            play(client, lambda status: status["t"] % 2, episodes=2)
+            for t in range(3):
+                body = {"episode": 2, "t": t, "control": 0}
+                client.post("/api/act", json=body).raise_for_status()
+        trajectories = player.trajectories()
+        assert player.save(tmp_path / "demos") == 2
+    dict_obs = env_id == envs.DICT_CARTPOLE_ID
+    for trajectory in trajectories:
+        assert len(trajectory.acts) == 6 and len(trajectory.obs) == 7
+        assert isinstance(trajectory.obs, types.DictObs) == dict_obs
+    if dict_obs:
+        assert set(trajectories[0].obs.keys()) == {"pos", "vel"}
+    else:
+        assert trajectories[0].obs.shape == (7, 36, 36, 3)
+        assert trajectories[0].obs.dtype == np.uint8
+    loaded = serialize.load(tmp_path / "demos")
+    for saved, played in zip(loaded, trajectories):
+        if dict_obs:
+            assert saved.obs == played.obs
+        else:
+            np.testing.assert_array_equal(saved.obs, played.obs)
+    with make_player() as player:
+        # The cut episode was replayed to where it stopped, not abandoned.
+        assert (player.status()["episode"], player.status()["t"]) == (2, 3)
+        assert not any(e.abandoned for e in player.log.episodes.values())

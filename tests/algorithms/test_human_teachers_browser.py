@@ -1,14 +1,16 @@
 """End to end: a person (Selenium in headless Chromium) labels for DAgger and plays.
 
-The runs are the documented commands, as subprocesses:
-``train_imitation dagger with seals_cartpole expert.policy_type=human`` (the
-labelling page) and ``eval_policy with seals_cartpole expert.policy_type=human
-rollout_save_path=...`` (the playing page). The "person" reads which state is
-on screen from the page (``data-state-id``, ``data-episode``/``data-t``),
-looks its observation up in the run's log, standing in for judging the
-picture by eye, and answers with a held-out expert's action (the bundled
-seals CartPole expert), wrong one time in ten, by clicking the buttons or
-pressing the keys.
+The runs are the commands of ``docs/human-teachers.md``, verbatim, then
+overrides (budgets, log folder), as subprocesses: ``train_imitation dagger
+with seals_cartpole expert.policy_type=human ...`` (the labelling page),
+``eval_policy with seals_cartpole expert.policy_type=human ...`` and
+``eval_policy with pendulum ... human.controls=...`` (the playing page,
+discrete and continuous control). The "person" reads which state is on
+screen from the page (``data-state-id``, ``data-episode``/``data-t``), looks
+its observation up in the run's log, standing in for judging the picture by
+eye, and answers by clicking the buttons or pressing the keys: for CartPole
+with a held-out expert's action (the bundled seals CartPole expert), wrong
+one time in ten; for Pendulum with a torque that swings the pendulum up.
 
 Set ``IMITATION_UPDATE_SCREENSHOT=1`` to refresh ``docs/img/human_labels.png``
 and ``docs/img/human_play.png``.
@@ -38,6 +40,7 @@ from imitation.algorithms.preference_comparisons import human
 from imitation.algorithms.preference_comparisons.human.answer_log import decode_array
 from imitation.data import rollout, serialize
 from imitation.policies.serialize import load_policy
+from imitation.testing.documented_commands import documented_commands
 from imitation.util import logger
 from imitation.util.util import make_vec_env
 
@@ -59,11 +62,29 @@ CHROME_FLAGS = [
 ]
 
 
+def documented(module: str, *words: str) -> list[str]:
+    """The command of ``docs/human-teachers.md`` running ``module`` with ``words``.
+
+    Returns:
+        Its arguments after ``python -m``.
+    """
+    page = REPO / "docs" / "human-teachers.md"
+    (command,) = [c for c in documented_commands(page, module) if set(words) <= set(c)]
+    return command
+
+
 class Run:
-    """A command running in a subprocess, its merged output read by a thread."""
+    """A command running in a subprocess, its merged output read by a thread.
+
+    Local Minari datasets (``human.minari_id``) go to ``cwd``.
+    """
 
     def __init__(self, cwd: pathlib.Path, *command: str) -> None:
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "MINARI_DATASETS_PATH": str(cwd / "minari"),
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", *command],
             cwd=cwd,
@@ -149,15 +170,40 @@ class Person:
             return 1 - action
         return action
 
+    keys = ("ArrowLeft", "ArrowRight")
+    """The key of each action (a ``KeyboardEvent.key`` value)."""
+
     def press(self, driver, action: int, element_prefix: str) -> None:
-        """Half the answers by key (arrows), half by clicking the button."""
+        """Half the answers by key, half by clicking the button."""
         from selenium.webdriver.common.keys import Keys
 
         if self.answers % 2:
-            key = Keys.ARROW_LEFT if action == 0 else Keys.ARROW_RIGHT
+            key = {
+                "ArrowLeft": Keys.ARROW_LEFT,
+                "ArrowRight": Keys.ARROW_RIGHT,
+                "ArrowDown": Keys.ARROW_DOWN,
+            }[self.keys[action]]
             driver.find_element("tag name", "body").send_keys(key)
         else:
             driver.find_element("id", f"{element_prefix}-{action}").click()
+
+
+class SwingPerson(Person):
+    """Plays Pendulum with three torques: it pushes the way the pendulum
+    swings, to pump energy into it, and every fourth step lets it be."""
+
+    keys = ("ArrowLeft", "ArrowDown", "ArrowRight")
+    torques = (-2.0, 0.0, 2.0)
+
+    def __init__(self) -> None:
+        super().__init__(expert=None, seed=0)
+        self.chosen: list[int] = []
+
+    def action(self, obs: np.ndarray) -> int:
+        self.answers += 1
+        control = 1 if self.answers % 4 == 0 else (2 if obs[2] > 0 else 0)
+        self.chosen.append(control)
+        return control
 
 
 def _wait(condition, timeout: float, what: str) -> None:
@@ -195,15 +241,13 @@ def _label(driver, person: Person, log_path: pathlib.Path, count: int, run: Run)
 def _dagger_command(
     log_dir: pathlib.Path, total_labels: int, seed: int, *extra: str
 ) -> list[str]:
+    command = documented(
+        "imitation.scripts.train_imitation", "dagger", "expert.policy_type=human"
+    )
+    assert "dagger.human.obs_bounds={0: [-2.4, 2.4]}" in command
     return [
-        "imitation.scripts.train_imitation",
-        "dagger",
-        "with",
-        "seals_cartpole",
-        "expert.policy_type=human",
+        *command,
         f"dagger.human.total_labels={total_labels}",
-        "dagger.human.action_names=['push left', 'push right']",
-        "dagger.human.obs_bounds={0: [-2.4, 2.4]}",
         "dagger.human.timeout=120",
         "policy_evaluation.n_episodes_eval=2",
         f"seed={seed}",
@@ -323,12 +367,8 @@ def _play(driver, person: Person, log_path: pathlib.Path, episodes: int, run: Ru
 
 def _play_command(log_dir: pathlib.Path, episodes: int, steps: int | None):
     command = [
-        "imitation.scripts.eval_policy",
-        "with",
-        "seals_cartpole",
-        "expert.policy_type=human",
+        *documented("imitation.scripts.eval_policy", "seals_cartpole"),
         f"eval_n_episodes={episodes}",
-        "rollout_save_path=demos",
         "human.controls=[['push left', 'ArrowLeft', 0], "
         "['push right', 'ArrowRight', 1]]",
         "human.timeout=1800",
@@ -360,6 +400,43 @@ def test_person_plays_demonstrations_in_the_browser(driver, expert, tmp_path):
     demos = serialize.load(log_dir / "demos")
     assert len(demos) == 2 and all(len(d.acts) == 15 for d in demos)
     assert person.answers == 30
+
+
+def test_person_plays_continuous_control_with_keys(driver, tmp_path):
+    """Pendulum: the documented key-to-action map; each key and button press
+    is one step with its torque, in the saved demonstrations."""
+    log_dir = tmp_path / "run"
+    person = SwingPerson()
+    command = documented("imitation.scripts.eval_policy", "pendulum")
+    run = Run(
+        tmp_path,
+        *command,
+        "environment.max_episode_steps=12",
+        "human.timeout=600",
+        f"logging.log_dir={log_dir}",
+    )
+    try:
+        driver.get(run.url())
+        _wait(
+            lambda: len(driver.find_elements("css selector", "#buttons button")) == 3,
+            30,
+            "no control buttons",
+        )
+        labels = [
+            b.text for b in driver.find_elements("css selector", "#buttons button")
+        ]
+        assert labels == ["push left \u2190", "none \u2193", "push right \u2192"]
+        _play(driver, person, log_dir / "human_play.jsonl", 2, run)
+        assert run.proc.wait(60) == 0, "".join(run.output)
+    finally:
+        run.stop()
+    demos = serialize.load(log_dir / "demos")
+    assert len(demos) == 2 and all(len(d.acts) == 12 for d in demos)
+    played = np.concatenate([d.acts for d in demos])
+    assert played.shape == (24, 1) and played.dtype == np.float32
+    expected = [[person.torques[c]] for c in person.chosen]
+    np.testing.assert_array_equal(played, expected)
+    assert set(person.chosen) == {0, 1, 2}
 
 
 @pytest.mark.expensive

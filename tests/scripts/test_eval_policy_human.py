@@ -1,12 +1,15 @@
 """``eval_policy with ... expert.policy_type=human``: a person plays, in the browser.
 
-Runs the Sacred script as a subprocess, reads the playing page's URL from its
-terminal output and presses keys over HTTP, as a person's browser would.
+Runs the CartPole command of ``docs/human-teachers.md`` (the same as the
+README's) verbatim, then shorter episodes, as a subprocess; reads the playing
+page's URL from its terminal output and presses keys over HTTP, as a
+person's browser would.
 """
 
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -16,21 +19,32 @@ import httpx
 import numpy as np
 
 from imitation.data import serialize
+from imitation.testing.documented_commands import documented_commands
+
+REPO = pathlib.Path(__file__).parents[2]
+
+
+def documented_play_command(env_config: str) -> list[str]:
+    """The documented ``eval_policy`` command where a person plays ``env_config``."""
+    module = "imitation.scripts.eval_policy"
+    (command,) = [
+        c
+        for c in documented_commands(REPO / "docs" / "human-teachers.md", module)
+        if "expert.policy_type=human" in c and c[2] == env_config
+    ]
+    return command
 
 
 def test_cli_records_demonstrations_played_in_the_browser(tmp_path, monkeypatch):
     log_dir = tmp_path / "run"
+    command = documented_play_command("seals_cartpole")
+    readme = documented_commands(REPO / "README.md", "imitation.scripts.eval_policy")
+    assert command in readme, "the README shows another command than the docs"
     command = [
         sys.executable,
         "-m",
-        "imitation.scripts.eval_policy",
-        # The documented command, then a short time limit.
-        "with",
-        "seals_cartpole",
-        "expert.policy_type=human",
+        *command,
         "eval_n_episodes=2",
-        "rollout_save_path=demos",
-        "human.minari_id=human/cartpole-v0",
         "environment.max_episode_steps=6",
         "human.timeout=120",
         f"logging.log_dir={log_dir}",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from stable_baselines3.common import preprocessing
 
 from imitation.algorithms import dagger as dagger_algorithm
 from imitation.data import wrappers
@@ -127,8 +128,14 @@ def _human_dagger(
     bounds = config.pop("obs_bounds")
     state_filter = None if bounds is None else _within_bounds(bounds)
     rng = np.random.default_rng(seed)
+    # Pictures are shown as they are; other observations drawn by the env.
+    renderer = (
+        human.ImageRenderer()
+        if preprocessing.is_image_space(venv.observation_space, check_channels=True)
+        else environment_ingredient.gym_make_id(gym_id)
+    )
     with human.HumanLabeller(
-        environment_ingredient.gym_make_id(gym_id),
+        renderer,
         label_log,
         venv.action_space,
         custom_logger=custom_logger,

@@ -1,7 +1,8 @@
 """Tiny deterministic environments for tests and examples.
 
 They are fast, need no rendering, and cover what the real benchmark tasks do
-not: dict observations and episode lengths chosen per env.
+not: dict observations, small image observations and episode lengths chosen
+per env.
 """
 
 from __future__ import annotations
@@ -146,3 +147,121 @@ def make_dict_cartpole(**kwargs: Any) -> gym.Env:
 
 if DICT_CARTPOLE_ID not in gym.registry:
     gym.register(id=DICT_CARTPOLE_ID, entry_point=make_dict_cartpole)
+
+
+class DotToCentreEnv(gym.Env):
+    """A dot on a line, seen only as a picture; the task is to bring it to the middle.
+
+    The observation is an RGB image, ``uint8`` of shape ``(size, size, 3)``:
+    black, with a white square in one of ``cells`` columns along the middle
+    row (a dark background, as in most Atari games). Actions: 0 moves the
+    dot one cell left, 1 keeps it, 2 moves it one cell right (at the edges it
+    stays). Each step that ends with the dot in
+    the middle cell is rewarded 1. An episode starts with the dot in a random
+    column and is cut after ``episode_len`` steps (truncated, never
+    terminated). ``render()`` (mode ``"rgb_array"``) returns the observation.
+
+    The best policy moves towards the middle and then keeps still, which a
+    person (or a script) sees at once in the picture, and which a policy
+    learns only from pixels.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        cells: int = 9,
+        size: int = 36,
+        episode_len: int = 12,
+        render_mode: str | None = None,
+    ) -> None:
+        """Make the env.
+
+        Args:
+            cells: Number of columns the dot can be in (odd, so there is a
+                middle one).
+            size: Side of the square image in pixels (a multiple of
+                ``cells``).
+            episode_len: Steps before an episode is truncated.
+            render_mode: None or ``"rgb_array"``.
+
+        Raises:
+            ValueError: If ``cells`` is even, or ``size`` is not a multiple of it.
+        """
+        if cells % 2 == 0 or size % cells:
+            raise ValueError(
+                f"cells={cells} must be odd and size={size} a multiple of it."
+            )
+        self.cells = cells
+        self.size = size
+        self.episode_len = episode_len
+        self.render_mode = render_mode
+        self.observation_space = spaces.Box(0, 255, (size, size, 3), np.uint8)
+        self.action_space = spaces.Discrete(3)
+        self.position = cells // 2
+        self._t = 0
+
+    @property
+    def middle(self) -> int:
+        """The column the dot should reach."""
+        return self.cells // 2
+
+    def _obs(self) -> np.ndarray:
+        image = np.zeros((self.size, self.size, 3), np.uint8)
+        width = self.size // self.cells
+        top = (self.size - width) // 2
+        left = self.position * width
+        image[top : top + width, left : left + width] = 255
+        return image
+
+    def reset(
+        self,
+        *,
+        seed: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Put the dot in a random column."""
+        super().reset(seed=seed)
+        self.position = int(self.np_random.integers(self.cells))
+        self._t = 0
+        return self._obs(), {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Move the dot by ``action - 1`` cells (within the line)."""
+        move = int(action) - 1
+        self.position = int(np.clip(self.position + move, 0, self.cells - 1))
+        self._t += 1
+        reward = float(self.position == self.middle)
+        return self._obs(), reward, False, self._t >= self.episode_len, {}
+
+    def render(self) -> np.ndarray:  # type: ignore[override]
+        """The current picture (the observation)."""
+        return self._obs()
+
+
+def dot_to_centre_action(image: np.ndarray) -> int:
+    """The best action for a :class:`DotToCentreEnv` picture, read off its pixels.
+
+    Args:
+        image: One observation, ``(size, size, 3)``.
+
+    Returns:
+        0 (left) if the dot is right of the middle, 2 (right) if left of it,
+        1 (keep) if in the middle.
+    """
+    lit_columns = np.flatnonzero((np.asarray(image) > 127).any(axis=(0, 2)))
+    centre = (lit_columns[0] + lit_columns[-1] + 1) / 2
+    middle = image.shape[1] / 2
+    return int(1 + np.sign(middle - centre))
+
+
+DOT_TO_CENTRE_ID = "imitation/DotToCentre-v0"
+"""Gymnasium id of :class:`DotToCentreEnv`, registered when this module is imported.
+
+From the command line, name it ``imitation.testing.envs:imitation/DotToCentre-v0``.
+"""
+
+if DOT_TO_CENTRE_ID not in gym.registry:
+    gym.register(
+        id=DOT_TO_CENTRE_ID, entry_point="imitation.testing.envs:DotToCentreEnv"
+    )

@@ -27,6 +27,7 @@ from imitation.algorithms.preference_comparisons.human.playing import (
     PlayLog,
 )
 from imitation.algorithms.preference_comparisons.human.rendering import (
+    ImageRenderer,
     Renderer,
     StateRenderer,
     render_fragment,
@@ -40,6 +41,7 @@ __all__ = [
     "HumanGatherer",
     "HumanLabeller",
     "HumanPlayer",
+    "ImageRenderer",
     "LabelLog",
     "PlayLog",
     "Renderer",

@@ -30,7 +30,7 @@ import json
 import os
 import pathlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any, Self
 
 import numpy as np
@@ -75,6 +75,70 @@ def decode_array(text: Any) -> np.ndarray:
     return np.load(
         io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False
     )
+
+
+SingleObservation = np.ndarray | dict[str, np.ndarray]
+"""One observation: an array, or a dict of arrays (for a ``Dict`` space)."""
+
+
+def single_observation(obs: Any) -> SingleObservation:
+    """One observation as an array, or a dict of arrays.
+
+    Raises:
+        TypeError: If ``obs`` is a batch of dict observations (``DictObs``).
+    """
+    if isinstance(obs, types.DictObs):
+        raise TypeError(
+            "A state is one observation; got a DictObs batch (index it, e.g. "
+            "obs[t], for one dict observation)."
+        )
+    if isinstance(obs, Mapping):
+        return {str(key): np.asarray(value) for key, value in obs.items()}
+    return np.asarray(obs)
+
+
+def stack_observations(
+    states: Sequence[SingleObservation],
+) -> np.ndarray | types.DictObs:
+    """Observations stacked on a new leading axis (dicts into a ``DictObs``).
+
+    Raises:
+        ValueError: If some are dicts and some arrays, or keys or shapes differ.
+    """
+    dicts = [state for state in states if isinstance(state, dict)]
+    arrays = [state for state in states if not isinstance(state, dict)]
+    if dicts and arrays:
+        raise ValueError("Dict and array observations cannot be stacked together.")
+    return types.DictObs.from_obs_list(dicts) if dicts else np.stack(arrays)
+
+
+def encode_observation(obs: np.ndarray | Mapping[str, np.ndarray]) -> Any:
+    """An array observation as :func:`encode_array` text; a dict one key by key.
+
+    Args:
+        obs: An array, or a mapping from keys to arrays (one dict
+            observation, or a ``DictObs`` unwrapped to its arrays).
+
+    Returns:
+        The text, or ``{key: text}`` for a mapping.
+    """
+    if isinstance(obs, Mapping):
+        return {str(key): encode_array(value) for key, value in obs.items()}
+    return encode_array(obs)
+
+
+def decode_observation(value: Any) -> np.ndarray | dict[str, np.ndarray]:
+    """The observation :func:`encode_observation` encoded.
+
+    Raises:
+        ValueError: If ``value`` is neither an encoded array nor a non-empty
+            object of them.
+    """
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("a dict observation needs at least one key")
+        return {key: decode_array(text) for key, text in value.items()}
+    return decode_array(value)
 
 
 def encode_fragment(fragment: types.TrajectoryWithRew) -> dict[str, Any]:

@@ -11,17 +11,24 @@ keeps every label given and asks again only the states left unlabelled.
 
 Only labelled states reach the dataset (:meth:`HumanLabeller.labelled`):
 nothing is guessed for a state nobody labelled.
+
+A labeller is also a policy in the library's ``PolicyCallable`` convention:
+called on a batch of observations, it asks the person for each and returns
+their actions once all are given, so it can stand as the expert of
+:class:`~imitation.algorithms.dagger.SimpleDAggerTrainer` (or of any rollout).
+
+Observations may be arrays (vectors, images) or dicts of arrays; the renderer
+is given each observation as it is.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,14 +37,62 @@ from gymnasium import spaces
 from imitation.algorithms.preference_comparisons.human import gatherer, rendering
 from imitation.algorithms.preference_comparisons.human.answer_log import (
     JsonLinesLog,
-    decode_array,
-    encode_array,
+    SingleObservation,
+    decode_observation,
+    encode_observation,
     record_id,
+    single_observation,
+    stack_observations,
 )
 from imitation.data import types
 from imitation.util import logger as imit_logger
 
 LABEL_FORMAT = "imitation-human-labels"
+
+StateContext = np.ndarray | types.DictObs
+"""The observations before a state, oldest first, stacked on a leading axis."""
+
+
+def _as_context(obs: SingleObservation, context: Any) -> StateContext:
+    """``context`` stacked like ``obs``'s batches: an array, or a ``DictObs``.
+
+    Raises:
+        ValueError: If the context's keys or shapes do not fit ``obs``.
+    """
+    if isinstance(obs, dict):
+        if context is None:
+            context = {k: np.zeros((0, *v.shape), v.dtype) for k, v in obs.items()}
+        context = types.DictObs(
+            context.unwrap() if isinstance(context, types.DictObs) else context
+        )
+        if set(context.keys()) != set(obs):
+            raise ValueError(
+                f"The context has keys {sorted(context.keys())}; the observation "
+                f"{sorted(obs)}."
+            )
+        for key, value in obs.items():
+            if context.get(key).shape[1:] != value.shape:
+                raise ValueError(
+                    f"The context's {key!r} has shape {context.get(key).shape}; "
+                    f"the observation's is {value.shape}."
+                )
+        return context
+    if context is None:
+        return np.zeros((0, *obs.shape), obs.dtype)
+    if isinstance(context, types.DictObs | Mapping):
+        raise ValueError("The context is a dict; the observation is an array.")
+    context = np.asarray(context)
+    if context.shape[1:] != obs.shape:
+        raise ValueError(
+            f"The context has shape {context.shape}; the observation's is "
+            f"{obs.shape} (the context stacks observations on a leading axis)."
+        )
+    return context
+
+
+def _unstack(context: StateContext) -> list[SingleObservation]:
+    """The context's observations, oldest first."""
+    return [context[i] for i in range(len(context))]
 
 
 class EnoughLabelsError(RuntimeError):
@@ -55,14 +110,16 @@ class LabelLog(JsonLinesLog):
     * ``{"type": "label", "state_id": 3, "action": 1, "labelled": t}`` when the
       person labels it.
 
-    ``A`` is a base64 ``.npy`` array, read back with ``allow_pickle=False``.
+    ``A`` is a base64 ``.npy`` array, read back with ``allow_pickle=False``;
+    for dict observations, ``{"key": A, ...}`` (the context's arrays stacked
+    per key).
     """
 
     FORMAT = LABEL_FORMAT
     VERSION = 1
 
     def _start(self) -> None:
-        self.states: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.states: dict[int, tuple[SingleObservation, StateContext]] = {}
         """Every state queued, by id: ``(obs, context)``, in the order queued."""
         self.labels: dict[int, int] = {}
         """The action chosen for each labelled state, in the order labelled."""
@@ -73,8 +130,8 @@ class LabelLog(JsonLinesLog):
         if kind == "state":
             if state_id in self.states:
                 raise ValueError(f"state {state_id} is recorded twice")
-            obs = decode_array(record.get("obs"))
-            context = decode_array(record.get("context"))
+            obs = decode_observation(record.get("obs"))
+            context = _as_context(obs, decode_observation(record.get("context")))
             self.states[state_id] = (obs, context)
         elif kind == "label":
             action = record_id(record, "action")
@@ -84,18 +141,33 @@ class LabelLog(JsonLinesLog):
         else:
             raise ValueError(f"unknown record type {kind!r}")
 
-    def add_state(self, obs: np.ndarray, context: np.ndarray) -> int:
-        """Record (durably) a state about to be asked; returns its new id."""
+    def add_state(self, obs: Any, context: Any = None) -> int:
+        """Record (durably) a state about to be asked; returns its new id.
+
+        Args:
+            obs: One observation: an array, or a dict of arrays.
+            context: The observations before it, oldest first, stacked on a
+                leading axis (for dict observations, a ``DictObs`` or a dict
+                of stacked arrays); None for none.
+
+        Raises:
+            TypeError: If ``obs`` is a ``DictObs`` batch.
+            ValueError: If the context does not fit the observation.
+        """
+        obs = single_observation(obs)
+        context = _as_context(obs, context)
         state_id = max(self.states, default=-1) + 1
         record = {
             "type": "state",
             "state_id": state_id,
             "created": time.time(),
-            "obs": encode_array(obs),
-            "context": encode_array(context),
+            "obs": encode_observation(obs),
+            "context": encode_observation(
+                context.unwrap() if isinstance(context, types.DictObs) else context
+            ),
         }
         self._append(record)
-        self.states[state_id] = (np.asarray(obs), np.asarray(context))
+        self.states[state_id] = (obs, context)
         return state_id
 
     def add_label(self, state_id: int, action: int) -> None:
@@ -125,44 +197,24 @@ class LabelLog(JsonLinesLog):
     def to_transitions(self) -> types.TransitionsMinimal:
         """The labelled states and their actions, in the order labelled.
 
+        Dict observations come as a ``DictObs``.
+
         Raises:
-            ValueError: If nothing is labelled yet.
+            ValueError: If nothing is labelled yet, or the labelled states
+                differ in kind (array or dict), keys or shape.
         """
         ids = list(self.labels)
         if not ids:
             raise ValueError(f"{self.path} holds no labels yet.")
+        try:
+            obs = stack_observations([self.states[i][0] for i in ids])
+        except ValueError as exc:
+            raise ValueError(f"{self.path}: the labelled states differ: {exc}") from exc
         return types.TransitionsMinimal(
-            obs=np.stack([self.states[i][0] for i in ids]),
+            obs=obs,
             acts=np.array([self.labels[i] for i in ids], dtype=np.int64),
             infos=np.array([{}] * len(ids)),
         )
-
-
-def onion_skin(frames: Sequence[np.ndarray]) -> np.ndarray:
-    """One picture of a short motion: the last frame over faded earlier ones.
-
-    Each earlier frame is lightened towards white, the more the older it is,
-    and the frames are combined by their darkest pixel, so what moved leaves
-    a fading trail behind the current picture. Integer arithmetic throughout
-    (a few milliseconds for 600x400 frames).
-    """
-    darkest = 255 - np.asarray(frames[-1], dtype=np.uint8)
-    count = len(frames)
-    for age, frame in enumerate(frames[:-1]):
-        # Out of 256: the oldest frame keeps a quarter of its darkness.
-        strength = 64 + (90 * age) // max(1, count - 1)
-        dark = ((255 - frame.astype(np.uint16)) * strength) >> 8
-        np.maximum(darkest, dark.astype(np.uint8), out=darkest)
-    return 255 - darkest
-
-
-def encode_jpeg(frame: np.ndarray) -> bytes:
-    """A ``uint8`` RGB frame as JPEG bytes (quality 90: fast, a few KB)."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(frame).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
 
 
 class HumanLabeller:
@@ -177,6 +229,14 @@ class HumanLabeller:
 
     A new labeller on the same log keeps every label and queues again the
     states left unlabelled, first.
+
+    Called as a policy, ``labeller(observations, state, episode_start)``
+    (the library's ``PolicyCallable`` convention), it asks each env's
+    observation, with the ``context`` observations before it in that env's
+    episode, and waits until the person has labelled them all; the returned
+    state carries those recent observations to the next call. So a person can
+    be :class:`~imitation.algorithms.dagger.SimpleDAggerTrainer`'s expert,
+    labelling every state the rollout visits while it waits.
     """
 
     def __init__(
@@ -186,6 +246,8 @@ class HumanLabeller:
         action_space: spaces.Space,
         *,
         action_names: Sequence[str] | None = None,
+        context: int = 3,
+        timeout: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         custom_logger: imit_logger.HierarchicalLogger | None = None,
@@ -200,6 +262,11 @@ class HumanLabeller:
             action_space: The environment's action space; ``Discrete`` only.
             action_names: A name per action, shown on its button; default
                 ``"action 0"``, ``"action 1"``, ...
+            context: When called as a policy: how many observations before
+                each state, in its episode, are shown fading behind it.
+            timeout: When called as a policy: seconds to wait for the labels
+                of one call before raising ``TimeoutError``; None waits for
+                ever.
             host: Interface to serve on; loopback by default (see
                 ``docs/human-preferences.md`` before choosing another).
             port: Port to serve on; 0 picks a free one.
@@ -207,7 +274,8 @@ class HumanLabeller:
 
         Raises:
             ValueError: If the action space is not ``Discrete`` (or has more
-                than 9 actions), or ``action_names`` has the wrong length.
+                than 9 actions), ``action_names`` has the wrong length, or
+                ``context`` is negative.
             RuntimeError: If the server cannot listen on ``host:port`` or the
                 label log is open in another process.
         """
@@ -224,7 +292,15 @@ class HumanLabeller:
         names = list(action_names or [f"action {i}" for i in range(n)])
         if len(names) != n:
             raise ValueError(f"{len(names)} action_names for {n} actions.")
+        if context < 0:
+            raise ValueError(f"context={context} must be at least 0.")
+        self.action_space = action_space
+        """The actions the person chooses from."""
         self.action_names = names
+        self.context = context
+        """Observations shown before each state asked when called as a policy."""
+        self.timeout = timeout
+        """Seconds a call as a policy waits for its labels (None: for ever)."""
         self.logger = custom_logger or imit_logger.configure()
         self.renderer: rendering.Renderer = (
             rendering.StateRenderer(renderer) if isinstance(renderer, str) else renderer
@@ -268,30 +344,79 @@ class HumanLabeller:
 
     # -- The learner's side -------------------------------------------------
 
-    def ask(self, obs: np.ndarray, context: np.ndarray | None = None) -> int:
+    def ask(self, obs: Any, context: Any = None) -> int:
         """Queue one state for labelling; returns its id.
 
         Args:
-            obs: The observation to label.
+            obs: The observation to label: an array, or a dict of arrays.
             context: The observations just before it in its episode, oldest
-                first, shown fading behind it; None for none.
+                first, stacked on a leading axis (for dict observations a
+                ``DictObs`` or a dict of stacked arrays), shown fading behind
+                it; None for none.
 
         Raises:
-            TypeError: If ``obs`` is a dict observation.
+            TypeError: If ``obs`` is a ``DictObs`` batch, not one observation.
+            ValueError: If the context does not fit the observation.
             RuntimeError: If the labeller is closed or rendering failed.
         """
-        if isinstance(obs, types.DictObs | dict):
-            raise TypeError(
-                "HumanLabeller cannot log or render dict observations; label a "
-                "flat observation space."
-            )
-        obs = np.asarray(obs)
-        context = np.zeros((0, *obs.shape), obs.dtype) if context is None else context
         with self._cond:
             self._check_open()
-            state_id = self.log.add_state(obs, np.asarray(context))
+            state_id = self.log.add_state(obs, context)
             self._queue(state_id)
         return state_id
+
+    def __call__(
+        self, observations: Any, state: Any, episode_start: np.ndarray
+    ) -> tuple[np.ndarray, list[list[SingleObservation]]]:
+        """Ask the person for each env's action; return them once all are given.
+
+        The ``PolicyCallable`` convention: each env's observation is queued
+        (with up to :attr:`context` observations before it in its episode),
+        and the call waits until every one is labelled.
+
+        Args:
+            observations: A batch, one observation per env (an array, or a
+                dict of arrays / ``DictObs`` for a ``Dict`` space).
+            state: What the previous call returned (each env's recent
+                observations), or None at the start.
+            episode_start: Per env, whether its observation starts an
+                episode (its recent observations are then forgotten).
+
+        Returns:
+            The labelled actions, one per env, and the new state.
+
+        Raises:
+            TimeoutError: If the labels do not all come within :attr:`timeout`.
+            EnoughLabelsError: If the :attr:`budget` is reached.
+            RuntimeError: If the labeller is closed or rendering failed.
+        """
+        batch = types.maybe_wrap_in_dictobs(observations)
+        n_envs = len(batch)
+        recent: list[list[SingleObservation]] = (
+            [[] for _ in range(n_envs)] if state is None else state
+        )
+        with self._cond:
+            if self._enough():
+                raise EnoughLabelsError(f"{self.budget} labels are in already.")
+        ids = []
+        new_state = []
+        for i in range(n_envs):
+            obs = single_observation(batch[i])
+            keep = not episode_start[i] and self.context > 0
+            before = recent[i][-self.context :] if keep else []
+            ids.append(self.ask(obs, stack_observations(before) if before else None))
+            new_state.append([*before, obs])
+        if not self.wait_until(
+            lambda: all(i in self.log.labels for i in ids), timeout=self.timeout
+        ):
+            raise TimeoutError(
+                f"States {ids} were not all labelled within timeout={self.timeout} "
+                f"s; label at {self.address} (URL with token on the terminal), or "
+                "raise the timeout."
+            )
+        with self._cond:
+            actions = np.array([self.log.labels[i] for i in ids], dtype=np.int64)
+        return actions, new_state
 
     def _queue(self, state_id: int) -> None:
         self._pending.append(state_id)
@@ -345,14 +470,14 @@ class HumanLabeller:
 
     # -- Rendering (on the executor's thread) -------------------------------
 
-    def prepare(self, obs: np.ndarray, context: np.ndarray) -> bytes:
+    def prepare(self, obs: SingleObservation, context: StateContext) -> bytes:
         """The JPEG the page shows for a state (its frame over its context's)."""
-        frames = [
-            rendering.check_frame(self.renderer(o)) for o in [*list(context), obs]
-        ]
+        # Dict observations go to the renderer as they are.
+        render: Callable[[Any], np.ndarray] = self.renderer
+        frames = [rendering.check_frame(render(o)) for o in [*_unstack(context), obs]]
         if len({frame.shape for frame in frames}) != 1:
             raise ValueError("The renderer returned frames of different shapes.")
-        return encode_jpeg(onion_skin(frames))
+        return rendering.encode_jpeg(rendering.onion_skin(frames))
 
     def _render(self, state_id: int) -> None:
         try:

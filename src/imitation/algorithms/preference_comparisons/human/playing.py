@@ -31,11 +31,15 @@ from gymnasium import spaces
 from imitation.algorithms.preference_comparisons.human import gatherer, rendering
 from imitation.algorithms.preference_comparisons.human.answer_log import (
     JsonLinesLog,
+    SingleObservation,
     decode_array,
+    decode_observation,
     encode_array,
+    encode_observation,
     record_id,
+    single_observation,
+    stack_observations,
 )
-from imitation.algorithms.preference_comparisons.human.labelling import encode_jpeg
 from imitation.data import types
 from imitation.util import logger as imit_logger
 
@@ -48,7 +52,7 @@ Control = tuple[str, str, Any]
 class _Episode:
     """One episode being read back from, or written to, a :class:`PlayLog`."""
 
-    def __init__(self, seed: int, obs: np.ndarray) -> None:
+    def __init__(self, seed: int, obs: SingleObservation) -> None:
         self.seed = seed
         self.obs = [obs]
         self.acts: list[np.ndarray] = []
@@ -63,7 +67,7 @@ class _Episode:
 
     def trajectory(self) -> types.TrajectoryWithRew:
         return types.TrajectoryWithRew(
-            obs=np.stack(self.obs),
+            obs=stack_observations(self.obs),
             acts=np.stack(self.acts),
             rews=np.array(self.rews, dtype=np.float32),
             infos=None,
@@ -83,7 +87,8 @@ class PlayLog(JsonLinesLog):
     * ``{"type": "abandon", "episode": 0}``: the unfinished episode could not
       be replayed on restart and is left out.
 
-    ``A`` is a base64 ``.npy`` array, read back with ``allow_pickle=False``.
+    ``A`` is a base64 ``.npy`` array, read back with ``allow_pickle=False``;
+    a dict observation is ``{"key": A, ...}``.
     """
 
     FORMAT = PLAY_FORMAT
@@ -101,7 +106,8 @@ class PlayLog(JsonLinesLog):
             ):
                 raise ValueError(f"episode {number} starts out of order")
             seed = record_id(record, "seed")
-            self.episodes[number] = _Episode(seed, decode_array(record.get("obs")))
+            obs = decode_observation(record.get("obs"))
+            self.episodes[number] = _Episode(seed, obs)
             return
         episode = self.episodes.get(number)
         if episode is None or episode.done:
@@ -119,7 +125,7 @@ class PlayLog(JsonLinesLog):
             self._add_step(
                 episode,
                 decode_array(record.get("action")),
-                decode_array(record.get("obs")),
+                decode_observation(record.get("obs")),
                 float(rew),
                 terminated,
                 truncated,
@@ -133,7 +139,7 @@ class PlayLog(JsonLinesLog):
     def _add_step(
         episode: _Episode,
         action: np.ndarray,
-        obs: np.ndarray,
+        obs: SingleObservation,
         rew: float,
         terminated: bool,
         truncated: bool,
@@ -143,30 +149,39 @@ class PlayLog(JsonLinesLog):
         episode.rews.append(rew)
         episode.terminated, episode.truncated = terminated, truncated
 
-    def add_reset(self, seed: int, obs: np.ndarray) -> int:
-        """Record (durably) a new episode's start; returns its number."""
+    def add_reset(self, seed: int, obs: Any) -> int:
+        """Record (durably) a new episode's start; returns its number.
+
+        ``obs`` is an array, or a dict of arrays.
+        """
+        obs = single_observation(obs)
         number = len(self.episodes)
         self._append(
             {
                 "type": "reset",
                 "episode": number,
                 "seed": seed,
-                "obs": encode_array(obs),
+                "obs": encode_observation(obs),
             }
         )
-        self.episodes[number] = _Episode(seed, np.asarray(obs))
+        self.episodes[number] = _Episode(seed, obs)
         return number
 
     def add_step(
         self,
         number: int,
         action: np.ndarray,
-        obs: np.ndarray,
+        obs: Any,
         rew: float,
         terminated: bool,
         truncated: bool,
     ) -> None:
-        """Record (durably, before returning) one step of episode ``number``."""
+        """Record (durably, before returning) one step of episode ``number``.
+
+        ``obs`` (the observation after the step) is an array, or a dict of
+        arrays.
+        """
+        obs = single_observation(obs)
         episode = self.episodes[number]
         self._append(
             {
@@ -174,15 +189,13 @@ class PlayLog(JsonLinesLog):
                 "episode": number,
                 "t": len(episode.acts),
                 "action": encode_array(action),
-                "obs": encode_array(obs),
+                "obs": encode_observation(obs),
                 "rew": float(rew),
                 "terminated": bool(terminated),
                 "truncated": bool(truncated),
             }
         )
-        self._add_step(
-            episode, np.asarray(action), np.asarray(obs), rew, terminated, truncated
-        )
+        self._add_step(episode, np.asarray(action), obs, rew, terminated, truncated)
 
     def add_abandon(self, number: int) -> None:
         """Record (durably) that an unfinished episode is left out."""
@@ -196,6 +209,19 @@ class PlayLog(JsonLinesLog):
             for e in self.episodes.values()
             if (e.terminated or e.truncated) and e.acts
         ]
+
+
+def _close(obs: Any, logged: SingleObservation) -> bool:
+    """Whether an observation equals a logged one (up to float rounding)."""
+    obs = single_observation(obs)
+    if isinstance(obs, dict) or isinstance(logged, dict):
+        return (
+            isinstance(obs, dict)
+            and isinstance(logged, dict)
+            and obs.keys() == logged.keys()
+            and all(np.allclose(obs[k], logged[k]) for k in obs)
+        )
+    return obs.shape == logged.shape and bool(np.allclose(obs, logged))
 
 
 def default_controls(action_space: spaces.Space) -> list[Control]:
@@ -317,12 +343,12 @@ class HumanPlayer:
         number = len(episodes) - 1
         episode = episodes[number]
         obs, _ = self.env.reset(seed=episode.seed)
-        same = np.allclose(obs, episode.obs[0])
+        same = _close(obs, episode.obs[0])
         for action, logged in zip(episode.acts, episode.obs[1:]):
             if not same:
                 break
             obs, *_ = self.env.step(self._env_action(action))
-            same = np.allclose(obs, logged)
+            same = _close(obs, logged)
         if same:
             self._frame = self._render()
             return
@@ -341,11 +367,11 @@ class HumanPlayer:
     def _new_episode(self) -> None:
         seed = self.seed + len(self.log.episodes)
         obs, _ = self.env.reset(seed=seed)
-        self.log.add_reset(seed, np.asarray(obs))
+        self.log.add_reset(seed, obs)
         self._frame = self._render()
 
     def _render(self) -> bytes:
-        return encode_jpeg(rendering.check_frame(self.env.render()))
+        return rendering.encode_jpeg(rendering.check_frame(self.env.render()))
 
     @property
     def n_episodes(self) -> int:
@@ -424,7 +450,7 @@ class HumanPlayer:
             self.log.add_step(
                 number,
                 np.asarray(action),
-                np.asarray(obs),
+                obs,
                 float(rew),
                 bool(terminated),
                 bool(truncated),

@@ -1,32 +1,11 @@
-"""DAgger: BC on a dataset aggregated from the learner's own state distribution.
-
-Training proceeds in rounds. In each round a demonstrator labels the states
-that a mix of itself and the current learner visits (the learner acts with
-probability ``1 - beta``), and BC then trains on every demonstration gathered
-so far. All state lives in a scratch directory::
-
-    scratch_dir/
-        checkpoint-001.pt ... checkpoint-latest.pt   (trainer snapshots)
-        policy-001.pt ... policy-latest.pt           (the policy alone)
-        demos/
-            round-000/demos_round_000_000.npz, demos_round_000_001.npz, ...
-            round-001/...
-
-Every file is written atomically, so a run killed at any point resumes with
-:func:`reconstruct_trainer` without losing a saved demonstration.
-"""
+"""DAgger's trainers: the resumable rounds, and the loop with a program expert."""
 
 from __future__ import annotations
 
-import abc
-import copy
-import functools
 import logging
 import pathlib
-import re
-import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch as th
@@ -34,177 +13,19 @@ from stable_baselines3.common import policies, utils, vec_env
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from imitation.algorithms import base, bc
+from imitation.algorithms.dagger.collector import (
+    InteractiveTrajectoryCollector,
+    _demo_files,
+    _save_demo,
+)
+from imitation.algorithms.dagger.schedules import LinearBetaSchedule
 from imitation.data import rollout, serialize, types
 from imitation.util import logger as imit_logger
 from imitation.util import progress, safe_pickle, util
 
-if TYPE_CHECKING:
-    from imitation.algorithms.preference_comparisons.human import HumanLabeller
-
-
-class BetaSchedule(abc.ABC):
-    """Maps the round number to beta, the probability of the expert's action."""
-
-    @abc.abstractmethod
-    def __call__(self, round_num: int) -> float:
-        """Beta for round ``round_num`` (0-based)."""
-
-
-@safe_pickle.register_safe_class  # DAgger checkpoints hold the schedule
-class LinearBetaSchedule(BetaSchedule):
-    """Beta falls linearly from 1 to 0 over ``rampdown_rounds`` rounds, then stays 0."""
-
-    def __init__(self, rampdown_rounds: int) -> None:
-        """Make the schedule.
-
-        Raises:
-            ValueError: If ``rampdown_rounds`` is not positive.
-        """
-        if rampdown_rounds <= 0:
-            raise ValueError(f"rampdown_rounds={rampdown_rounds} must be positive.")
-        self.rampdown_rounds = rampdown_rounds
-
-    def __call__(self, round_num: int) -> float:
-        """Beta for round ``round_num``."""
-        return min(
-            1.0, max(0.0, (self.rampdown_rounds - round_num) / self.rampdown_rounds)
-        )
-
-
-@safe_pickle.register_safe_class
-class ExponentialBetaSchedule(BetaSchedule):
-    """Beta is ``decay_probability ** round_num``."""
-
-    def __init__(self, decay_probability: float) -> None:
-        """Make the schedule.
-
-        Raises:
-            ValueError: If ``decay_probability`` is outside (0, 1].
-        """
-        if not 0 < decay_probability <= 1:
-            raise ValueError(
-                f"decay_probability={decay_probability} must be in (0, 1].",
-            )
-        self.decay_probability = decay_probability
-
-    def __call__(self, round_num: int) -> float:
-        """Beta for round ``round_num``."""
-        return float(self.decay_probability**round_num)
-
 
 class NeedsDemosException(Exception):  # noqa: N818 - documented name
     """The current round has no demonstrations yet: collect some first."""
-
-
-_DEMO_FILE = re.compile(r"demos_round_(\d{3})_(\d{3,})\.npz$")
-
-
-def _demo_files(round_dir: pathlib.Path) -> list[pathlib.Path]:
-    if not round_dir.is_dir():
-        return []
-    return sorted(p for p in round_dir.iterdir() if _DEMO_FILE.match(p.name))
-
-
-def _save_demo(
-    round_dir: pathlib.Path, round_num: int, traj: types.Trajectory
-) -> pathlib.Path:
-    """Save one demonstration as the next numbered file of its round, atomically."""
-    index = len(_demo_files(round_dir))
-    path = round_dir / f"demos_round_{round_num:03d}_{index:03d}.npz"
-    serialize.save_npz(path, [traj])
-    return path
-
-
-class InteractiveTrajectoryCollector(vec_env.VecEnvWrapper):
-    """Records the demonstrator's actions while mixing in the learner's.
-
-    ``step(actions)`` takes the demonstrator's actions. Each env, independently
-    at every step, executes that action with probability ``beta`` and the
-    learner's action (from ``get_robot_acts``) otherwise. The demonstrator's
-    actions are what is recorded: every completed episode is saved to
-    ``save_dir`` as a ``TrajectoryWithRew``.
-    """
-
-    def __init__(
-        self,
-        venv: vec_env.VecEnv,
-        get_robot_acts: Callable[[np.ndarray], np.ndarray],
-        beta: float,
-        save_dir: types.AnyPath,
-        rng: np.random.Generator,
-    ) -> None:
-        """Build the collector.
-
-        Args:
-            venv: The environment to collect in.
-            get_robot_acts: The learner: batch of observations to actions.
-            beta: Probability of executing the demonstrator's action.
-            save_dir: Where completed episodes are saved.
-            rng: Generator for the choice of whose action is executed.
-
-        Raises:
-            ValueError: If ``beta`` is outside [0, 1].
-        """
-        super().__init__(util.check_vec_env(venv))
-        if not 0 <= beta <= 1:
-            raise ValueError(f"beta={beta} must be in [0, 1].")
-        self.get_robot_acts = get_robot_acts
-        self.beta = beta
-        self.save_dir = util.parse_path(save_dir)
-        self.rng = util.check_rng(rng)
-        match = re.search(r"round-(\d+)$", self.save_dir.name)
-        self._round_num = int(match.group(1)) if match else 0
-        self.traj_accum: rollout.TrajectoryAccumulator | None = None
-        self._last_obs: Any = None
-        self._expert_acts: np.ndarray | None = None
-        self._is_reset = False
-
-    def seed(self, seed: int | None = None) -> Sequence[int | None]:  # type: ignore[override]
-        """Seed the choice of actions and the wrapped env."""
-        self.rng = np.random.default_rng(seed)
-        return self.venv.seed(seed)
-
-    def reset(self) -> Any:
-        """Reset the env and start recording new episodes."""
-        obs = self.venv.reset()
-        self.traj_accum = rollout.TrajectoryAccumulator(self.num_envs)
-        self.traj_accum.reset(types.maybe_wrap_in_dictobs(obs))
-        self._last_obs = obs
-        self._is_reset = True
-        return obs
-
-    def step_async(self, actions: np.ndarray) -> None:
-        """Execute ``actions`` (the expert's) or, w.p. ``1 - beta``, the learner's.
-
-        Raises:
-            RuntimeError: If ``reset`` has not been called.
-        """
-        if not self._is_reset:
-            raise RuntimeError("Call reset() before step().")
-        actions = np.asarray(actions)
-        self._expert_acts = actions
-        use_robot = self.rng.uniform(size=self.num_envs) > self.beta
-        if use_robot.any():
-            robot = np.asarray(self.get_robot_acts(self._last_obs))
-            mask = use_robot.reshape((-1,) + (1,) * (actions.ndim - 1))
-            actions = np.where(mask, robot, actions)
-        self.venv.step_async(actions)
-
-    def step_wait(self) -> Any:
-        """Step, and save every episode that ended."""
-        assert self.traj_accum is not None and self._expert_acts is not None
-        obs, rews, dones, infos = self.venv.step_wait()
-        finished = self.traj_accum.add_step(
-            self._expert_acts,
-            types.maybe_wrap_in_dictobs(obs),
-            rews,
-            dones,
-            infos,
-        )
-        for traj in finished:
-            _save_demo(self.save_dir, self._round_num, traj.without_infos())
-        self._last_obs = obs
-        return obs, rews, dones, infos
 
 
 class DAggerTrainer(base.BaseImitationAlgorithm):
@@ -462,7 +283,13 @@ def reconstruct_trainer(
 
 
 class SimpleDAggerTrainer(DAggerTrainer):
-    """DAgger with a synthetic demonstrator: an expert policy labels the states.
+    """DAgger whose expert labels every visited state as the rollout goes.
+
+    The expert is a program (an SB3 policy or any ``PolicyCallable``) or a
+    person: a
+    :class:`~imitation.algorithms.preference_comparisons.human.HumanLabeller`
+    is a ``PolicyCallable`` that asks in the browser and waits for the
+    answers.
 
     Paper: https://arxiv.org/abs/1011.0686 (see :class:`DAggerTrainer`).
     """
@@ -487,7 +314,9 @@ class SimpleDAggerTrainer(DAggerTrainer):
                 policy, or any callable following
                 :data:`~imitation.data.rollout.PolicyCallable`,
                 ``(obs, state, episode_start) -> (actions, state)`` (a
-                stochastic one included; it decides for itself how to act).
+                stochastic one included; it decides for itself how to act),
+                such as a person labelling in the browser, a
+                :class:`~imitation.algorithms.preference_comparisons.human.HumanLabeller`.
                 A callable breaking that convention is refused with an error
                 naming it, when built or at its first bad return.
             rng: Generator for the collectors.
@@ -602,217 +431,3 @@ class SimpleDAggerTrainer(DAggerTrainer):
             self.save_trainer()
             bar.update(min(round_steps, total_timesteps - bar.n))
         bar.close()
-
-
-class HumanDAggerTrainer(base.BaseImitationAlgorithm):
-    """DAgger with a person as the expert, labelling states in a browser.
-
-    The learner rolls out in ``venv``; from each rollout's episodes
-    ``states_per_rollout`` states, drawn uniformly, are queued on the
-    :class:`~imitation.algorithms.preference_comparisons.human.HumanLabeller`'s
-    page. Rollouts go on with the newest learner while the person labels
-    (whenever fewer than ``max_pending`` states wait), so the page always has
-    a state ready; every ``retrain_every`` new labels BC retrains on all
-    labels so far. Only labelled states are trained on: nothing is guessed for
-    a state nobody labelled. Labels live in the labeller's log, so a run
-    restarted on the same log starts from every label given before.
-
-    Paper: https://arxiv.org/abs/1011.0686 (see :class:`DAggerTrainer`); the
-    learner always acts (beta = 0), since a person cannot take over the
-    environment step by step at rollout speed.
-    """
-
-    _logger_shared_with = ("bc_trainer",)
-
-    def __init__(
-        self,
-        *,
-        venv: vec_env.VecEnv,
-        labeller: HumanLabeller,
-        bc_trainer: bc.BC,
-        rng: np.random.Generator,
-        states_per_rollout: int = 20,
-        max_pending: int = 40,
-        context: int = 3,
-        state_filter: Callable[[np.ndarray], bool] | None = None,
-        custom_logger: imit_logger.HierarchicalLogger | None = None,
-    ) -> None:
-        """Build the trainer.
-
-        Args:
-            venv: Vectorised environment the learner rolls out in.
-            labeller: The page the person labels on (its action space must
-                be ``venv``'s).
-            bc_trainer: The BC instance that trains the policy.
-            rng: Generator for the choice of states to ask.
-            states_per_rollout: States queued from each rollout.
-            max_pending: Roll out again only while fewer states wait.
-            context: Observations before each state shown fading behind it.
-            state_filter: Which visited states may be asked (obs -> bool);
-                None: all. For states a person cannot judge, e.g. seals'
-                CartPole, which never ends, with the cart far off screen.
-            custom_logger: Where to log to; if None, a new logger is created.
-
-        Raises:
-            ValueError: If the spaces differ between ``venv``, the BC trainer
-                and the labeller, or a count is not positive.
-        """
-        super().__init__(custom_logger=custom_logger)
-        util.check_vec_env(venv)
-        for name in ("observation_space", "action_space"):
-            if getattr(venv, name) != getattr(bc_trainer, name):
-                raise ValueError(
-                    f"venv.{name} {getattr(venv, name)} differs from the BC "
-                    f"trainer's {getattr(bc_trainer, name)}.",
-                )
-        if len(labeller.action_names) != getattr(venv.action_space, "n", None):
-            raise ValueError(
-                f"The labeller has {len(labeller.action_names)} actions; the "
-                f"venv's action space is {venv.action_space}.",
-            )
-        for name, value in (
-            ("states_per_rollout", states_per_rollout),
-            ("max_pending", max_pending),
-        ):
-            if value <= 0:
-                raise ValueError(f"{name}={value} must be positive.")
-        if context < 0:
-            raise ValueError(f"context={context} must be at least 0.")
-        self.venv = venv
-        self.labeller = labeller
-        self.bc_trainer = bc_trainer
-        self.bc_trainer.logger = self.logger
-        self.rng = util.check_rng(rng)
-        self.states_per_rollout = states_per_rollout
-        self.max_pending = max_pending
-        self.context = context
-        self.state_filter = state_filter
-        self.rollouts = 0
-        """Rollouts of the learner so far."""
-        self.trained_on = 0
-        """Labels the policy was last trained on."""
-        # Each retraining starts again from these, the learner as given.
-        self._initial_policy = copy.deepcopy(bc_trainer.policy.state_dict())
-        self._initial_optimizer = copy.deepcopy(bc_trainer.optimizer.state_dict())
-
-    @property
-    def policy(self) -> policies.BasePolicy:
-        """The policy being trained."""
-        return self.bc_trainer.policy
-
-    def queue_rollout(self) -> list[int]:
-        """Roll the current learner out for one episode per env; queue states.
-
-        Returns:
-            The ids of the states queued.
-        """
-        trajs = rollout.generate_trajectories(
-            self.policy,
-            self.venv,
-            rollout.make_min_episodes(self.venv.num_envs),
-            rng=self.rng,
-        )
-        episodes = [np.asarray(traj.obs) for traj in trajs]
-        candidates = [
-            (obs, t)
-            for obs in episodes
-            for t in range(len(obs) - 1)
-            if self.state_filter is None or self.state_filter(obs[t])
-        ]
-        count = min(self.states_per_rollout, len(candidates))
-        chosen = self.rng.choice(len(candidates), size=count, replace=False)
-        ids = []
-        for index in sorted(chosen):
-            obs, t = candidates[index]
-            ids.append(self.labeller.ask(obs[t], obs[max(0, t - self.context) : t]))
-        self.rollouts += 1
-        self.logger.record("dagger/rollouts", self.rollouts)
-        return ids
-
-    def retrain(self, bc_train_kwargs: Mapping[str, Any] | None = None) -> None:
-        """Train BC afresh on every label so far (``n_batches=1000`` unless told).
-
-        The policy and its optimiser start again from their state when the
-        trainer was built: training on and on over the same labels learns
-        their mistakes (a person's wrong clicks) by heart.
-
-        Raises:
-            ValueError: If nothing is labelled yet.
-        """
-        labelled = self.labeller.labelled()
-        self.bc_trainer.policy.load_state_dict(self._initial_policy)
-        self.bc_trainer.optimizer.load_state_dict(self._initial_optimizer)
-        kwargs = {"progress_bar": False, **(bc_train_kwargs or {})}
-        if "n_epochs" not in kwargs and "n_batches" not in kwargs:
-            kwargs["n_batches"] = 1000
-        self.bc_trainer.set_demonstrations(labelled)
-        self.bc_trainer.train(**kwargs)
-        self.trained_on = len(labelled.acts)
-        self.logger.record("dagger/labels", self.trained_on)
-
-    def _progressed(self, count: int) -> bool:
-        """Whether a label came since there were ``count``, or states ran low."""
-        labeller = self.labeller
-        return labeller.n_labels != count or labeller.n_pending < self.max_pending
-
-    def train(
-        self,
-        total_labels: int,
-        *,
-        retrain_every: int = 25,
-        bc_train_kwargs: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Collect labels until the log holds ``total_labels``, retraining as they come.
-
-        Args:
-            total_labels: Stop once the log holds this many labels (from
-                earlier runs too; the page then stops asking, see
-                ``HumanLabeller.budget``); BC is then trained on all of them.
-            retrain_every: Retrain BC after this many new labels (and once
-                there are at least BC's batch size of them).
-            bc_train_kwargs: Arguments for ``BC.train``; see :meth:`retrain`.
-            timeout: Seconds to wait for the next label before raising
-                ``TimeoutError``; None waits for ever.
-
-        Raises:
-            ValueError: If ``retrain_every`` is not positive, or
-                ``total_labels`` is below BC's batch size.
-            TimeoutError: If no label comes within ``timeout``.
-            RuntimeError: If the labeller is closed or cannot render.
-        """
-        if total_labels <= 0 or retrain_every <= 0:
-            raise ValueError(
-                f"total_labels={total_labels} and retrain_every={retrain_every} "
-                "must be positive.",
-            )
-        batch_size = self.bc_trainer.batch_size
-        if total_labels < batch_size:
-            raise ValueError(
-                f"total_labels={total_labels} is below BC's batch_size={batch_size}: "
-                "BC needs a batch of labels to train on.",
-            )
-        labeller = self.labeller
-        labeller.budget = total_labels
-        if labeller.n_labels >= batch_size:
-            self.retrain(bc_train_kwargs)  # Resumed: start from the old labels.
-        last_label = time.monotonic()
-        while labeller.n_labels < total_labels:
-            if labeller.n_pending < self.max_pending:
-                self.queue_rollout()
-                continue
-            count = labeller.n_labels
-            if count - self.trained_on >= retrain_every and count >= batch_size:
-                self.retrain(bc_train_kwargs)
-                self.logger.dump(self.rollouts)
-                continue
-            labeller.wait_until(functools.partial(self._progressed, count), timeout=0.5)
-            if labeller.n_labels != count:
-                last_label = time.monotonic()
-            elif timeout is not None and time.monotonic() - last_label > timeout:
-                raise TimeoutError(
-                    f"No label within timeout={timeout} s; label at "
-                    f"{labeller.address} (URL with token on the terminal), or "
-                    "raise the timeout.",
-                )
-        self.retrain(bc_train_kwargs)
