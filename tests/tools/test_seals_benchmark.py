@@ -32,6 +32,7 @@ def write_run(
     status: str = "COMPLETED",
     start: str = "2026-12-06T10:00:00",
     cpu: float | None = 1800.0,
+    command: str = "bc",
 ) -> pathlib.Path:
     """A run as ``run_benchmarks`` leaves it: Sacred's files and the extras."""
     run_dir = root / "sacred" / "train_imitation" / str(run_id)
@@ -43,7 +44,7 @@ def write_run(
         "random_stats": _stats(0.0),
     }
     run = {
-        "command": "bc",
+        "command": command,
         "status": status,
         "start_time": start,
         "meta": {"named_configs": ["bc_seals_hopper"], "config_updates": {}},
@@ -62,6 +63,7 @@ def test_collect_keeps_completed_runs_once(tool, tmp_path):
     write_run(out, 1, seed=0, score=90.0)
     write_run(out, 2, seed=1, score=100.0)
     write_run(out, 3, seed=2, score=50.0, status="INTERRUPTED")
+    write_run(out, 4, seed=3, score=50.0, command="run_benchmarks")  # a sweep's
     assert tool.collect([out], results) == 2
     kept = results / "bc_seals_hopper" / "seed0"
     assert sorted(p.name for p in kept.iterdir()) == list(sorted(tool.KEPT_FILES))
