@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 import torch as th
 from torch import nn
 
+from imitation.util import sb3_compat
+
 
 def module_tree(m: nn.Module) -> list[nn.Module]:
     """``list(m.modules())``, without building the submodules' names.
@@ -19,8 +21,8 @@ def module_tree(m: nn.Module) -> list[nn.Module]:
     """
     tree, seen = [m], {id(m)}
     for module in tree:  # ``tree`` grows while it is walked: breadth first
-        for child in module._modules.values():
-            if child is not None and id(child) not in seen:
+        for child in sb3_compat.child_modules(module):
+            if id(child) not in seen:
                 seen.add(id(child))
                 tree.append(child)
     return tree
@@ -28,14 +30,13 @@ def module_tree(m: nn.Module) -> list[nn.Module]:
 
 def first_parameter(m: nn.Module) -> th.Tensor | None:
     """The first of ``m.parameters()`` (depth first, as torch orders them), or None."""
-    for param in m._parameters.values():
-        if param is not None:
-            return param
-    for child in m._modules.values():
-        if child is not None:
-            found = first_parameter(child)
-            if found is not None:
-                return found
+    param = next(sb3_compat.own_parameters(m), None)
+    if param is not None:
+        return param
+    for child in sb3_compat.child_modules(m):
+        found = first_parameter(child)
+        if found is not None:
+            return found
     return None
 
 

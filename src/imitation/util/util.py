@@ -25,6 +25,7 @@ from stable_baselines3.common.vec_env import (
 )
 
 from imitation.data.types import AnyPath
+from imitation.util import sb3_compat
 from imitation.util.atomic import (
     atomic_write_path,
     exchange_paths,
@@ -434,7 +435,7 @@ def policy_to_dict(policy: policies.BasePolicy) -> dict[str, Any]:
     be loaded safely) and a policy acting or trained by imitation does not use
     its own optimiser's schedule.
     """
-    data = dict(policy._get_constructor_parameters())
+    data = sb3_compat.policy_constructor_kwargs(policy)
     data.pop("lr_schedule", None)
     return {
         "policy_class": type(policy),

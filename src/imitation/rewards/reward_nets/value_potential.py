@@ -22,6 +22,7 @@ from imitation.policies import base as policy_base
 from imitation.rewards import persistence
 from imitation.rewards.persistence import SavableModule
 from imitation.rewards.reward_nets.base import cnn_transpose
+from imitation.util import sb3_compat
 
 # The classes a saved policy's constructor arguments may name. Constructing
 # any of them builds layers or an optimiser, nothing more.
@@ -132,7 +133,7 @@ class ValuePotential(SavableModule, nn.Module):
         Raises:
             ValueError: As :meth:`__init__`.
         """
-        kwargs = policy._get_constructor_parameters()
+        kwargs = sb3_compat.policy_constructor_kwargs(policy)
         for name in ("observation_space", "action_space", "lr_schedule"):
             kwargs.pop(name, None)
         # Not among SB3's recorded constructor arguments.
