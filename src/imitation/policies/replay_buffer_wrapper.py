@@ -87,7 +87,8 @@ class ReplayBufferRewardWrapper(sb3_compat.ReplayBufferView):
     The wrapper is a ``ReplayBuffer`` subclass, so it passes SB3's type and
     ``isinstance`` checks (``replay_buffer_class``, ``load_replay_buffer``).
     Saving the buffer with ``save_replay_buffer`` pickles ``reward_fn`` too, so
-    that needs a picklable ``reward_fn``.
+    that needs a picklable ``reward_fn``. :func:`relabel_rewards` wraps a
+    buffer that already exists.
     """
 
     def __init__(
@@ -180,3 +181,38 @@ class ReplayBufferRewardWrapper(sb3_compat.ReplayBufferView):
 
     def _obs_to_torch(self, obs: Any) -> Any:
         return types.map_maybe_dict(self.to_torch, obs)
+
+
+class _RelabelledBuffer(ReplayBufferRewardWrapper):
+    """A :class:`ReplayBufferRewardWrapper` around a buffer built elsewhere."""
+
+    def __init__(
+        self, replay_buffer: ReplayBuffer, reward_fn: RewardFn, unscale_actions: bool
+    ) -> None:
+        _check_one_step(type(replay_buffer))
+        unscale_to = _unscale_target(replay_buffer.action_space, unscale_actions)
+        sb3_compat.ReplayBufferView.__init__(self, replay_buffer)
+        self._unscale_to = unscale_to
+        self.reward_fn = reward_fn
+
+
+def relabel_rewards(
+    replay_buffer: ReplayBuffer, reward_fn: RewardFn, unscale_actions: bool = True
+) -> ReplayBufferRewardWrapper:
+    """Wrap a buffer that already exists, e.g. an algorithm's ``replay_buffer``.
+
+    The transitions it holds stay; from now on every sampled batch carries
+    ``reward_fn``'s rewards, as with :class:`ReplayBufferRewardWrapper`.
+
+    Args:
+        replay_buffer: The buffer, e.g. ``algo.replay_buffer``.
+        reward_fn: Computes the rewards of every sampled batch.
+        unscale_actions: As for :class:`ReplayBufferRewardWrapper`.
+
+    Returns:
+        The wrapper; assign it to ``algo.replay_buffer``.
+
+    Raises:
+        ValueError: As :class:`ReplayBufferRewardWrapper`.
+    """
+    return _RelabelledBuffer(replay_buffer, reward_fn, unscale_actions)
