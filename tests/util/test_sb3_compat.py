@@ -324,20 +324,28 @@ def test_replay_buffer_view_stands_in_for_the_buffer(tmp_path):
     assert set(vars(loaded)) == {"replay_buffer", "processed"}
 
 
-def test_torch_module_members_and_hooks():
+def test_torch_module_dicts_and_hooks():
     layer = th.nn.Linear(3, 2)
     mlp = th.nn.Sequential(layer, th.nn.ReLU())
     assert list(sb3_compat.child_modules(mlp)) == list(mlp.children())
     assert list(sb3_compat.own_parameters(layer)) == [layer.weight, layer.bias]
-    before = sb3_compat.module_members(layer)
-    assert all(a is b for a, b in zip(before, sb3_compat.module_members(layer)))
+    modules, params, bufs = sb3_compat.module_dicts(layer)
+    views = modules.values(), params.values(), bufs.values()
+    before = [list(view) for view in views]
+    # Registration edits the dicts in place: their live views show it.
     layer.weight = th.nn.Parameter(layer.weight.detach().clone())
-    after = sb3_compat.module_members(layer)
-    assert any(a is not b for a, b in zip(before, after))
     layer.bias = None
-    assert list(sb3_compat.own_parameters(layer)) == [layer.weight]
+    layer.register_buffer("scale", th.ones(2))
+    layer.extra = th.nn.Identity()
+    after = [list(view) for view in views]
+    assert after[1][0] is layer.weight and after[1][0] is not before[1][0]
+    assert after[1][1] is None and list(sb3_compat.own_parameters(layer))[1] is None
+    assert after[2][0] is layer.scale and after[0][0] is layer.extra
+    assert sb3_compat.module_dicts(layer) == (modules, params, bufs)
     norm = th.nn.BatchNorm1d(2)
-    assert any(m is norm.running_mean for m in sb3_compat.module_members(norm))
+    assert any(
+        b is norm.running_mean for b in sb3_compat.module_dicts(norm)[2].values()
+    )
     # Hooks on a module, and on every module.
     assert not sb3_compat.forward_hooked(layer)
     for register in (layer.register_forward_hook, layer.register_forward_pre_hook):

@@ -22,7 +22,7 @@ def module_tree(m: nn.Module) -> list[nn.Module]:
     tree, seen = [m], {id(m)}
     for module in tree:  # ``tree`` grows while it is walked: breadth first
         for child in sb3_compat.child_modules(module):
-            if id(child) not in seen:
+            if child is not None and id(child) not in seen:
                 seen.add(id(child))
                 tree.append(child)
     return tree
@@ -30,13 +30,14 @@ def module_tree(m: nn.Module) -> list[nn.Module]:
 
 def first_parameter(m: nn.Module) -> th.Tensor | None:
     """The first of ``m.parameters()`` (depth first, as torch orders them), or None."""
-    param = next(sb3_compat.own_parameters(m), None)
-    if param is not None:
-        return param
+    for param in sb3_compat.own_parameters(m):
+        if param is not None:
+            return param
     for child in sb3_compat.child_modules(m):
-        found = first_parameter(child)
-        if found is not None:
-            return found
+        if child is not None:
+            found = first_parameter(child)
+            if found is not None:
+                return found
     return None
 
 

@@ -28,6 +28,7 @@ in the process alone.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import weakref
 from collections.abc import Callable
@@ -122,13 +123,29 @@ def _step(layer: nn.Module, keep: list[th.Tensor]) -> Step | None:
 class _Plan:
     """The numpy steps of one module, and what they depend on."""
 
-    __slots__ = ("steps", "tensors", "pointers", "modules", "members")
+    __slots__ = (
+        "steps",
+        "tensors",
+        "pointers",
+        "modules",
+        "views",
+        "filled",
+        "lengths",
+        "members",
+    )
 
     def __init__(self, module: nn.Module) -> None:
         layers = list(module) if type(module) is nn.Sequential else [module]
         self.modules = [module, *layers]
+        # Live views of the dicts each module keeps its submodules, parameters
+        # and buffers in (torch edits them in place), and what they held.
+        self.views = [
+            d.values() for m in self.modules for d in sb3_compat.module_dicts(m)
+        ]
+        self.filled = [view for view in self.views if len(view)]
+        self.lengths = [len(view) for view in self.views]
         # Holding the members keeps them alive, so ``is`` comparisons stay exact.
-        self.members = [sb3_compat.module_members(m) for m in self.modules]
+        self.members = list(itertools.chain.from_iterable(self.filled))
         self.tensors: list[th.Tensor] = []
         steps = [_step(layer, self.tensors) for layer in layers]
         self.steps: list[Step] | None = [s for s in steps if s is not None]
@@ -147,17 +164,24 @@ class _Plan:
         The same submodules, parameters and buffers (none added, removed or
         replaced), with the same storage under each tensor the views show.
         """
-        for m, members in zip(self.modules, self.members, strict=True):
-            now = sb3_compat.module_members(m)
-            if len(now) != len(members) or not all(map(operator.is_, now, members)):
-                return False
-        return all(
-            t.data_ptr() == p for t, p in zip(self.tensors, self.pointers, strict=True)
+        # Called before every forward: the loops run in C (map, chain).
+        return (
+            list(map(len, self.views)) == self.lengths
+            and all(
+                map(
+                    operator.is_,
+                    itertools.chain.from_iterable(self.filled),
+                    self.members,
+                )
+            )
+            and list(map(th.Tensor.data_ptr, self.tensors)) == self.pointers
         )
 
     def usable(self) -> bool:
         """Whether every layer has a numpy step and none has a hook."""
-        return self.steps is not None and not any(hooked(m) for m in self.modules)
+        return self.steps is not None and not any(
+            map(sb3_compat.forward_hooked, self.modules)
+        )
 
     def run(self, x: np.ndarray) -> np.ndarray:
         assert self.steps is not None

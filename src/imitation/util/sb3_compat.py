@@ -17,7 +17,7 @@ import base64
 import contextlib
 import json
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, ValuesView
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ __all__ = [
     "count_updates",
     "forward_hooked",
     "global_forward_hooks",
-    "module_members",
+    "module_dicts",
     "no_distribution_validation",
     "normalize_reward",
     "own_parameters",
@@ -356,26 +356,32 @@ class ReplayBufferView(buffers.ReplayBuffer, abc.ABC):
 # --- torch modules ----------------------------------------------------------------
 
 
-def child_modules(m: nn.Module) -> Iterator[nn.Module]:
-    """``m``'s direct submodules, without building their names (``m._modules``)."""
-    return (child for child in m._modules.values() if child is not None)
+def child_modules(m: nn.Module) -> ValuesView[nn.Module | None]:
+    """``m``'s direct submodules, without building their names (``m._modules``).
 
-
-def own_parameters(m: nn.Module) -> Iterator[nn.Parameter]:
-    """``m``'s own parameters, not its submodules' (``m._parameters``)."""
-    return (p for p in m._parameters.values() if p is not None)
-
-
-def module_members(m: nn.Module) -> tuple[Any, ...]:
-    """What ``m`` holds: its submodule, parameter and buffer dicts and their values.
-
-    Two results hold the same objects in the same order exactly when no
-    submodule, parameter or buffer of ``m`` was added, removed or replaced
-    in between (torch's registration hooks would report the same, but only
-    process-wide).
+    A name registered with None (``register_module(name, None)``) gives None.
     """
-    modules, params, bufs = m._modules, m._parameters, m._buffers
-    return (modules, *modules.values(), params, *params.values(), bufs, *bufs.values())
+    return m._modules.values()
+
+
+def own_parameters(m: nn.Module) -> ValuesView[nn.Parameter | None]:
+    """``m``'s own parameters, not its submodules' (``m._parameters``).
+
+    A name registered with None (``register_parameter(name, None)``, such as
+    a ``Linear``'s missing bias) gives None.
+    """
+    return m._parameters.values()
+
+
+def module_dicts(m: nn.Module) -> tuple[dict[str, Any], ...]:
+    """The dicts ``m`` keeps its own submodules, parameters and buffers in.
+
+    ``m._modules``, ``m._parameters`` and ``m._buffers``: torch adds, removes
+    and replaces entries in place, so their values, compared by identity,
+    show whether anything was registered since (torch's registration hooks
+    would tell the same, but only process-wide).
+    """
+    return m._modules, m._parameters, m._buffers
 
 
 def forward_hooked(m: nn.Module) -> bool:
