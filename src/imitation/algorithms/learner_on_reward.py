@@ -121,12 +121,14 @@ class LearnerOnReward:
                 (:class:`~imitation.rewards.reward_wrapper.DeferredRewardCallback`)
                 instead of one call per step.
             relabel: Relabel an off-policy learner's replayed transitions with
-                ``reward_fn``. Only for a reward that stays fixed while the
-                learner trains on it should this be turned off.
+                ``reward_fn``. Turn it off only for a reward that stays fixed
+                while the learner trains on it: relabelled batches would then
+                equal the stored ones.
 
         Raises:
             ValueError: If an off-policy learner's replay buffer cannot be
-                relabelled (see :func:`_relabel_replay_buffer`).
+                relabelled: it is missing, or not SB3's default one-step
+                ``ReplayBuffer`` / ``DictReplayBuffer`` (n-step, HER, ...).
         """
         self.algorithm = algorithm
         self.log_name = log_name
