@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch as th
 from stable_baselines3 import PPO
+from stable_baselines3.common import logger as sb3_logger
 
 from imitation.algorithms import preference_comparisons as pc
 from imitation.data import rollout, types
@@ -556,15 +557,63 @@ def test_basic_trainer_is_deterministic_and_logs_epochs():
         metrics = trainer.train(
             _dataset(np.random.default_rng(0)), epoch_multiplier=1.5
         )
-        return net, metrics, custom_logger.name_to_value
+        return net, metrics, custom_logger
 
     net1, metrics1, logged = run()
     net2, metrics2, _ = run()
     for p1, p2 in zip(net1.parameters(), net2.parameters()):
         th.testing.assert_close(p1, p2)
     assert metrics1 == metrics2
-    assert {"epoch-2/train/loss", "final/train/accuracy"} <= set(logged)
-    assert "epoch-3/train/loss" not in logged  # 2 epochs x 1.5 = 3 epochs
+    # One key per metric, averaged over the 2 epochs x 1.5 = 3 epochs.
+    assert set(logged.name_to_value) == {
+        f"{kind}/{metric}"
+        for kind in ("train", "final/train")
+        for metric in ("loss", "accuracy", "gt_reward_loss")
+    }
+    assert logged.name_to_count["train/loss"] == 3
+    assert logged.name_to_value["final/train/loss"] == metrics1["loss"]
+
+
+class _DumpedRows(sb3_logger.KVWriter):
+    """Keeps the keys of every dump."""
+
+    def __init__(self):
+        self.dumps: list[list[str]] = []
+
+    def write(self, key_values, key_excluded, step=0):
+        self.dumps.append(list(key_values))
+
+
+def test_first_reward_training_logs_one_row_per_metric(tmp_path):
+    """600 epochs (3 x the initial multiplier 200) dump a handful of rows."""
+    rng = np.random.default_rng(0)
+    rows = _DumpedRows()
+    custom_logger = logger.HierarchicalLogger(tmp_path, [rows], format_strs=[])
+    net = _net()
+    trainer = pc.PreferenceComparisons(
+        pc.TrajectoryDataset([_traj(rng) for _ in range(4)], rng=rng),
+        net,
+        num_iterations=1,
+        reward_trainer=pc.BasicRewardTrainer(
+            pc.PreferenceModel(net), pc.CrossEntropyRewardLoss(), rng=rng, epochs=3
+        ),
+        fragment_length=5,
+        initial_comparison_frac=0.5,
+        initial_epoch_multiplier=200,
+        custom_logger=custom_logger,
+        rng=rng,
+    )
+    trainer.train(total_timesteps=0, total_comparisons=8, progress_bar=False)
+    (dump,) = rows.dumps
+    reward_rows = sorted(key for key in dump if key.startswith("mean/reward/"))
+    assert reward_rows == sorted(
+        f"mean/reward/{kind}/{metric}"
+        for kind in ("train", "final/train")
+        for metric in ("loss", "accuracy", "gt_reward_loss")
+    )
+    # One row per epoch and metric were 1,800 rows (600 epochs x 3 metrics);
+    # everything else in the dump is a handful more.
+    assert len(dump) < 20
 
 
 def test_trainer_with_regularizer_validates():

@@ -75,6 +75,32 @@ def test_follows_in_place_updates_and_replaced_storage():
     )
 
 
+def test_follows_replaced_parameters_buffers_and_layers():
+    """Edits that keep every old tensor's storage are seen on the module itself."""
+    th.manual_seed(0)
+    mlp = _trained_norm_mlp()
+    x = np.ones((2, 6), np.float32)
+
+    def check():
+        out = numpy_forward(mlp, x)
+        assert out is not None
+        np.testing.assert_allclose(out, _torch_eval(mlp, x), rtol=1e-5, atol=1e-6)
+
+    check()
+    layer = mlp.dense_final
+    layer.weight = nn.Parameter(th.randn_like(layer.weight))  # a new parameter
+    check()
+    layer.bias = None  # a parameter removed
+    check()
+    norm = mlp.normalize_input
+    norm.running_mean = th.full_like(norm.running_mean, 5.0)  # a new buffer
+    check()
+    mlp.append(nn.Tanh())  # a layer added
+    check()
+    del mlp[-1]  # and removed
+    check()
+
+
 def test_refuses_what_it_cannot_mirror():
     x = np.ones((2, 6), np.float32)
     assert (

@@ -1,17 +1,26 @@
-"""Each Stable-Baselines3 internal imitation relies on, checked against SB3 itself.
+"""Each Stable-Baselines3 / torch internal imitation relies on, checked against them.
 
-If one of these fails after an SB3 upgrade, fix imitation.util.sb3_compat.
+If one of these fails after an SB3 or torch upgrade, fix imitation.util.sb3_compat.
 """
 
 from __future__ import annotations
+
+import collections
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
 
 import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
-from stable_baselines3 import PPO
+from stable_baselines3 import DQN, PPO
 from stable_baselines3.common import buffers, callbacks
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
+from stable_baselines3.common import logger as sb3_logger
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper, VecNormalize
 
 from imitation.testing.envs import CountingEnv
 from imitation.util import sb3_compat
@@ -131,3 +140,265 @@ def test_run_progress_spans_learn_calls():
         assert "_update_current_progress_remaining" not in vars(model)
     with pytest.raises(ValueError, match="positive"):
         sb3_compat.RunProgress(model, 0)
+
+
+def test_refuse_learn_shadows_only_learn():
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    model = PPO("MlpPolicy", venv, n_steps=16, batch_size=16, seed=0)
+    sb3_compat.refuse_learn(model, lambda: RuntimeError("acting only"))
+    with pytest.raises(RuntimeError, match="acting only"):
+        model.learn(16)
+    model.predict(venv.reset())  # acting is unaffected
+    other = PPO("MlpPolicy", venv, n_steps=16, batch_size=16, seed=0)
+    other.learn(16)  # and so are other instances
+
+
+def test_update_learning_rate_follows_the_schedule_and_logs_it():
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    model = _linear_lr_ppo(venv)
+    model.set_logger(sb3_logger.configure(format_strings=[]))
+    model._current_progress_remaining = 0.25
+    extra = th.optim.Adam([th.nn.Parameter(th.zeros(1))], lr=5.0)
+    sb3_compat.update_learning_rate(model, [extra])
+    assert extra.param_groups[0]["lr"] == pytest.approx(0.25e-3)
+    assert model.logger.name_to_value["train/learning_rate"] == pytest.approx(0.25e-3)
+
+
+class _RecordingDQN(DQN):
+    """Records the SB3 extension points SoftDQN overrides, as SB3 calls them."""
+
+    def __init__(self, *args, **kwargs):
+        self.calls = collections.Counter()
+        self.steps_trained = 0
+        super().__init__(*args, **kwargs)
+
+    def _setup_model(self):
+        self.calls["_setup_model"] += 1
+        super()._setup_model()
+        self.extra_net = th.nn.Linear(2, 2)
+        self.not_saved = object()
+
+    def _on_step(self):
+        self.calls["_on_step"] += 1
+        super()._on_step()
+
+    def _excluded_save_params(self):
+        self.calls["_excluded_save_params"] += 1
+        return [*super()._excluded_save_params(), "extra_net", "not_saved", "calls"]
+
+    def _get_torch_save_params(self):
+        self.calls["_get_torch_save_params"] += 1
+        state_dicts, variables = super()._get_torch_save_params()
+        return [*state_dicts, "extra_net"], variables
+
+    def train(self, gradient_steps, batch_size=100):
+        self.steps_trained += gradient_steps
+        super().train(gradient_steps, batch_size)
+
+
+def test_dqn_extension_points_and_counters(tmp_path):
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    model = _RecordingDQN(
+        "MlpPolicy", venv, learning_starts=10, target_update_interval=4, seed=0
+    )
+    assert model.calls["_setup_model"] == 1
+    model.learn(50)
+    n_calls = sb3_compat.target_update_calls(model)
+    assert model.calls["_on_step"] == n_calls == model.num_timesteps >= 50
+    assert model.steps_trained > 0
+    assert sb3_compat.count_updates(model, 0) == model.steps_trained
+    assert sb3_compat.count_updates(model, 3) == model.steps_trained + 3
+    model.save(tmp_path / "model.zip")
+    assert model.calls["_excluded_save_params"] >= 1
+    assert model.calls["_get_torch_save_params"] >= 1
+    with zipfile.ZipFile(tmp_path / "model.zip") as archive:
+        assert "extra_net.pth" in archive.namelist()
+        data = sb3_compat.read_zip_data(archive)
+    assert "not_saved" not in data and "extra_net" not in data
+
+
+def test_policy_constructor_kwargs_rebuild_the_policy():
+    venv = make_vec_env("Pendulum-v1", rng=np.random.default_rng(0), n_envs=1)
+    policy = PPO("MlpPolicy", venv, policy_kwargs=dict(net_arch=[8, 4]), seed=0).policy
+    kwargs = sb3_compat.policy_constructor_kwargs(policy)
+    assert {"observation_space", "action_space", "lr_schedule", "net_arch"} <= set(
+        kwargs
+    )
+    rebuilt = type(policy)(**kwargs)
+    rebuilt.load_state_dict(policy.state_dict())  # same architecture
+    obs = th.zeros((1, *venv.observation_space.shape))
+    with th.no_grad():
+        assert th.equal(rebuilt.predict_values(obs), policy.predict_values(obs))
+
+
+def test_no_distribution_validation_restores_the_default():
+    normal = th.distributions.Normal
+    for default in (True, False):
+        th.distributions.Distribution.set_default_validate_args(default)
+        try:
+            with sb3_compat.no_distribution_validation():
+                normal(0.0, -1.0)  # an invalid scale goes unchecked
+            if default:
+                with pytest.raises(ValueError):
+                    normal(0.0, -1.0)
+            else:
+                normal(0.0, -1.0)
+        finally:
+            th.distributions.Distribution.set_default_validate_args(True)
+
+
+def test_model_zip_layout(tmp_path):
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    model = PPO("MlpPolicy", venv, seed=0)
+    model.save(tmp_path / "model.zip")
+    with zipfile.ZipFile(tmp_path / "model.zip") as archive:
+        assert set(sb3_compat.SB3_ZIP_ENTRIES) <= set(archive.namelist())
+        data = sb3_compat.read_zip_data(archive)
+    raw = sb3_compat.pickled_entry(data["policy_class"])
+    assert raw is not None and pickle.loads(raw) is type(model.policy)
+    assert pickle.loads(sb3_compat.pickled_entry(data["observation_space"])) == (
+        venv.observation_space
+    )
+    assert data["n_envs"] == 1 and sb3_compat.pickled_entry(data["n_envs"]) is None
+
+
+def test_normalize_reward_is_sb3s():
+    venv = VecNormalize(DummyVecEnv([lambda: CountingEnv(episode_len=5)]))
+    venv.reset()
+    for _ in range(20):
+        venv.step(np.zeros(1, dtype=int))
+    rewards = np.array([[1.0], [2.0]])
+    normalised = sb3_compat.normalize_reward(rewards, venv)
+    assert normalised.dtype == np.float32
+    np.testing.assert_allclose(normalised, venv.normalize_reward(rewards), rtol=1e-6)
+    assert sb3_compat.normalize_reward(rewards, None) is rewards
+
+
+class _DoublingView(sb3_compat.ReplayBufferView):
+    """Replays the inner buffer's transitions with their rewards doubled."""
+
+    def __init__(self, buffer_size, observation_space, action_space, **kwargs):
+        super().__init__(
+            buffers.ReplayBuffer(buffer_size, observation_space, action_space, **kwargs)
+        )
+        self.processed = 0
+
+    def process_samples(self, samples, env):
+        self.processed += 1
+        return samples._replace(rewards=samples.rewards * 2)
+
+
+def test_replay_buffer_view_stands_in_for_the_buffer(tmp_path):
+    """SB3 learns with the view, saves and loads it; every batch passes through it."""
+    venv = make_vec_env("CartPole-v1", rng=np.random.default_rng(0), n_envs=1)
+    model = DQN(
+        "MlpPolicy",
+        venv,
+        learning_starts=10,
+        buffer_size=40,
+        optimize_memory_usage=True,
+        replay_buffer_class=_DoublingView,
+        replay_buffer_kwargs=dict(handle_timeout_termination=False),
+        seed=0,
+    )
+    view = model.replay_buffer
+    assert isinstance(view, _DoublingView)
+    model.learn(60)  # wraps around the 40 transitions
+    inner = view.replay_buffer
+    assert view.full and inner.full and view.pos == inner.pos
+    assert view.size() == inner.size() == 40 and view.observations is inner.observations
+    assert view.processed > 0  # the learner's batches went through the view
+    batch = view.sample(5)
+    assert view.processed > 1 and batch.rewards.shape == (5, 1)
+    at = sb3_compat.replay_samples(view, np.arange(3))
+    np.testing.assert_allclose(
+        at.rewards.numpy(), 2 * sb3_compat.replay_samples(inner, np.arange(3)).rewards
+    )
+    model.save_replay_buffer(tmp_path / "buffer.pkl")
+    model.load_replay_buffer(tmp_path / "buffer.pkl")
+    loaded = model.replay_buffer
+    assert isinstance(loaded, _DoublingView) and loaded.size() == 40
+    with pytest.warns(UserWarning, match="truncated"):
+        model.learn(20, reset_num_timesteps=True)  # marks the last transition done
+    # Nothing SB3 wrote landed on the view instead of the buffer it wraps.
+    assert set(vars(loaded)) == {"replay_buffer", "processed"}
+
+
+def test_torch_module_dicts_and_hooks():
+    layer = th.nn.Linear(3, 2)
+    mlp = th.nn.Sequential(layer, th.nn.ReLU())
+    assert list(sb3_compat.child_modules(mlp)) == list(mlp.children())
+    assert list(sb3_compat.own_parameters(layer)) == [layer.weight, layer.bias]
+    modules, params, bufs = sb3_compat.module_dicts(layer)
+    views = modules.values(), params.values(), bufs.values()
+    before = [list(view) for view in views]
+    # Registration edits the dicts in place: their live views show it.
+    layer.weight = th.nn.Parameter(layer.weight.detach().clone())
+    layer.bias = None
+    layer.register_buffer("scale", th.ones(2))
+    layer.extra = th.nn.Identity()
+    after = [list(view) for view in views]
+    assert after[1][0] is layer.weight and after[1][0] is not before[1][0]
+    assert after[1][1] is None and list(sb3_compat.own_parameters(layer))[1] is None
+    assert after[2][0] is layer.scale and after[0][0] is layer.extra
+    assert sb3_compat.module_dicts(layer) == (modules, params, bufs)
+    norm = th.nn.BatchNorm1d(2)
+    assert any(
+        b is norm.running_mean for b in sb3_compat.module_dicts(norm)[2].values()
+    )
+    # Hooks on a module, and on every module.
+    assert not sb3_compat.forward_hooked(layer)
+    for register in (layer.register_forward_hook, layer.register_forward_pre_hook):
+        handle = register(lambda *args: None)
+        assert sb3_compat.forward_hooked(layer)
+        handle.remove()
+        assert not sb3_compat.forward_hooked(layer)
+    layer.forward = lambda x: x
+    assert sb3_compat.forward_hooked(layer)
+    assert not sb3_compat.global_forward_hooks()
+    for register in (
+        th.nn.modules.module.register_module_forward_hook,
+        th.nn.modules.module.register_module_forward_pre_hook,
+    ):
+        handle = register(lambda *args: None)
+        assert sb3_compat.global_forward_hooks()
+        handle.remove()
+        assert not sb3_compat.global_forward_hooks()
+
+
+_GLOBAL_STATE = """
+import importlib, json, pkgutil, sys
+import torch
+from torch.nn.modules import module
+
+def snapshot():
+    hooks = {
+        name: sorted(map(repr, value.values()))
+        for name, value in sorted(vars(module).items())
+        if name.startswith("_global_") and isinstance(value, dict)
+    }
+    safe = sorted(map(repr, torch.serialization.get_safe_globals()))
+    return {"hooks": hooks, "safe_globals": safe}
+
+before = snapshot()
+import imitation
+names = [m.name for m in pkgutil.walk_packages(imitation.__path__, "imitation.")]
+for name in names:
+    importlib.import_module(name)
+json.dump({"before": before, "after": snapshot(), "n_modules": len(names)}, sys.stdout)
+"""
+
+
+def test_importing_imitation_leaves_torch_global_state_alone():
+    """No module registers process-wide torch hooks or safe globals at import."""
+    result = subprocess.run(
+        [sys.executable, "-c", _GLOBAL_STATE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    state = json.loads(result.stdout)
+    assert state["n_modules"] > 100
+    assert state["before"]["hooks"]  # the snapshot sees torch's hook dicts
+    assert state["after"] == state["before"]

@@ -9,7 +9,6 @@ counts), :class:`RolloutStatsComputer` (return statistics of the policy) and
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import itertools
@@ -25,7 +24,7 @@ from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.policies import base as policy_base
 from imitation.util import logger as imit_logger
-from imitation.util import policy_io, progress, util
+from imitation.util import policy_io, progress, sb3_compat, util
 from imitation.util.policy_io import (  # noqa: F401 - public here since the first release
     policy_from_dict,
     reconstruct_policy,
@@ -243,16 +242,6 @@ class BCLogger:
         self.logger = imit_logger.configure()
 
 
-@contextlib.contextmanager
-def _no_distribution_validation() -> Iterator[None]:
-    previous = th.distributions.Distribution._validate_args
-    th.distributions.Distribution.set_default_validate_args(False)
-    try:
-        yield
-    finally:
-        th.distributions.Distribution.set_default_validate_args(previous)
-
-
 def _squared_norm(params: Iterable[th.Tensor]) -> th.Tensor:
     return th.stack([p.square().sum() for p in params]).sum()
 
@@ -286,7 +275,7 @@ class BehaviorCloningLossCalculator:
         # Only the action distribution is needed: skip the value head. The
         # batch comes from validated demonstrations, so torch's per-call
         # argument validation of the distribution is skipped.
-        with _no_distribution_validation():
+        with sb3_compat.no_distribution_validation():
             dist = policy.get_distribution(obs)
             log_prob = dist.log_prob(acts)
             entropy = dist.entropy()

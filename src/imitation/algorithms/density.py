@@ -24,15 +24,16 @@ import gymnasium as gym
 import numpy as np
 from sklearn.neighbors import KernelDensity
 from sklearn.preprocessing import StandardScaler
-from stable_baselines3.common import base_class, callbacks, policies
+from stable_baselines3.common import base_class, policies
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from imitation.algorithms import base as algo_base
+from imitation.algorithms import learner_on_reward
 from imitation.data import rollout, types
 from imitation.rewards import reward_wrapper
 from imitation.rewards.reward_nets import base as reward_nets
 from imitation.util import logger as imit_logger
-from imitation.util import progress, sb3_compat, util
+from imitation.util import progress, util
 
 KERNELS = ("gaussian", "tophat", "epanechnikov", "exponential", "linear", "cosine")
 """The kernels scikit-learn's ``KernelDensity`` supports."""
@@ -154,11 +155,12 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
     states or state-action pairs the expert visits often are rewarded.
     """
 
+    _logger_shared_with = ("rl_algo",)
+
     transitions: dict[int | None, np.ndarray]
     venv: VecEnv
     venv_wrapped: reward_wrapper.RewardVecEnvWrapper
     wrapper_callback: reward_wrapper.WrappedRewardCallback
-    rl_algo: base_class.BaseAlgorithm | None
 
     def __init__(
         self,
@@ -239,14 +241,23 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             allow_variable_horizon=allow_variable_horizon,
         )
         self._clock = _EpisodeClock(venv)
-        self.venv_wrapped = reward_wrapper.RewardVecEnvWrapper(
-            self._clock, self._wrapped_reward
-        )
-        self.wrapper_callback = self.venv_wrapped.make_log_callback()
-        self.rl_algo = rl_algo
-        if rl_algo is not None:
-            rl_algo.set_env(self.venv_wrapped)
-            rl_algo.set_logger(self.logger)
+        self._learner: learner_on_reward.LearnerOnReward | None = None
+        if rl_algo is None:
+            self.venv_wrapped = reward_wrapper.RewardVecEnvWrapper(
+                self._clock, self._wrapped_reward
+            )
+            self.wrapper_callback = self.venv_wrapped.make_log_callback()
+        else:
+            # The reward stays fixed while rl_algo trains (only train() refits
+            # it), so replayed transitions keep the rewards they were stored
+            # with; relabelling them would also need each one's timestep.
+            self._learner = learner_on_reward.LearnerOnReward(
+                rl_algo, self._clock, self._wrapped_reward, self.logger, relabel=False
+            )
+            wrapped, callback = self._learner.venv_wrapped, self._learner.log_callback
+            assert isinstance(wrapped, reward_wrapper.RewardVecEnvWrapper)
+            assert callback is not None
+            self.venv_wrapped, self.wrapper_callback = wrapped, callback
 
     def _features(self, obs: Any, acts: Any, next_obs: Any) -> np.ndarray:
         parts = [_flatten_batch(self.venv.observation_space, obs, "observation")]
@@ -441,13 +452,18 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
     ) -> np.ndarray:
         return self(state, action, next_state, done, steps=self._clock.last_timesteps)
 
-    def _require_rl_algo(self) -> base_class.BaseAlgorithm:
-        if self.rl_algo is None:
+    @property
+    def rl_algo(self) -> base_class.BaseAlgorithm | None:
+        """The SB3 algorithm trained on the learned reward, if one was given."""
+        return None if self._learner is None else self._learner.algorithm
+
+    def _require_learner(self) -> learner_on_reward.LearnerOnReward:
+        if self._learner is None:
             raise ValueError(
                 "This DensityAlgorithm has no rl_algo: pass one (e.g. a PPO "
                 "instance) to the constructor to train or test a policy.",
             )
-        return self.rl_algo
+        return self._learner
 
     @property
     def policy(self) -> policies.BasePolicy:
@@ -456,7 +472,7 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         Raises:
             ValueError: If there is no ``rl_algo``.
         """
-        return self._require_rl_algo().policy
+        return self._require_learner().algorithm.policy
 
     def train_policy(self, n_timesteps: int = int(1e6), **kwargs: Any) -> None:
         """Train ``rl_algo`` on the learned reward for ``n_timesteps`` env steps.
@@ -470,15 +486,7 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             ValueError: If there is no ``rl_algo``, or the episodes seen have
                 different lengths (unless allowed).
         """
-        rl_algo = self._require_rl_algo()
-        callback: callbacks.BaseCallback = self.wrapper_callback
-        if kwargs.get("callback") is not None:
-            callback = callbacks.CallbackList(
-                [self.wrapper_callback, kwargs["callback"]]
-            )
-        kwargs["callback"] = callback
-        kwargs.setdefault("reset_num_timesteps", False)
-        rl_algo.learn(n_timesteps, **kwargs)
+        self._require_learner().learn(n_timesteps, **kwargs)
         self._check_fixed_horizon(self._clock.pop_finished_lengths())
 
     def test_policy(
@@ -498,17 +506,17 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             ValueError: If there is no ``rl_algo``, or the episodes have
                 different lengths (unless allowed).
         """
-        rl_algo = self._require_rl_algo()
+        learner = self._require_learner()
         venv = self._clock if true_reward else self.venv_wrapped
         trajs = rollout.generate_trajectories(
-            rl_algo,
+            learner.algorithm,
             venv,
             rollout.make_min_episodes(n_trajectories),
             rng=self.rng,
         )
         # The rollout reset the environment under rl_algo: make its next
         # learn() start from a fresh reset instead of a stale observation.
-        sb3_compat.restart_episodes_on_next_learn(rl_algo)
+        learner.restart_episodes()
         self._clock.pop_finished_lengths()
         self._check_fixed_horizon([len(t) for t in trajs])
         return rollout.rollout_stats(trajs)

@@ -25,7 +25,7 @@ from imitation.algorithms import base as algo_base
 from imitation.data import rollout, types
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.util import logger as imit_logger
-from imitation.util import progress, util
+from imitation.util import progress, sb3_compat, util
 
 
 def _zero_reward(
@@ -255,7 +255,9 @@ class SoftDQN(DQN):
     def _on_step(self) -> None:
         super()._on_step()
         if self.twin_q and (
-            self._n_calls % max(self.target_update_interval // self.n_envs, 1) == 0
+            sb3_compat.target_update_calls(self)
+            % max(self.target_update_interval // self.n_envs, 1)
+            == 0
         ):
             polyak_update(
                 self.q_net2.parameters(), self.q_net2_target.parameters(), self.tau
@@ -305,11 +307,13 @@ class SoftDQN(DQN):
         if self.twin_q:
             self.q_net2.train(True)
             nets.append((self.q_net2, self.optimizer2))
-        self._update_learning_rate([opt for _, opt in nets])
+        sb3_compat.update_learning_rate(self, [opt for _, opt in nets])
         assert self.replay_buffer is not None
         losses = []
         for _ in range(gradient_steps):
-            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            data = self.replay_buffer.sample(
+                batch_size, env=self.get_vec_normalize_env()
+            )
             discounts = data.discounts if data.discounts is not None else self.gamma
             with th.no_grad():
                 next_q = self.q_net_target(data.next_observations)
@@ -326,8 +330,8 @@ class SoftDQN(DQN):
                 loss.backward()
                 th.nn.utils.clip_grad_norm_(net.parameters(), self.max_grad_norm)
                 optimizer.step()
-        self._n_updates += gradient_steps
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        n_updates = sb3_compat.count_updates(self, gradient_steps)
+        self.logger.record("train/n_updates", n_updates, exclude="tensorboard")
         self.logger.record("train/loss", float(np.mean(losses)))
 
     def predict(

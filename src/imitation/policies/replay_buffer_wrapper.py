@@ -53,20 +53,42 @@ def _to_numpy(x: th.Tensor | dict[str, th.Tensor]) -> Any:
     return types.map_maybe_dict(lambda v: v.cpu().numpy(), x)
 
 
-class ReplayBufferRewardWrapper(ReplayBuffer):
+def _check_one_step(replay_buffer_class: type[ReplayBuffer]) -> None:
+    if issubclass(replay_buffer_class, NStepReplayBuffer):
+        raise ValueError(
+            "ReplayBufferRewardWrapper cannot relabel n-step returns; use a "
+            "one-step replay_buffer_class such as ReplayBuffer.",
+        )
+
+
+def _unscale_target(
+    action_space: gym.Space, unscale_actions: bool
+) -> gym.spaces.Box | None:
+    """The Box stored actions are mapped back to, or None to leave them."""
+    if not (unscale_actions and isinstance(action_space, gym.spaces.Box)):
+        return None
+    if not action_space.is_bounded():
+        raise ValueError(
+            f"Cannot unscale actions of the unbounded space {action_space}; "
+            "pass unscale_actions=False if the buffer holds env actions.",
+        )
+    return action_space
+
+
+class ReplayBufferRewardWrapper(sb3_compat.ReplayBufferView):
     """Drop-in replacement for an SB3 replay buffer that relabels sampled rewards.
 
     Transitions are stored in an inner buffer of ``replay_buffer_class`` (kept as
-    :attr:`replay_buffer`); this object owns no storage. ``pos``, ``full`` and
-    ``device`` read and write the inner buffer's, and any other attribute SB3
-    or a user reads (``buffer_size``, ``observations``, ``dones``,
-    ``optimize_memory_usage``, ...) is looked up on the inner buffer too. See
-    the module docstring for what ``reward_fn`` is called with.
+    :attr:`replay_buffer`); this object owns no storage, and every attribute it
+    does not define is the inner buffer's (see
+    :class:`~imitation.util.sb3_compat.ReplayBufferView`). See the module
+    docstring for what ``reward_fn`` is called with.
 
-    The wrapper subclasses ``ReplayBuffer`` so it passes SB3's type and
+    The wrapper is a ``ReplayBuffer`` subclass, so it passes SB3's type and
     ``isinstance`` checks (``replay_buffer_class``, ``load_replay_buffer``).
     Saving the buffer with ``save_replay_buffer`` pickles ``reward_fn`` too, so
-    that needs a picklable ``reward_fn``.
+    that needs a picklable ``reward_fn``. :func:`relabel_rewards` wraps a
+    buffer that already exists.
     """
 
     def __init__(
@@ -81,9 +103,6 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
         **kwargs: Any,
     ) -> None:
         """Build the inner buffer.
-
-        The storage lives in the inner buffer, so ``ReplayBuffer.__init__`` is
-        deliberately not called (it would allocate a second, unused copy).
 
         Args:
             buffer_size: Capacity, as for ``ReplayBuffer`` (split across envs).
@@ -105,110 +124,38 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
                 function cannot replace), or if actions should be unscaled but
                 the ``Box`` action space is unbounded.
         """
-        if issubclass(replay_buffer_class, NStepReplayBuffer):
-            raise ValueError(
-                "ReplayBufferRewardWrapper cannot relabel n-step returns; use a "
-                "one-step replay_buffer_class such as ReplayBuffer.",
+        _check_one_step(replay_buffer_class)
+        unscale_to = _unscale_target(action_space, unscale_actions)
+        super().__init__(
+            replay_buffer_class(
+                buffer_size,
+                observation_space,
+                action_space,
+                **kwargs,
             )
-        self._unscale_to: gym.spaces.Box | None = None
-        if unscale_actions and isinstance(action_space, gym.spaces.Box):
-            if not action_space.is_bounded():
-                raise ValueError(
-                    f"Cannot unscale actions of the unbounded space {action_space}; "
-                    "pass unscale_actions=False if the buffer holds env actions.",
-                )
-            self._unscale_to = action_space
-        self.replay_buffer = replay_buffer_class(
-            buffer_size,
-            observation_space,
-            action_space,
-            **kwargs,
         )
+        self._unscale_to = unscale_to
         self.reward_fn = reward_fn
 
-    def __getattr__(self, name: str) -> Any:
-        """Read attributes this wrapper does not define from the inner buffer."""
-        # Look in __dict__ directly: during unpickling ``replay_buffer`` is not
-        # set yet, and ``self.replay_buffer`` would recurse into __getattr__.
-        inner = self.__dict__.get("replay_buffer")
-        if inner is None:
-            raise AttributeError(name)
-        return getattr(inner, name)
-
-    @property
-    def pos(self) -> int:
-        """Write position of the inner buffer."""
-        return self.replay_buffer.pos
-
-    @pos.setter
-    def pos(self, value: int) -> None:
-        self.replay_buffer.pos = value
-
-    @property
-    def full(self) -> bool:
-        """Whether the inner buffer has wrapped around."""
-        return self.replay_buffer.full
-
-    @full.setter
-    def full(self, value: bool) -> None:
-        self.replay_buffer.full = value
-
-    @property
-    def device(self) -> th.device:
-        """Device the sampled tensors are put on (the inner buffer's)."""
-        return self.replay_buffer.device
-
-    @device.setter
-    def device(self, value: th.device) -> None:
-        self.replay_buffer.device = value
-
-    def size(self) -> int:
-        """Number of stored transitions (per env)."""
-        return self.replay_buffer.size()
-
-    def add(self, *args: Any, **kwargs: Any) -> None:
-        """Store transitions in the inner buffer (same arguments as its ``add``)."""
-        self.replay_buffer.add(*args, **kwargs)
-
-    def reset(self) -> None:
-        """Empty the inner buffer."""
-        self.replay_buffer.reset()
-
-    def sample(
-        self,
-        batch_size: int,
-        env: VecNormalize | None = None,
-    ) -> ReplayBufferSamples:
-        """Sample transitions, with rewards from ``reward_fn``.
-
-        Args:
-            batch_size: Number of transitions.
-            env: A ``VecNormalize`` env whose statistics normalise the
-                observations and rewards handed to the learner, as in SB3.
-
-        Returns:
-            The inner buffer's samples (tensors on :attr:`device`), with
-            ``rewards`` of shape ``(batch_size, 1)`` replaced.
-
-        Raises:
-            ValueError: If ``reward_fn`` returns the wrong number of rewards.
-        """
-        return self._relabel(self.replay_buffer.sample(batch_size, env=None), env)
-
-    def _get_samples(
-        self,
-        batch_inds: np.ndarray,
-        env: VecNormalize | None = None,
-    ) -> ReplayBufferSamples:
-        samples = sb3_compat.replay_samples(self.replay_buffer, batch_inds)
-        return self._relabel(samples, env)
-
-    def _relabel(
+    def process_samples(
         self,
         samples: ReplayBufferSamples,
         env: VecNormalize | None,
     ) -> ReplayBufferSamples:
-        """Compute rewards on the raw batch, then normalise for ``env`` like SB3."""
+        """Compute rewards on the raw batch, then normalise for ``env`` like SB3.
+
+        Args:
+            samples: Transitions of the inner buffer, not normalised.
+            env: A ``VecNormalize`` env whose statistics normalise the
+                observations and rewards handed to the learner, as in SB3.
+
+        Returns:
+            ``samples`` (tensors on :attr:`device`), with ``rewards`` of shape
+            ``(batch_size, 1)`` replaced.
+
+        Raises:
+            ValueError: If ``reward_fn`` returns the wrong number of rewards.
+        """
         obs = _to_numpy(samples.observations)
         next_obs = _to_numpy(samples.next_observations)
         acts = samples.actions.cpu().numpy()
@@ -221,7 +168,7 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
             raise ValueError(
                 f"reward_fn returned shape {rewards.shape}; expected ({n},).",
             )
-        rewards = self._normalize_reward(rewards.reshape(n, 1), env)
+        rewards = sb3_compat.normalize_reward(rewards.reshape(n, 1), env)
         replaced: dict[str, Any] = {
             "rewards": self.to_torch(rewards.astype(np.float32)),
         }
@@ -234,3 +181,38 @@ class ReplayBufferRewardWrapper(ReplayBuffer):
 
     def _obs_to_torch(self, obs: Any) -> Any:
         return types.map_maybe_dict(self.to_torch, obs)
+
+
+class _RelabelledBuffer(ReplayBufferRewardWrapper):
+    """A :class:`ReplayBufferRewardWrapper` around a buffer built elsewhere."""
+
+    def __init__(
+        self, replay_buffer: ReplayBuffer, reward_fn: RewardFn, unscale_actions: bool
+    ) -> None:
+        _check_one_step(type(replay_buffer))
+        unscale_to = _unscale_target(replay_buffer.action_space, unscale_actions)
+        sb3_compat.ReplayBufferView.__init__(self, replay_buffer)
+        self._unscale_to = unscale_to
+        self.reward_fn = reward_fn
+
+
+def relabel_rewards(
+    replay_buffer: ReplayBuffer, reward_fn: RewardFn, unscale_actions: bool = True
+) -> ReplayBufferRewardWrapper:
+    """Wrap a buffer that already exists, e.g. an algorithm's ``replay_buffer``.
+
+    The transitions it holds stay; from now on every sampled batch carries
+    ``reward_fn``'s rewards, as with :class:`ReplayBufferRewardWrapper`.
+
+    Args:
+        replay_buffer: The buffer, e.g. ``algo.replay_buffer``.
+        reward_fn: Computes the rewards of every sampled batch.
+        unscale_actions: As for :class:`ReplayBufferRewardWrapper`.
+
+    Returns:
+        The wrapper; assign it to ``algo.replay_buffer``.
+
+    Raises:
+        ValueError: As :class:`ReplayBufferRewardWrapper`.
+    """
+    return _RelabelledBuffer(replay_buffer, reward_fn, unscale_actions)

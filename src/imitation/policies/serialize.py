@@ -43,7 +43,6 @@ defined in :mod:`imitation.util.policy_io` and keep their original names
 
 from __future__ import annotations
 
-import base64
 import importlib.resources
 import json
 import logging
@@ -58,7 +57,7 @@ from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common import base_class, callbacks, policies, vec_env
 
 from imitation.policies.base import NormalizedObsPolicy, RandomPolicy, ZeroPolicy
-from imitation.util import hub, registry, safe_pickle, util
+from imitation.util import hub, registry, safe_pickle, sb3_compat, util
 from imitation.util.hub import (  # noqa: F401 - public here since the first release
     HF_DEFAULT_ORGANIZATION,
     HubUnavailableError,
@@ -135,10 +134,10 @@ def _safe_custom_objects(
     decoded: dict[str, Any] = {}
     replaced: list[str] = []
     for key, value in data.items():
-        if not (isinstance(value, dict) and ":serialized:" in value):
-            continue
         try:
-            raw = base64.b64decode(value[":serialized:"].encode())
+            raw = sb3_compat.pickled_entry(value)
+            if raw is None:
+                continue
             decoded[key] = safe_pickle.safe_loads(raw)
             continue
         except safe_pickle.UnsafePickleError as exc:
@@ -167,10 +166,7 @@ def _refuse_learning(
         "allow_unsafe_pickle=True if you trust it."
     )
 
-    def learn(*args: Any, **kwargs: Any) -> Any:
-        raise PolicyLoadError(message)
-
-    model.__dict__["learn"] = learn
+    sb3_compat.refuse_learn(model, lambda: PolicyLoadError(message))
     warnings.warn(message, UserWarning, stacklevel=3)
 
 
@@ -194,14 +190,13 @@ def _read_sb3_data(path: pathlib.Path) -> dict[str, Any]:
                 # The only intact archive found starts mid-file: the outer
                 # archive was cut short and this is an entry stored inside it.
                 raise zipfile.BadZipFile("the archive does not start at the file start")
-            names = archive.namelist()
-            if "data" not in names or "policy.pth" not in names:
+            if not set(sb3_compat.SB3_ZIP_ENTRIES) <= set(archive.namelist()):
                 raise PolicyLoadError(
                     f"{path} is a zip file but not a Stable-Baselines3 model (it "
                     "has no 'data' and 'policy.pth' entries). Save models with "
                     "model.save(...) or serialize.save_stable_model(...).",
                 )
-            return json.loads(archive.read("data"))
+            return sb3_compat.read_zip_data(archive)
     except zipfile.BadZipFile as exc:
         raise PolicyLoadError(
             f"{path} is not a valid zip file (truncated or corrupt): {exc}",

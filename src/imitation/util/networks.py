@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 import torch as th
 from torch import nn
 
-from imitation.util import class_registry
+from imitation.util import class_registry, sb3_compat
 from imitation.util.class_registry import Use
 
 
@@ -22,7 +22,7 @@ def module_tree(m: nn.Module) -> list[nn.Module]:
     """
     tree, seen = [m], {id(m)}
     for module in tree:  # ``tree`` grows while it is walked: breadth first
-        for child in module._modules.values():
+        for child in sb3_compat.child_modules(module):
             if child is not None and id(child) not in seen:
                 seen.add(id(child))
                 tree.append(child)
@@ -31,10 +31,10 @@ def module_tree(m: nn.Module) -> list[nn.Module]:
 
 def first_parameter(m: nn.Module) -> th.Tensor | None:
     """The first of ``m.parameters()`` (depth first, as torch orders them), or None."""
-    for param in m._parameters.values():
+    for param in sb3_compat.own_parameters(m):
         if param is not None:
             return param
-    for child in m._modules.values():
+    for child in sb3_compat.child_modules(m):
         if child is not None:
             found = first_parameter(child)
             if found is not None:

@@ -18,13 +18,18 @@ The numpy arrays are views of the parameters and buffers (shared memory), so
 optimizer steps, ``load_state_dict`` and running-statistics updates show at
 once. What views cannot follow is caught before every call: a parameter or
 buffer whose storage was replaced (``p.data = ...``), a submodule, parameter
-or buffer registered anywhere in the process since the function was built
-(the reward net may have been edited), or a hook added. Then the function
-returns None and the caller falls back to torch.
+or buffer of the module or its layers added, removed or replaced since the
+plan was built (the reward net may have been edited), or a hook added. The
+plan is then rebuilt, or the function returns None and the caller falls back
+to torch. Nothing is registered with torch: the checks look at the module
+itself, so importing or using this module leaves every other ``nn.Module``
+in the process alone.
 """
 
 from __future__ import annotations
 
+import itertools
+import operator
 import weakref
 from collections.abc import Callable
 from typing import cast
@@ -32,23 +37,8 @@ from typing import cast
 import numpy as np
 import torch as th
 from torch import nn
-from torch.nn.modules import module as torch_module
 
-from imitation.util import networks
-
-_generation = 0
-"""Bumped whenever any module, parameter or buffer is registered in the process."""
-
-
-def _bump(*args: object) -> None:
-    del args
-    global _generation
-    _generation += 1
-
-
-nn.modules.module.register_module_module_registration_hook(_bump)
-nn.modules.module.register_module_parameter_registration_hook(_bump)
-nn.modules.module.register_module_buffer_registration_hook(_bump)
+from imitation.util import networks, sb3_compat
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -68,13 +58,7 @@ Step = Callable[[np.ndarray], np.ndarray]
 
 def hooked(m: nn.Module) -> bool:
     """Whether ``m`` has forward hooks or an instance-level ``forward``."""
-    return bool(m._forward_hooks or m._forward_pre_hooks or "forward" in m.__dict__)
-
-
-def _global_hooks() -> bool:
-    return bool(
-        torch_module._global_forward_hooks or torch_module._global_forward_pre_hooks
-    )
+    return sb3_compat.forward_hooked(m)
 
 
 def _linear(layer: nn.Linear, keep: list[th.Tensor]) -> Step:
@@ -139,11 +123,29 @@ def _step(layer: nn.Module, keep: list[th.Tensor]) -> Step | None:
 class _Plan:
     """The numpy steps of one module, and what they depend on."""
 
-    __slots__ = ("steps", "tensors", "pointers", "modules", "generation")
+    __slots__ = (
+        "steps",
+        "tensors",
+        "pointers",
+        "modules",
+        "views",
+        "filled",
+        "lengths",
+        "members",
+    )
 
     def __init__(self, module: nn.Module) -> None:
         layers = list(module) if type(module) is nn.Sequential else [module]
         self.modules = [module, *layers]
+        # Live views of the dicts each module keeps its submodules, parameters
+        # and buffers in (torch edits them in place), and what they held.
+        self.views = [
+            d.values() for m in self.modules for d in sb3_compat.module_dicts(m)
+        ]
+        self.filled = [view for view in self.views if len(view)]
+        self.lengths = [len(view) for view in self.views]
+        # Holding the members keeps them alive, so ``is`` comparisons stay exact.
+        self.members = list(itertools.chain.from_iterable(self.filled))
         self.tensors: list[th.Tensor] = []
         steps = [_step(layer, self.tensors) for layer in layers]
         self.steps: list[Step] | None = [s for s in steps if s is not None]
@@ -155,17 +157,31 @@ class _Plan:
         ):
             self.steps = None
         self.pointers = [t.data_ptr() for t in self.tensors]
-        self.generation = _generation
 
     def current(self) -> bool:
-        """Whether the views still show the module's parameters and buffers."""
-        return self.generation == _generation and all(
-            t.data_ptr() == p for t, p in zip(self.tensors, self.pointers, strict=True)
+        """Whether the module still holds what the plan was built from.
+
+        The same submodules, parameters and buffers (none added, removed or
+        replaced), with the same storage under each tensor the views show.
+        """
+        # Called before every forward: the loops run in C (map, chain).
+        return (
+            list(map(len, self.views)) == self.lengths
+            and all(
+                map(
+                    operator.is_,
+                    itertools.chain.from_iterable(self.filled),
+                    self.members,
+                )
+            )
+            and list(map(th.Tensor.data_ptr, self.tensors)) == self.pointers
         )
 
     def usable(self) -> bool:
         """Whether every layer has a numpy step and none has a hook."""
-        return self.steps is not None and not any(hooked(m) for m in self.modules)
+        return self.steps is not None and not any(
+            map(sb3_compat.forward_hooked, self.modules)
+        )
 
     def run(self, x: np.ndarray) -> np.ndarray:
         assert self.steps is not None
@@ -189,7 +205,7 @@ def numpy_forward(module: nn.Module, x: np.ndarray) -> np.ndarray | None:
         rounding), or None if ``module`` cannot be mirrored in numpy right now;
         then call it with torch.
     """
-    if x.dtype != np.float32 or _global_hooks():
+    if x.dtype != np.float32 or sb3_compat.global_forward_hooks():
         return None
     plan = _PLANS.get(module)
     if plan is None or not plan.current():

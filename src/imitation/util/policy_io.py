@@ -20,7 +20,7 @@ from typing import Any
 import torch as th
 from stable_baselines3.common import policies, utils
 
-from imitation.util import safe_pickle
+from imitation.util import safe_pickle, sb3_compat
 from imitation.util.atomic import atomic_write_path
 from imitation.util.paths import AnyPath
 
@@ -50,7 +50,7 @@ def policy_to_dict(policy: policies.BasePolicy) -> dict[str, Any]:
     be loaded safely) and a policy acting or trained by imitation does not use
     its own optimiser's schedule.
     """
-    data = dict(policy._get_constructor_parameters())
+    data = sb3_compat.policy_constructor_kwargs(policy)
     data.pop("lr_schedule", None)
     return {
         "policy_class": type(policy),

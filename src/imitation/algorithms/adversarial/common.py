@@ -19,8 +19,6 @@ import numpy as np
 import torch as th
 from stable_baselines3.common import (
     base_class,
-    buffers,
-    callbacks,
     off_policy_algorithm,
     on_policy_algorithm,
     policies,
@@ -28,13 +26,13 @@ from stable_baselines3.common import (
 )
 from torch.nn import functional
 
-from imitation.algorithms import base
+from imitation.algorithms import base, learner_on_reward
 from imitation.algorithms.adversarial.train_stats import compute_train_stats
 from imitation.data import buffer, rollout, types, wrappers
 from imitation.policies import replay_buffer_wrapper
-from imitation.rewards import reward_nets, reward_wrapper
+from imitation.rewards import reward_nets
 from imitation.util import logger as imit_logger
-from imitation.util import networks, progress, sb3_compat, util
+from imitation.util import networks, progress, util
 
 DEFAULT_DISC_OPT_KWARGS: Mapping[str, Any] = {"lr": 3e-3}
 """Discriminator optimiser arguments that ``disc_opt_kwargs`` adds to or overrides.
@@ -77,12 +75,30 @@ def _take(x: Any, idx: th.Tensor) -> Any:
     return types.map_maybe_dict(lambda v: v[idx], x)
 
 
+def _check_fresh(gen_algo: off_policy_algorithm.OffPolicyAlgorithm) -> None:
+    """Refuse an off-policy generator that has already stored transitions.
+
+    Raises:
+        ValueError: If its replay buffer holds transitions (or is missing).
+    """
+    inner = gen_algo.replay_buffer
+    if isinstance(inner, replay_buffer_wrapper.ReplayBufferRewardWrapper):
+        return
+    if inner is None or inner.size() > 0:
+        raise ValueError(
+            "Give the adversarial trainer a fresh off-policy generator: its "
+            "replay buffer already holds transitions with stale rewards.",
+        )
+
+
 class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC):
     """Base class of adversarial imitation (GAIL, AIRL).
 
     GAIL: https://arxiv.org/abs/1606.03476; AIRL:
     https://arxiv.org/abs/1710.11248.
     """
+
+    _logger_shared_with = ("gen_algo",)
 
     venv: vec_env.VecEnv
     """The original environment."""
@@ -183,7 +199,6 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             allow_variable_horizon=allow_variable_horizon,
         )
         self._global_step = 0
-        self._run: sb3_compat.RunProgress | None = None
         self._disc_step = 0
         self.n_disc_updates_per_round = n_disc_updates_per_round
         self.debug_use_ground_truth = debug_use_ground_truth
@@ -202,22 +217,21 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         self._init_tensorboard_graph = init_tensorboard_graph
 
         self.venv_buffering = wrappers.BufferingWrapper(self.venv)
-        self.gen_callback: Any = None
-        if debug_use_ground_truth:
-            self.venv_wrapped = self.venv_buffering
-        else:
-            wrapped = reward_wrapper.RewardVecEnvWrapper(
-                self.venv_buffering, self.reward_train.predict_processed
-            )
-            self.gen_callback = wrapped.make_log_callback()
-            if isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
-                self.gen_callback = callbacks.CallbackList(
-                    [self.gen_callback, reward_wrapper.DeferredRewardCallback(wrapped)]
-                )
-            self.venv_wrapped = wrapped
+        if not debug_use_ground_truth and isinstance(
+            gen_algo, off_policy_algorithm.OffPolicyAlgorithm
+        ):
+            _check_fresh(gen_algo)
+        self._learner = learner_on_reward.LearnerOnReward(
+            gen_algo,
+            self.venv_buffering,
+            None if debug_use_ground_truth else self.reward_train.predict_processed,
+            self.logger,
+            log_name="gen",
+            defer_rewards=True,
+        )
+        self.gen_callback: Any = self._learner.callback
+        self.venv_wrapped = self._learner.venv_wrapped
         self.venv_train = self.venv_wrapped
-        self.gen_algo.set_env(self.venv_train)
-        self.gen_algo.set_logger(self.logger)
         if gen_train_timesteps is None:
             n_envs = self.venv.num_envs
             if isinstance(gen_algo, on_policy_algorithm.OnPolicyAlgorithm):
@@ -225,52 +239,8 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             else:
                 gen_train_timesteps = -(-demo_batch_size // n_envs) * n_envs
         self.gen_train_timesteps = gen_train_timesteps
-        if not debug_use_ground_truth and isinstance(
-            gen_algo, off_policy_algorithm.OffPolicyAlgorithm
-        ):
-            self._relabel_replay_buffer(gen_algo)
         self._gen_replay_buffer = buffer.ReplayBuffer(
             gen_replay_buffer_capacity or gen_train_timesteps, self.venv, rng=self._rng
-        )
-
-    def _relabel_replay_buffer(
-        self, gen_algo: off_policy_algorithm.OffPolicyAlgorithm
-    ) -> None:
-        """Make an off-policy generator see the current reward on replayed samples.
-
-        Its replay buffer keeps transitions for many rounds, while the
-        discriminator (hence the reward) changes every round; rewards stored at
-        collection time would go stale. The buffer is replaced by a
-        :class:`ReplayBufferRewardWrapper` of the same class, which recomputes
-        ``reward_train`` for every sampled batch.
-
-        Raises:
-            ValueError: If the buffer already holds transitions, or is of a kind
-                whose rewards cannot be relabelled per transition (n-step, HER).
-        """
-        inner = gen_algo.replay_buffer
-        if isinstance(inner, replay_buffer_wrapper.ReplayBufferRewardWrapper):
-            return
-        if inner is None or inner.size() > 0:
-            raise ValueError(
-                "Give the adversarial trainer a fresh off-policy generator: its "
-                "replay buffer already holds transitions with stale rewards.",
-            )
-        if type(inner) not in (buffers.ReplayBuffer, buffers.DictReplayBuffer):
-            raise ValueError(
-                f"Cannot relabel the rewards of a {type(inner).__name__}; use the "
-                "generator's default one-step ReplayBuffer (e.g. n_steps=1).",
-            )
-        gen_algo.replay_buffer = replay_buffer_wrapper.ReplayBufferRewardWrapper(
-            gen_algo.buffer_size,
-            gen_algo.observation_space,
-            gen_algo.action_space,
-            replay_buffer_class=type(inner),
-            reward_fn=self.reward_train.predict_processed,
-            device=gen_algo.device,
-            n_envs=gen_algo.n_envs,
-            optimize_memory_usage=gen_algo.optimize_memory_usage,
-            **gen_algo.replay_buffer_kwargs,
         )
 
     # --- What subclasses define -------------------------------------------------
@@ -356,15 +326,10 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             total_timesteps: Env steps (default ``gen_train_timesteps``).
             learn_kwargs: Extra arguments for ``gen_algo.learn``.
         """
-        run = self._run.learning() if self._run else contextlib.nullcontext()
-        with self.logger.accumulate_means("gen"), run:
-            self.gen_algo.learn(
-                total_timesteps=total_timesteps or self.gen_train_timesteps,
-                reset_num_timesteps=False,
-                callback=self.gen_callback,
-                **(learn_kwargs or {}),
-            )
-            self._global_step += 1
+        self._learner.learn(
+            total_timesteps or self.gen_train_timesteps, **(learn_kwargs or {})
+        )
+        self._global_step += 1
         trajs, _ = self.venv_buffering.pop_trajectories()
         self._check_fixed_horizon(self.venv_buffering.pop_episode_lengths())
         transitions = rollout.flatten_trajectories(trajs)
@@ -558,20 +523,17 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 f"total_timesteps={total_timesteps} is less than one round of "
                 f"gen_train_timesteps={self.gen_train_timesteps}.",
             )
-        self._run = sb3_compat.RunProgress(
-            self.gen_algo, n_rounds * self.gen_train_timesteps
-        )
-        try:
-            with progress.progress_bar(
+        with (
+            self._learner.training_run(n_rounds * self.gen_train_timesteps),
+            progress.progress_bar(
                 n_rounds, desc=type(self).__name__, unit="round", enabled=progress_bar
-            ) as bar:
-                for round_num in range(n_rounds):
-                    self.train_gen(self.gen_train_timesteps)
-                    for _ in range(self.n_disc_updates_per_round):
-                        self.train_disc()
-                    if callback is not None:
-                        callback(round_num)
-                    self.logger.dump(self._global_step)
-                    bar.update(1)
-        finally:
-            self._run = None
+            ) as bar,
+        ):
+            for round_num in range(n_rounds):
+                self.train_gen(self.gen_train_timesteps)
+                for _ in range(self.n_disc_updates_per_round):
+                    self.train_disc()
+                if callback is not None:
+                    callback(round_num)
+                self.logger.dump(self._global_step)
+                bar.update(1)

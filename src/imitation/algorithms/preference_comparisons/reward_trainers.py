@@ -160,10 +160,12 @@ class BasicRewardTrainer(RewardTrainer):
 
     Each epoch goes through the comparisons in a new random order, in batches
     of ``batch_size``; each batch is one optimiser step, its gradient
-    accumulated over minibatches of ``minibatch_size`` to bound memory. Per
-    epoch ``epoch-<i>/train/<metric>`` is logged (and ``epoch-<i>/val/...``
-    when a regulariser holds out a validation split), and the last epoch's
-    metrics again under ``final/``.
+    accumulated over minibatches of ``minibatch_size`` to bound memory.
+
+    Logged: the metrics of each epoch averaged into ``train/<metric>`` (and
+    ``val/<metric>`` when a regulariser holds out a validation split), one
+    row per metric however many epochs run until the logger's next dump; the
+    last epoch's metrics under ``final/``.
     """
 
     _logger_shared_with = ("regularizer",)
@@ -299,7 +301,7 @@ class BasicRewardTrainer(RewardTrainer):
         weights = self._sample_weights(len(dataset))
         epochs = max(1, int(round(self.epochs * epoch_multiplier)))
         metrics: dict[str, float] = {}
-        for epoch in range(epochs):
+        for _ in range(epochs):
             metrics = self._run(dataset, train_idx, weights, update=True)
             records = {f"train/{k}": v for k, v in metrics.items()}
             if len(val_idx):
@@ -309,7 +311,7 @@ class BasicRewardTrainer(RewardTrainer):
                 assert self.regularizer is not None
                 self.regularizer.update_params(metrics["loss"], val["loss"])
             for key, value in records.items():
-                self.logger.record(f"epoch-{epoch}/{key}", value)
+                self.logger.record_mean(key, value)
         for key, value in records.items():
             self.logger.record(f"final/{key}", value)
         return metrics

@@ -18,11 +18,12 @@ import numpy as np
 from stable_baselines3.common import base_class
 from stable_baselines3.common.vec_env import VecEnv
 
+from imitation.algorithms import learner_on_reward
 from imitation.data import rollout, types, wrappers
 from imitation.policies.exploration_wrapper import ExplorationWrapper
-from imitation.rewards import reward_function, reward_nets, reward_wrapper
+from imitation.rewards import reward_function, reward_nets
 from imitation.util import logger as imit_logger
-from imitation.util import sb3_compat, util
+from imitation.util import util
 
 
 def _check_steps(steps: int) -> None:
@@ -134,7 +135,9 @@ class TrajectoryDataset(TrajectoryGenerator):
 class AgentTrainer(TrajectoryGenerator):
     """Trains an SB3 agent on the learned reward; samples its behaviour.
 
-    The agent is trained in ``venv`` with the reward replaced by ``reward_fn``.
+    The agent is trained in ``venv`` with the reward replaced by ``reward_fn``
+    (see :class:`~imitation.algorithms.learner_on_reward.LearnerOnReward`); an
+    off-policy agent's replayed transitions carry the current ``reward_fn``.
     Complete episodes from its latest training phase are kept (with their true
     rewards) and handed out first by :meth:`sample`; more are generated with
     the agent when they do not suffice. A fraction ``exploration_frac`` of the
@@ -172,8 +175,10 @@ class AgentTrainer(TrajectoryGenerator):
             custom_logger: Where to log to; if None, a new logger is created.
 
         Raises:
-            ValueError: If a probability is outside [0, 1], or ``venv`` has a
-                different number of envs than the agent was built for.
+            ValueError: If a probability is outside [0, 1], ``venv`` has a
+                different number of envs than the agent was built for, or an
+                off-policy agent's replay buffer cannot be relabelled (n-step,
+                HER).
             TypeError: If ``venv`` is not a ``VecEnv`` or ``rng`` not a numpy
                 ``Generator``.
         """
@@ -204,16 +209,17 @@ class AgentTrainer(TrajectoryGenerator):
         self.buffering_wrapper = wrappers.BufferingWrapper(
             venv, error_on_premature_reset=False
         )
-        self.venv_wrapped = reward_wrapper.RewardVecEnvWrapper(
-            self.buffering_wrapper, self.reward_fn
-        )
-        self.log_callback = self.venv_wrapped.make_log_callback()
-        self.algorithm.set_env(self.venv_wrapped)
         self._episodes: list[types.TrajectoryWithRew] = []
-        self._venv_used_elsewhere = False
-        self._run: sb3_compat.RunProgress | None = None
         super().__init__(custom_logger=custom_logger)
-        self.algorithm.set_logger(self.logger)
+        self._learner = learner_on_reward.LearnerOnReward(
+            algorithm,
+            self.buffering_wrapper,
+            self.reward_fn,
+            self.logger,
+            log_name="agent",
+        )
+        self.venv_wrapped = self._learner.venv_wrapped
+        self.log_callback = self._learner.log_callback
 
     @contextlib.contextmanager
     def training_run(self, total_steps: int) -> Iterator[None]:
@@ -228,11 +234,8 @@ class AgentTrainer(TrajectoryGenerator):
         Args:
             total_steps: Environment steps of the whole run.
         """
-        self._run = sb3_compat.RunProgress(self.algorithm, max(1, total_steps))
-        try:
+        with self._learner.training_run(max(1, total_steps)):
             yield
-        finally:
-            self._run = None
 
     def train(self, steps: int, **kwargs: Any) -> None:
         """Train the agent on the learned reward for ``steps`` env steps.
@@ -248,18 +251,7 @@ class AgentTrainer(TrajectoryGenerator):
             ValueError: If ``steps`` is negative.
         """
         _check_steps(steps)
-        if self._venv_used_elsewhere:
-            # Sampling reset the shared venv: make the agent start fresh episodes.
-            sb3_compat.restart_episodes_on_next_learn(self.algorithm)
-            self._venv_used_elsewhere = False
-        run = self._run.learning() if self._run else contextlib.nullcontext()
-        with self.logger.accumulate_means("agent"), run:
-            self.algorithm.learn(
-                total_timesteps=steps,
-                reset_num_timesteps=False,
-                callback=self.log_callback,
-                **kwargs,
-            )
+        self._learner.learn(steps, **kwargs)
         self._episodes = list(self.buffering_wrapper.pop_finished_trajectories()[0])
 
     def sample(self, steps: int) -> Sequence[types.TrajectoryWithRew]:
@@ -309,7 +301,9 @@ class AgentTrainer(TrajectoryGenerator):
     def _generate(
         self, policy: rollout.AnyPolicy, steps: int
     ) -> list[types.TrajectoryWithRew]:
-        self._venv_used_elsewhere = True
+        # Sampling resets the shared venv: the agent's next training phase
+        # starts from fresh episodes.
+        self._learner.restart_episodes()
         return list(
             rollout.generate_trajectories(
                 policy,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -20,6 +19,10 @@ from imitation.rewards.reward_nets import (
     RewardEnsemble,
     RewardNet,
 )
+from imitation.util import sb3_compat
+from imitation.util.sb3_compat import (  # noqa: F401 - public here, used by files
+    no_distribution_validation,
+)
 
 Exportable = policies.BasePolicy | base_class.BaseAlgorithm | RewardNet
 """What can be exported: a policy, an SB3 algorithm (its policy) or a reward net."""
@@ -31,20 +34,6 @@ class ExportError(RuntimeError):
 
 class ExportMismatchError(ExportError):
     """An exported model's outputs differ from PyTorch's beyond the tolerance."""
-
-
-@contextlib.contextmanager
-def no_distribution_validation() -> Iterator[None]:
-    """Turn off ``torch.distributions`` argument checks (restored afterwards).
-
-    The checks branch on tensor values, which graph capture cannot follow.
-    """
-    old = th.distributions.Distribution._validate_args
-    th.distributions.Distribution.set_default_validate_args(False)
-    try:
-        yield
-    finally:
-        th.distributions.Distribution.set_default_validate_args(old)
 
 
 def _space_parts(prefix: str, space: gym.Space) -> list[tuple[str, gym.Space]]:
@@ -121,8 +110,8 @@ class PolicyActionModule(nn.Module):
 
     def forward(self, *obs: th.Tensor) -> th.Tensor:
         """Actions, shape ``(batch,) + action_shape``."""
-        actions = self.policy._predict(  # type: ignore[arg-type]
-            _join(self.policy.observation_space, obs), deterministic=True
+        actions = sb3_compat.predict_actions(
+            self.policy, _join(self.policy.observation_space, obs), deterministic=True
         )
         actions = actions.reshape((-1, *self.action_shape))
         if not self.is_box:

@@ -20,6 +20,7 @@ from torch import nn
 
 from imitation.rewards.persistence import SavableModule
 from imitation.rewards.reward_nets.base import cnn_transpose
+from imitation.util import sb3_compat
 
 
 def _no_learning_rate(progress_remaining: float) -> float:
@@ -111,7 +112,7 @@ class ValuePotential(SavableModule, nn.Module):
         Raises:
             ValueError: As :meth:`__init__`.
         """
-        kwargs = policy._get_constructor_parameters()
+        kwargs = sb3_compat.policy_constructor_kwargs(policy)
         for name in ("observation_space", "action_space", "lr_schedule"):
             kwargs.pop(name, None)
         # Not among SB3's recorded constructor arguments.
