@@ -222,7 +222,7 @@ EXPERTS: dict[str, dict[str, Any]] = {
     # 2,309 after 1.5M steps, and Hopper's settings at best 1,847 in 1.6M
     # (bar 2,470):
     # SB3's default PPO settings (2,048 samples a rollout, 10 epochs of
-    # minibatches of 64, lr 3e-4) instead.
+    # minibatches of 64, lr 3e-4): at best 1,783 in 1.5M; not yet bundled.
     "seals/Walker2d-v1": mujoco_ppo(
         timesteps=2_000_000,
         bar=2470.0,
