@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import abc
-import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 import gymnasium as gym
@@ -113,7 +112,17 @@ class BaseImitationAlgorithm(imit_logger.LoggingComponent, abc.ABC):
 
 
 class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
-    """An algorithm that learns from demonstrations: BC, IRL, etc."""
+    """An algorithm that learns from demonstrations: BC, IRL, etc.
+
+    Construction follows SB3's explicit pattern. The base constructor calls
+    :meth:`set_demonstrations` when given demonstrations (as the original
+    release did), so a subclass whose ``set_demonstrations`` needs only what
+    exists before it calls ``super().__init__`` may pass them up. A subclass
+    whose ``set_demonstrations`` uses what its own constructor builds (every
+    algorithm of this library) passes ``demonstrations=None`` up and calls
+    ``set_demonstrations`` itself as the last step of its constructor, so
+    subclasses of it see their demonstrations set when its constructor returns.
+    """
 
     def __init__(
         self,
@@ -128,6 +137,7 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
             demonstrations: Demonstrations from an expert (optional): a
                 ``TransitionsMinimal`` object, a sequence of trajectories, or an
                 iterable of transition batches (mappings to arrays/tensors).
+                If given, :meth:`set_demonstrations` is called with them here.
             custom_logger: Where to log to; if None, a new logger is created.
             allow_variable_horizon: See :class:`BaseImitationAlgorithm`.
         """
@@ -135,20 +145,8 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
             custom_logger=custom_logger,
             allow_variable_horizon=allow_variable_horizon,
         )
-        # Set once the outermost constructor has returned (see __init_subclass__).
-        self._pending_demonstrations = demonstrations
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Run ``set_demonstrations`` after construction, as SB3 runs its setup.
-
-        ``set_demonstrations`` is overridden by subclasses and uses what their
-        constructors build, so it runs only once the outermost constructor
-        has finished: a subclass passes ``demonstrations`` up and builds
-        everything else in any order.
-        """
-        super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__:
-            cls.__init__ = _set_demonstrations_after(cls.__dict__["__init__"])  # type: ignore[method-assign]
+        if demonstrations is not None:
+            self.set_demonstrations(demonstrations)
 
     @abc.abstractmethod
     def set_demonstrations(self, demonstrations: AnyTransitions) -> None:
@@ -158,31 +156,6 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     @abc.abstractmethod
     def policy(self) -> BasePolicy:
         """A policy imitating the demonstration data."""
-
-
-def _set_demonstrations_after(init: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a constructor: when the outermost one returns, set the demonstrations."""
-
-    @functools.wraps(init)
-    def init_then_set_demonstrations(self: Any, *args: Any, **kwargs: Any) -> None:
-        outermost = not self.__dict__.get("_constructing", False)
-        self.__dict__["_constructing"] = True
-        try:
-            init(self, *args, **kwargs)
-        finally:
-            if outermost:
-                del self.__dict__["_constructing"]
-        if outermost:
-            pending = self.__dict__.pop("_pending_demonstrations", None)
-            if pending is not None:
-                self.set_demonstrations(pending)
-
-    return init_then_set_demonstrations
-
-
-DemonstrationAlgorithm.__init__ = _set_demonstrations_after(  # type: ignore[method-assign]
-    DemonstrationAlgorithm.__init__
-)
 
 
 def _leading_shape(value: Any) -> tuple[int, ...]:
@@ -365,7 +338,7 @@ class ShuffledBatches(Iterable[dict[str, Any]]):
         fields = types.dataclass_quick_asdict(transitions)
         fields.pop("infos")
         self._tensors: dict[str, Any] = {
-            name: _to_tensor(value) for name, value in fields.items()
+            name: types.to_tensor_maybe_dict(value) for name, value in fields.items()
         }
         self._n = len(transitions)
 
@@ -376,17 +349,10 @@ class ShuffledBatches(Iterable[dict[str, Any]]):
         order = th.from_numpy(self.rng.permutation(self._n))
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
-            yield {name: _index(value, idx) for name, value in self._tensors.items()}
-
-
-def _to_tensor(value: Any) -> Any:
-    """An array as a tensor; a ``DictObs`` as a dict of tensors."""
-    return types.map_maybe_dict(util.safe_to_tensor, types.maybe_unwrap_dictobs(value))
-
-
-def _index(value: Any, idx: th.Tensor) -> Any:
-    """Rows ``idx`` of a tensor, or of each tensor of a dict."""
-    return types.map_maybe_dict(lambda v: v[idx], value)
+            yield {
+                name: types.index_maybe_dict(value, idx)
+                for name, value in self._tensors.items()
+            }
 
 
 def flatten_if_trajectories(demonstrations: AnyTransitions) -> AnyTransitions:

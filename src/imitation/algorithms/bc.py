@@ -10,7 +10,6 @@ counts), :class:`RolloutStatsComputer` (return statistics of the policy) and
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -383,7 +382,7 @@ class BC(algo_base.DemonstrationAlgorithm):
         self.observation_space = observation_space
         self.action_space = action_space
         self.rng = util.check_rng(rng)
-        super().__init__(demonstrations=demonstrations, custom_logger=custom_logger)
+        super().__init__(demonstrations=None, custom_logger=custom_logger)
         if policy is None:
             policy_cls = policy_base.feed_forward_32_policy_class(observation_space)
             policy = policy_cls(
@@ -406,6 +405,8 @@ class BC(algo_base.DemonstrationAlgorithm):
         self.optimizer = optimizer_cls(self._policy.parameters(), **optimizer_kwargs)
         self.loss_calculator = BehaviorCloningLossCalculator(ent_weight, l2_weight)
         self._bc_logger = BCLogger(self.logger)
+        if demonstrations is not None:
+            self.set_demonstrations(demonstrations)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -436,13 +437,6 @@ class BC(algo_base.DemonstrationAlgorithm):
             demonstrations,
             self.minibatch_size,
             rng=self.rng,
-        )
-
-    @staticmethod
-    def _to_device(value: Any, device: th.device) -> Any:
-        return types.map_maybe_dict(
-            functools.partial(util.safe_to_tensor, device=device),
-            types.maybe_unwrap_dictobs(value),
         )
 
     def train(
@@ -528,8 +522,8 @@ class BC(algo_base.DemonstrationAlgorithm):
                     self.observation_space,
                     "Observations of the demonstration batches",
                 )
-            obs = self._to_device(minibatch["obs"], device)
-            acts = self._to_device(minibatch["acts"], device)
+            obs = types.to_tensor_maybe_dict(minibatch["obs"], device)
+            acts = types.to_tensor_maybe_dict(minibatch["acts"], device)
             metrics = self.loss_calculator(self._policy, obs, acts)
             (metrics.loss * scale).backward()
             if (mini_num + 1) % accumulate:

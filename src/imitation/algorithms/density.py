@@ -101,13 +101,6 @@ def _flatten_batch(space: gym.Space, values: Any, name: str) -> np.ndarray:
     )
 
 
-def _batch_field_to_numpy(value: Any) -> types.Observation:
-    """A field of a transition batch as an array (a ``DictObs`` for dicts)."""
-    if isinstance(value, types.DictObs | Mapping):
-        return types.DictObs({k: util.safe_to_numpy(v) for k, v in value.items()})
-    return util.safe_to_numpy(value)
-
-
 class _EpisodeClock(VecEnvWrapper):
     """Counts each environment's timestep, for per-timestep densities.
 
@@ -236,7 +229,7 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             venv.action_space, np.stack([venv.action_space.sample()]), "action"
         )
         super().__init__(
-            demonstrations=demonstrations,
+            demonstrations=None,
             custom_logger=custom_logger,
             allow_variable_horizon=allow_variable_horizon,
         )
@@ -258,6 +251,8 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             assert isinstance(wrapped, reward_wrapper.RewardVecEnvWrapper)
             assert callback is not None
             self.venv_wrapped, self.wrapper_callback = wrapped, callback
+        if demonstrations is not None:
+            self.set_demonstrations(demonstrations)
 
     def _features(self, obs: Any, acts: Any, next_obs: Any) -> np.ndarray:
         parts = [_flatten_batch(self.venv.observation_space, obs, "observation")]
@@ -297,7 +292,12 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
             batches = list(items)
             fields = {
                 key: types.concatenate_maybe_dictobs(
-                    [_batch_field_to_numpy(b[key]) for b in batches]  # type: ignore[index]
+                    [
+                        types.maybe_wrap_in_dictobs(
+                            types.to_numpy_maybe_dict(b[key])  # type: ignore[index]
+                        )
+                        for b in batches
+                    ]
                 )
                 for key in ("obs", "next_obs")
                 if key in first

@@ -127,13 +127,6 @@ def _batch_size(obs: np.ndarray | dict[str, np.ndarray]) -> int:
     return len(obs)
 
 
-def _one_of(
-    obs: np.ndarray | dict[str, np.ndarray], index: int
-) -> np.ndarray | dict[str, np.ndarray]:
-    """Observation ``index`` of a batch (a dict of arrays for dict observations)."""
-    return types.map_maybe_dict(lambda v: v[index], obs)
-
-
 class NonTrainablePolicy(HardCodedPolicy, abc.ABC):
     """A hard-coded policy that chooses the action for one observation at a time.
 
@@ -151,7 +144,7 @@ class NonTrainablePolicy(HardCodedPolicy, abc.ABC):
         """Stack :meth:`_choose_action` of each observation of the batch."""
         return np.stack(
             [
-                np.asarray(self._choose_action(_one_of(obs, i)))
+                np.asarray(self._choose_action(types.index_maybe_dict(obs, i)))
                 for i in range(_batch_size(obs))
             ]
         )

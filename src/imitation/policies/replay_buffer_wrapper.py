@@ -39,7 +39,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch as th
 from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
@@ -47,10 +46,6 @@ from stable_baselines3.common.vec_env import VecNormalize
 from imitation.data import types
 from imitation.rewards.reward_function import RewardFn
 from imitation.util import sb3_compat, util
-
-
-def _to_numpy(x: th.Tensor | dict[str, th.Tensor]) -> Any:
-    return types.map_maybe_dict(lambda v: v.cpu().numpy(), x)
 
 
 def _check_one_step(replay_buffer_class: type[ReplayBuffer]) -> None:
@@ -156,8 +151,8 @@ class ReplayBufferRewardWrapper(sb3_compat.ReplayBufferView):
         Raises:
             ValueError: If ``reward_fn`` returns the wrong number of rewards.
         """
-        obs = _to_numpy(samples.observations)
-        next_obs = _to_numpy(samples.next_observations)
+        obs = types.to_numpy_maybe_dict(samples.observations)
+        next_obs = types.to_numpy_maybe_dict(samples.next_observations)
         acts = samples.actions.cpu().numpy()
         if self._unscale_to is not None:
             acts = util.unscale_from_unit_box(acts, self._unscale_to)

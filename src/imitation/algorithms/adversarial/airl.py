@@ -15,13 +15,6 @@ from imitation.algorithms import base
 from imitation.algorithms.adversarial import common
 from imitation.data import types
 from imitation.rewards import reward_nets
-from imitation.util import util
-
-
-def _on_device(x: Any, device: th.device) -> Any:
-    """A tensor, or each tensor of a dict, moved to ``device``."""
-    return types.map_maybe_dict(lambda v: v.to(device), x)
-
 
 LogProbFn = Callable[[Any, th.Tensor], th.Tensor]
 """Maps raw observations and actions (tensors) to the policy's log-probabilities."""
@@ -79,7 +72,9 @@ class AIRLGeneratorReward(reward_nets.RewardNetWrapper):
         done: np.ndarray,
     ) -> th.Tensor:
         inputs = self.preprocess(state, action, next_state, done)
-        log_prob = self._log_prob_fn(_raw_tensor(state), _raw_tensor(action))
+        log_prob = self._log_prob_fn(
+            types.to_tensor_maybe_dict(state), types.to_tensor_maybe_dict(action)
+        )
         return self(*inputs, log_prob.to(self.device))
 
 
@@ -102,11 +97,6 @@ def _logits(
             "with predict() on raw arrays, or pass log_policy_act_prob.",
         )
     return f(state, action, next_state, done) - log_policy_act_prob
-
-
-def _raw_tensor(x: Any) -> Any:
-    """An array, or each array of a dict, as a tensor."""
-    return types.map_maybe_dict(util.safe_to_tensor, x)
 
 
 class AIRL(common.AdversarialTrainer):
@@ -160,7 +150,7 @@ class AIRL(common.AdversarialTrainer):
     def _policy_log_prob(self, obs: Any, acts: th.Tensor) -> th.Tensor:
         """Log-probabilities of raw actions ``acts`` in raw observations ``obs``."""
         policy = self.gen_algo.policy
-        obs = _on_device(obs, policy.device)
+        obs = types.to_tensor_maybe_dict(obs, policy.device)
         acts = acts.to(policy.device)
         if isinstance(policy, policies.ActorCriticPolicy):
             # The action distribution only: evaluate_actions would also run

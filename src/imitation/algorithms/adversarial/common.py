@@ -70,9 +70,12 @@ class _DiscBatch:
     log_policy_act_prob: th.Tensor | None
 
 
-def _take(x: Any, idx: th.Tensor) -> Any:
-    """Rows ``idx`` of a tensor, or of each tensor of a dict."""
-    return types.map_maybe_dict(lambda v: v[idx], x)
+def _concatenate(expert: Any, gen: Any) -> Any:
+    """Expert then generator rows of one field, as a tensor (a dict for dicts)."""
+    expert, gen = types.to_tensor_maybe_dict(expert), types.to_tensor_maybe_dict(gen)
+    if isinstance(expert, dict):
+        return {k: th.cat([expert[k], gen[k]]) for k in expert}
+    return th.cat([expert, gen])
 
 
 def _check_fresh(gen_algo: off_policy_algorithm.OffPolicyAlgorithm) -> None:
@@ -194,7 +197,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         # Seeded from the generator's seed, so a seeded run is reproducible.
         self._rng = np.random.default_rng(gen_algo.seed)
         super().__init__(
-            demonstrations=demonstrations,
+            demonstrations=None,
             custom_logger=custom_logger,
             allow_variable_horizon=allow_variable_horizon,
         )
@@ -242,6 +245,7 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         self._gen_replay_buffer = buffer.ReplayBuffer(
             gen_replay_buffer_capacity or gen_train_timesteps, self.venv, rng=self._rng
         )
+        self.set_demonstrations(demonstrations)
 
     # --- What subclasses define -------------------------------------------------
 
@@ -369,33 +373,19 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                     f"{name}_samples has {n_obs} samples; need demo_batch_size={n}.",
                 )
 
-        def as_numpy(x: Any) -> Any:
-            if isinstance(x, types.DictObs | Mapping):
-                return {k: util.safe_to_numpy(v) for k, v in x.items()}
-            return util.safe_to_numpy(x)
-
+        # Expert batches are tensors already: the generator's arrays join them
+        # as tensors (sharing memory), with no round trip through numpy.
         fields = ("obs", "acts", "next_obs", "dones")
-        cat = {
-            f: types.concatenate_maybe_dictobs(
-                [
-                    types.maybe_wrap_in_dictobs(as_numpy(expert_samples[f])),
-                    types.maybe_wrap_in_dictobs(as_numpy(gen_samples[f])),
-                ]
-            )
-            for f in fields
-        }
+        cat = {f: _concatenate(expert_samples[f], gen_samples[f]) for f in fields}
         labels = np.concatenate([np.ones(n), np.zeros(n)])
         state, action, next_state, done = self._reward_net.preprocess(
-            *(types.maybe_unwrap_dictobs(cat[f]) for f in fields)  # type: ignore[arg-type]
+            *(cat[f] for f in fields)
         )
         labels_th = th.as_tensor(labels, device=self._reward_net.device)
         with th.no_grad():
             log_prob = self._policy_log_prob(
-                types.map_maybe_dict(
-                    lambda v: util.safe_to_tensor(v, device=self.gen_algo.device),
-                    types.maybe_unwrap_dictobs(cat["obs"]),
-                ),
-                util.safe_to_tensor(cat["acts"], device=self.gen_algo.device),
+                types.to_tensor_maybe_dict(cat["obs"], self.gen_algo.device),
+                types.to_tensor_maybe_dict(cat["acts"], self.gen_algo.device),
             )
         m = self.demo_minibatch_size
         for start in range(0, n, m):
@@ -405,10 +395,10 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
             )
 
             yield _DiscBatch(
-                state=_take(state, idx),
-                action=_take(action, idx),
-                next_state=_take(next_state, idx),
-                done=_take(done, idx),
+                state=types.index_maybe_dict(state, idx),
+                action=types.index_maybe_dict(action, idx),
+                next_state=types.index_maybe_dict(next_state, idx),
+                done=types.index_maybe_dict(done, idx),
                 labels_expert_is_one=labels_th[idx],
                 log_policy_act_prob=None if log_prob is None else log_prob[idx],
             )
@@ -428,10 +418,10 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
         rows = batch.labels_expert_is_one > 0.5
         with th.no_grad():
             self._reward_net(
-                _take(batch.state, rows),
-                _take(batch.action, rows),
-                _take(batch.next_state, rows),
-                _take(batch.done, rows),
+                types.index_maybe_dict(batch.state, rows),
+                types.index_maybe_dict(batch.action, rows),
+                types.index_maybe_dict(batch.next_state, rows),
+                types.index_maybe_dict(batch.done, rows),
             )
         return _frozen_norm_layers(self._reward_net)
 

@@ -128,7 +128,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
                 )
         self.rng = util.check_rng(rng)
         self.demo_state_om = None
-        super().__init__(demonstrations=demonstrations, custom_logger=custom_logger)
+        super().__init__(demonstrations=None, custom_logger=custom_logger)
         self.reward_net = reward_net
         self.optimizer = optimizer_cls(
             reward_net.parameters(), **dict(optimizer_kwargs or {})
@@ -159,6 +159,8 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
             pi=np.full((self.horizon, n_states, n_actions), 1.0 / n_actions),
             rng=rng,
         )
+        if demonstrations is not None:
+            self.set_demonstrations(demonstrations)
 
     def set_demonstrations(self, demonstrations: MCEDemonstrations) -> None:
         """Set the demonstrations, stored as the state occupancy measure.

@@ -21,10 +21,13 @@ from imitation.data.types.observations import (
     assert_not_dictobs,
     concatenate_maybe_dictobs,
     dataclass_quick_asdict,
+    index_maybe_dict,
     map_maybe_dict,
     maybe_unwrap_dictobs,
     maybe_wrap_in_dictobs,
     stack_maybe_dictobs,
+    to_numpy_maybe_dict,
+    to_tensor_maybe_dict,
 )
 from imitation.data.types.trajectories import (
     Trajectory,
@@ -62,9 +65,12 @@ __all__ = [
     "assert_not_dictobs",
     "concatenate_maybe_dictobs",
     "dataclass_quick_asdict",
+    "index_maybe_dict",
     "map_maybe_dict",
     "maybe_unwrap_dictobs",
     "maybe_wrap_in_dictobs",
     "stack_maybe_dictobs",
+    "to_numpy_maybe_dict",
+    "to_tensor_maybe_dict",
     "transitions_collate_fn",
 ]

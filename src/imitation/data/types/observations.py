@@ -9,6 +9,8 @@ from typing import Any, TypeVar, overload
 import numpy as np
 import torch as th
 
+from imitation.util import util
+
 AnyTensor = np.ndarray | th.Tensor
 """A numpy array or a torch tensor."""
 
@@ -256,6 +258,52 @@ def map_maybe_dict(fn: Callable[[Any], Any], maybe_dict: Any) -> Any:
     if isinstance(maybe_dict, Mapping):
         return {k: fn(v) for k, v in maybe_dict.items()}
     return fn(maybe_dict)
+
+
+def index_maybe_dict(x: Any, idx: Any) -> Any:
+    """Rows ``idx`` of an array or tensor, or of each value of a dict of them.
+
+    Args:
+        x: An array or tensor, a mapping of them, or a ``DictObs``.
+        idx: Anything that indexes the leading axis (an index array or tensor,
+            a boolean mask, a slice).
+
+    Returns:
+        The selected rows, in the same structure.
+    """
+    return map_maybe_dict(lambda v: v[idx], x)
+
+
+def to_tensor_maybe_dict(x: Any, device: th.device | str | None = None) -> Any:
+    """An array as a tensor, a dict or ``DictObs`` as a dict of tensors.
+
+    Memory is shared with writable numpy arrays, and tensors already on
+    ``device`` are returned as they are (see ``util.safe_to_tensor``).
+
+    Args:
+        x: An array or tensor, a mapping of them, or a ``DictObs``.
+        device: Where the tensors should be (default: where they are, or the
+            CPU for arrays).
+
+    Returns:
+        A tensor, or a ``dict`` of tensors for dict observations.
+    """
+    kwargs = {} if device is None else {"device": device}
+    return map_maybe_dict(
+        lambda v: util.safe_to_tensor(v, **kwargs), maybe_unwrap_dictobs(x)
+    )
+
+
+def to_numpy_maybe_dict(x: Any) -> Any:
+    """A tensor as an array, a dict or ``DictObs`` as a dict of arrays.
+
+    Args:
+        x: An array or tensor, a mapping of them, or a ``DictObs``.
+
+    Returns:
+        An array, or a ``dict`` of arrays for dict observations.
+    """
+    return map_maybe_dict(util.safe_to_numpy, maybe_unwrap_dictobs(x))
 
 
 def dataclass_quick_asdict(obj: Any) -> dict[str, Any]:
