@@ -15,6 +15,11 @@
   the random policy and the untrained agent. PPO takes RL Zoo's Pendulum
   settings (gSDE, gamma 0.9, 4 envs, n_steps 1024), sees the learned reward
   standardised, and the reward net sees the state only (see ``LOOP_SETUPS``).
+* ``loop-sac-own-buffer``: ``loop-sac`` with SAC's own replay buffer (no
+  ``ReplayBufferRewardWrapper`` passed in), so replayed rewards follow the
+  learned reward only if ``AgentTrainer`` relabels them; scored also
+  normalised, ``(return - random) / (expert - random)`` with the bundled
+  expert's return measured in the same run.
 * ``loop-cartpole``: the quickstart's preference-comparisons row on
   ``seals/CartPole-v0`` (PPO, 72,000 agent steps, 1,000 comparisons of
   length-25 fragments, reward trained with weight decay 2.0), scored
@@ -25,8 +30,8 @@
   10 epochs per rollout and with GAIL's 5.
 
 Run: ``.venv/bin/python benchmarks/bench_preference_comparisons.py
-[speed|reward|reward-dict|loop|loop-sac|loop-ppo|loop-cartpole[-state]|
-agent-cartpole] [seed ...]`` (default: everything; seeds 0 1 2).
+[speed|reward|reward-dict|loop|loop-sac|loop-ppo|loop-sac-own-buffer|
+loop-cartpole[-state]|agent-cartpole] [seed ...]`` (default: everything; seeds 0 1 2).
 """
 
 from __future__ import annotations
@@ -249,8 +254,16 @@ class StepCounter(VecEnvWrapper):
 
 def make_agent(kind: str, venv, net, seed: int):
     """The agent and the reward it is trained on."""
-    if kind == "sac":
-        # Off-policy: every sampled batch is relabelled with the current reward.
+    if kind in ("sac", "sac-own-buffer"):
+        # Off-policy: every sampled batch is relabelled with the current
+        # reward. With its own replay buffer ("sac-own-buffer"), whether
+        # replayed rewards follow the learned reward is up to AgentTrainer.
+        relabelling = dict(
+            replay_buffer_class=ReplayBufferRewardWrapper,
+            replay_buffer_kwargs=dict(
+                replay_buffer_class=ReplayBuffer, reward_fn=net.predict_processed
+            ),
+        )
         agent = SAC(
             "MlpPolicy",
             venv,
@@ -258,10 +271,7 @@ def make_agent(kind: str, venv, net, seed: int):
             device="cpu",
             learning_rate=1e-3,
             policy_kwargs=dict(net_arch=[64, 64]),
-            replay_buffer_class=ReplayBufferRewardWrapper,
-            replay_buffer_kwargs=dict(
-                replay_buffer_class=ReplayBuffer, reward_fn=net.predict_processed
-            ),
+            **(relabelling if kind == "sac" else {}),
         )
         return agent, net
     ppo = PPO(
@@ -287,6 +297,7 @@ def make_agent(kind: str, venv, net, seed: int):
 LOOP_SETUPS = {
     # kind: (n_envs, agent timesteps, iterations, reward net sees the action)
     "sac": (1, 20_000, 10, True),
+    "sac-own-buffer": (1, 20_000, 10, True),
     # State only: Pendulum's true reward hardly depends on the action (at most
     # 0.004 of up to 16 per step), so the comparisons cannot pin an action
     # term down; with one, the learned reward's spurious action dependence
@@ -469,6 +480,41 @@ def main() -> None:
                 "untrained agent",
                 "final agent (sampled)",
                 "final agent (greedy)",
+                "env steps",
+            ],
+            rows,
+        )
+    if what == "loop-sac-own-buffer":
+        random_ret = mean_return(None, 0)
+        venv = make_vec_env(ENV_ID, rng=np.random.default_rng(0))
+        expert_ret = mean_return(load_policy("bundled", venv, env_name=ENV_ID), 0)
+        span = expert_ret - random_ret
+        rows = []
+        for seed in seeds:
+            untrained, final, final_greedy, steps = loop_run(
+                "sac-own-buffer", seed, 1_000
+            )
+            rows.append(
+                [
+                    seed,
+                    untrained,
+                    final,
+                    (final - random_ret) / span,
+                    final_greedy,
+                    (final_greedy - random_ret) / span,
+                    steps,
+                ]
+            )
+        print_table(
+            f"Full loop on {ENV_ID}: SAC with its own replay buffer, 1,000 "
+            f"comparisons (random {random_ret:.1f}, expert {expert_ret:.1f})",
+            [
+                "seed",
+                "untrained agent",
+                "final (sampled)",
+                "normalised",
+                "final (greedy)",
+                "normalised (greedy)",
                 "env steps",
             ],
             rows,

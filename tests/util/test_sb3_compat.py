@@ -348,11 +348,13 @@ def test_torch_module_dicts_and_hooks():
     )
     # Hooks on a module, and on every module.
     assert not sb3_compat.forward_hooked(layer)
+    hook_dicts = sb3_compat.forward_hook_dicts(layer)
     for register in (layer.register_forward_hook, layer.register_forward_pre_hook):
         handle = register(lambda *args: None)
         assert sb3_compat.forward_hooked(layer)
+        assert any(handle.id in d for d in hook_dicts)  # added in place
         handle.remove()
-        assert not sb3_compat.forward_hooked(layer)
+        assert not sb3_compat.forward_hooked(layer) and not any(hook_dicts)
     layer.forward = lambda x: x
     assert sb3_compat.forward_hooked(layer)
     assert not sb3_compat.global_forward_hooks()

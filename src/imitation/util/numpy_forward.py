@@ -120,6 +120,10 @@ def _step(layer: nn.Module, keep: list[th.Tensor]) -> Step | None:
     return None
 
 
+_FORWARD = itertools.repeat("forward")
+"""The key of an instance-level ``forward``, for each module's ``__dict__``."""
+
+
 class _Plan:
     """The numpy steps of one module, and what they depend on."""
 
@@ -128,6 +132,8 @@ class _Plan:
         "tensors",
         "pointers",
         "modules",
+        "hooks",
+        "attributes",
         "views",
         "filled",
         "lengths",
@@ -137,6 +143,8 @@ class _Plan:
     def __init__(self, module: nn.Module) -> None:
         layers = list(module) if type(module) is nn.Sequential else [module]
         self.modules = [module, *layers]
+        self.hooks = [d for m in self.modules for d in sb3_compat.forward_hook_dicts(m)]
+        self.attributes = [vars(m) for m in self.modules]
         # Live views of the dicts each module keeps its submodules, parameters
         # and buffers in (torch edits them in place), and what they held.
         self.views = [
@@ -179,8 +187,11 @@ class _Plan:
 
     def usable(self) -> bool:
         """Whether every layer has a numpy step and none has a hook."""
-        return self.steps is not None and not any(
-            map(sb3_compat.forward_hooked, self.modules)
+        # Called before every forward: the loops run in C (any, map).
+        return (
+            self.steps is not None
+            and not any(self.hooks)
+            and not any(map(operator.contains, self.attributes, _FORWARD))
         )
 
     def run(self, x: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ __all__ = [
     "SB3_ZIP_ENTRIES",
     "child_modules",
     "count_updates",
+    "forward_hook_dicts",
     "forward_hooked",
     "global_forward_hooks",
     "module_dicts",
@@ -384,9 +385,18 @@ def module_dicts(m: nn.Module) -> tuple[dict[str, Any], ...]:
     return m._modules, m._parameters, m._buffers
 
 
+def forward_hook_dicts(m: nn.Module) -> tuple[dict[int, Any], ...]:
+    """The dicts ``m`` keeps its forward pre-hooks and forward hooks in.
+
+    ``m._forward_pre_hooks`` and ``m._forward_hooks``: registering a hook adds
+    to them, removing its handle deletes from them, in place.
+    """
+    return m._forward_pre_hooks, m._forward_hooks
+
+
 def forward_hooked(m: nn.Module) -> bool:
     """Whether ``m`` has forward hooks or an instance-level ``forward``."""
-    return bool(m._forward_hooks or m._forward_pre_hooks or "forward" in vars(m))
+    return any(forward_hook_dicts(m)) or "forward" in vars(m)
 
 
 def global_forward_hooks() -> bool:
