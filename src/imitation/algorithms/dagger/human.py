@@ -12,6 +12,7 @@ import numpy as np
 from stable_baselines3.common import policies, vec_env
 
 from imitation.algorithms import base, bc
+from imitation.algorithms.dagger.trainer import check_spaces_match
 from imitation.data import rollout
 from imitation.util import logger as imit_logger
 from imitation.util import util
@@ -81,12 +82,7 @@ class HumanDAggerTrainer(base.BaseImitationAlgorithm):
         """
         super().__init__(custom_logger=custom_logger)
         util.check_vec_env(venv)
-        for name in ("observation_space", "action_space"):
-            if getattr(venv, name) != getattr(bc_trainer, name):
-                raise ValueError(
-                    f"venv.{name} {getattr(venv, name)} differs from the BC "
-                    f"trainer's {getattr(bc_trainer, name)}.",
-                )
+        check_spaces_match(venv, bc_trainer)
         if len(labeller.action_names) != getattr(venv.action_space, "n", None):
             raise ValueError(
                 f"The labeller has {len(labeller.action_names)} actions; the "

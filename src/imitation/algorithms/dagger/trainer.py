@@ -24,6 +24,16 @@ from imitation.util import logger as imit_logger
 from imitation.util import progress, safe_pickle, util
 
 
+def check_spaces_match(venv: vec_env.VecEnv, bc_trainer: bc.BC) -> None:
+    """Raise ``ValueError`` naming a space where ``venv`` and the BC trainer differ."""
+    for name in ("observation_space", "action_space"):
+        if getattr(venv, name) != getattr(bc_trainer, name):
+            raise ValueError(
+                f"venv.{name} {getattr(venv, name)} differs from the BC "
+                f"trainer's {getattr(bc_trainer, name)}.",
+            )
+
+
 class NeedsDemosException(Exception):  # noqa: N818 - documented name
     """The current round has no demonstrations yet: collect some first."""
 
@@ -67,12 +77,7 @@ class DAggerTrainer(base.BaseImitationAlgorithm):
         """
         super().__init__(custom_logger=custom_logger)
         util.check_vec_env(venv)
-        for name in ("observation_space", "action_space"):
-            if getattr(venv, name) != getattr(bc_trainer, name):
-                raise ValueError(
-                    f"venv.{name} {getattr(venv, name)} differs from the BC "
-                    f"trainer's {getattr(bc_trainer, name)}.",
-                )
+        check_spaces_match(venv, bc_trainer)
         self.venv = venv
         self.scratch_dir = util.parse_path(scratch_dir)
         self.rng = util.check_rng(rng)
