@@ -24,6 +24,8 @@ import numpy as np
 import torch as th
 from stable_baselines3 import DQN, PPO, SAC
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
@@ -32,7 +34,7 @@ from imitation.data import rollout
 from imitation.policies.base import NormalizeFeaturesExtractor
 from imitation.policies.serialize import bundled_expert_filename
 from imitation.testing.expert_trajectories import gym_id
-from imitation.util import util
+from imitation.util import networks, util
 
 OUT_DIR = (
     pathlib.Path(__file__).parents[1] / "src" / "imitation" / "policies" / "bundled"
@@ -63,35 +65,44 @@ def mujoco_ppo(
     activation: type[nn.Module],
     width: int,
     n_envs: int = 8,
+    obs_norm: str = "policy",
+    policy_kwargs: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """The ``EXPERTS`` entry of a seals MuJoCo PPO expert.
 
     Observations are normalised inside the policy (``NormalizeFeaturesExtractor``,
-    so the saved zip acts on raw observations); rewards are normalised during
-    training only (``VecNormalize(norm_obs=False)``, see ``train``). The other
+    so the saved zip acts on raw observations). With ``obs_norm="policy"`` its
+    statistics update during PPO's training passes; with
+    ``obs_norm="vecnormalize"`` they are those of a ``VecNormalize`` wrapper
+    that normalises the rollouts during training (fixed between a rollout and
+    its update), folded into the saved policy's extractor (see
+    ``raw_obs_policy``). Rewards are normalised during training only. The other
     settings start from the RL Zoo's tuned ones for these tasks, with 8 (4 for
     HalfCheetah) environments sampled in step (the same samples per rollout)
     and minibatches of at least 32, for a cost this 2-core machine can carry:
     per step, the zoo's minibatches of 8-16 and single environment spent 3-6x
     the CPU time. The best of the learning-curve evaluations is kept.
     """
+    if obs_norm not in ("policy", "vecnormalize"):
+        raise ValueError(f"obs_norm={obs_norm!r}: use 'policy' or 'vecnormalize'.")
+    net = dict(
+        activation_fn=activation,
+        net_arch=dict(pi=[width, width], vf=[width, width]),
+        **(policy_kwargs or {}),
+    )
+    if obs_norm == "policy":
+        net["features_extractor_class"] = NormalizeFeaturesExtractor
     return dict(
         algo=PPO,
         n_envs=n_envs,
         timesteps=timesteps,
         bar=bar,
         norm_reward=True,
+        norm_obs=obs_norm == "vecnormalize",
         keep_best_every=MUJOCO_EVAL_EVERY,
         curve_episodes=CURVE_EPISODES,
-        kwargs=dict(
-            policy_kwargs=dict(
-                activation_fn=activation,
-                features_extractor_class=NormalizeFeaturesExtractor,
-                net_arch=dict(pi=[width, width], vf=[width, width]),
-            ),
-            **kwargs,
-        ),
+        kwargs=dict(policy_kwargs=net, **kwargs),
     )
 
 
@@ -218,39 +229,96 @@ EXPERTS: dict[str, dict[str, Any]] = {
         n_steps=256,
         vf_coef=0.616,
     ),
-    # The RL Zoo's Walker2d settings (256-wide, minibatch 32, lr 3.8e-5) reached
-    # 2,309 after 1.5M steps, and Hopper's settings at best 1,847 in 1.6M
-    # (bar 2,470):
-    # SB3's default PPO settings (2,048 samples a rollout, 10 epochs of
-    # minibatches of 64, lr 3e-4): at best 1,783 in 1.5M; not yet bundled.
+    # Earlier attempts, all normalising observations inside the policy (whose
+    # statistics then move between a rollout and its update): the RL Zoo's
+    # Walker2d settings reached 2,309 after 1.5M steps, Hopper's settings at
+    # best 1,847 in 1.6M, SB3's defaults at best 1,783 in 1.5M (bar 2,470).
+    # The zoo's settings with the zoo's VecNormalize, as the zoo runs them:
     "seals/Walker2d-v1": mujoco_ppo(
         timesteps=2_000_000,
         bar=2470.0,
-        activation=nn.Tanh,
-        width=64,
-        batch_size=64,
-        clip_range=0.2,
-        ent_coef=0.0,
+        n_envs=1,
+        obs_norm="vecnormalize",
+        activation=nn.ReLU,
+        width=256,
+        policy_kwargs=dict(log_std_init=-2.0, ortho_init=False),
+        batch_size=32,
+        clip_range=0.1,
+        ent_coef=5.85045e-04,
         gae_lambda=0.95,
         gamma=0.99,
-        learning_rate=3e-04,
-        max_grad_norm=0.5,
-        n_epochs=10,
-        n_steps=256,
-        vf_coef=0.5,
+        learning_rate=5.05041e-05,
+        max_grad_norm=1.0,
+        n_epochs=20,
+        n_steps=512,
+        vf_coef=0.871923,
     ),
 }
 SEED = 0
 EVAL_EPISODES = 50
 
 
+def raw_obs_policy(model: Any) -> BasePolicy:
+    """``model``'s policy, as one acting on raw observations.
+
+    Without ``VecNormalize`` observation statistics that is ``model.policy``.
+    With them, a copy of the policy behind a ``NormalizeFeaturesExtractor``
+    whose frozen statistics reproduce ``VecNormalize.normalize_obs`` (trained
+    with ``clip_obs=inf``, so no clipping is lost), checked on sample inputs.
+    """
+    venv = model.get_env()
+    if not (isinstance(venv, VecNormalize) and venv.norm_obs):
+        return model.policy
+    policy = model.policy_class(
+        model.observation_space,
+        model.action_space,
+        model.lr_schedule,
+        **raw_policy_kwargs(model.policy_kwargs),
+    )
+    missing, unexpected = policy.load_state_dict(
+        model.policy.state_dict(), strict=False
+    )
+    if unexpected or not all(".normalize." in key for key in missing):
+        raise RuntimeError(f"fold mismatch: {missing=} {unexpected=}")
+    stats = venv.obs_rms
+    assert isinstance(stats, RunningMeanStd)
+    for module in policy.modules():
+        if isinstance(module, networks.RunningNorm):
+            # (x - mean) / sqrt(running_var + eps) == (x - mean) / sqrt(var + epsilon)
+            module.running_mean.copy_(th.as_tensor(stats.mean))
+            module.running_var.copy_(
+                th.as_tensor(stats.var + venv.epsilon - module.eps)
+            )
+            module.count.fill_(int(stats.count))
+    policy.set_training_mode(False)
+    raw = th.as_tensor(
+        np.stack([model.observation_space.sample() for _ in range(64)])
+    ).float()
+    with th.no_grad():
+        want = model.policy.get_distribution(
+            th.as_tensor(venv.normalize_obs(raw.numpy())).float()
+        ).distribution.mean
+        got = policy.get_distribution(raw).distribution.mean
+    if not th.allclose(want, got, atol=1e-4, rtol=1e-4):
+        raise RuntimeError("folded policy differs from policy + VecNormalize")
+    return policy
+
+
+def raw_policy_kwargs(policy_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``policy_kwargs`` of the policy ``raw_obs_policy`` builds."""
+    return dict(policy_kwargs, features_extractor_class=NormalizeFeaturesExtractor)
+
+
 def evaluate(
-    model: Any, env_id: str, n_episodes: int = EVAL_EPISODES, seed: int = SEED + 1
+    policy: BasePolicy,
+    env_id: str,
+    n_episodes: int = EVAL_EPISODES,
+    seed: int = SEED + 1,
 ) -> tuple[float, float]:
     """Mean and std of the return over ``n_episodes`` stochastic episodes."""
     venv = util.make_vec_env(gym_id(env_id), rng=np.random.default_rng(seed), n_envs=5)
     trajs = rollout.generate_trajectories(
-        model.policy,
+        policy,
         venv,
         rollout.make_min_episodes(n_episodes),
         rng=np.random.default_rng(seed),
@@ -271,14 +339,15 @@ class KeepBest(BaseCallback):
         super().__init__()
         self.env_id, self.every, self.n_episodes = env_id, every, n_episodes
         self.best_mean = -np.inf
-        self.best_state: dict[str, Any] = {}
+        self.best_policy: BasePolicy | None = None
         self.curve: list[tuple[int, float, float]] = []
         self.start = time.perf_counter()
 
     def _on_step(self) -> bool:
         if self.num_timesteps % self.every == 0:
+            policy = raw_obs_policy(self.model)
             mean, _ = evaluate(
-                self.model, self.env_id, n_episodes=self.n_episodes, seed=SEED + 100
+                policy, self.env_id, n_episodes=self.n_episodes, seed=SEED + 100
             )
             elapsed = time.perf_counter() - self.start
             self.curve.append((self.num_timesteps, mean, elapsed))
@@ -289,7 +358,7 @@ class KeepBest(BaseCallback):
             )
             if mean > self.best_mean:
                 self.best_mean = mean
-                self.best_state = copy.deepcopy(self.model.policy.state_dict())
+                self.best_policy = copy.deepcopy(policy)
         return True
 
 
@@ -309,9 +378,16 @@ def train(
     venv = util.make_vec_env(
         gym_id(env_id), rng=np.random.default_rng(seed), n_envs=cfg["n_envs"]
     )
-    if cfg.get("norm_reward", False):
-        # Training-time reward scaling only: the saved policy never sees it.
-        venv = VecNormalize(venv, norm_obs=False, gamma=cfg["kwargs"]["gamma"])
+    if cfg.get("norm_reward", False) or cfg.get("norm_obs", False):
+        # Rewards are scaled for training only; observation statistics end up
+        # in the saved policy (raw_obs_policy).
+        venv = VecNormalize(
+            venv,
+            norm_obs=cfg.get("norm_obs", False),
+            norm_reward=cfg.get("norm_reward", False),
+            clip_obs=float("inf"),
+            gamma=cfg["kwargs"]["gamma"],
+        )
     model = cfg["algo"]("MlpPolicy", venv, seed=seed, device="cpu", **cfg["kwargs"])
     start = time.perf_counter()
     callback = None
@@ -320,10 +396,11 @@ def train(
             env_id, cfg["keep_best_every"], cfg.get("curve_episodes", EVAL_EPISODES)
         )
     model.learn(cfg["timesteps"], callback=callback)
-    if callback is not None:
-        model.policy.load_state_dict(callback.best_state)
+    policy = raw_obs_policy(model)
+    if callback is not None and callback.best_policy is not None:
+        policy = callback.best_policy
     seconds = time.perf_counter() - start
-    mean, std = evaluate(model, env_id)
+    mean, std = evaluate(policy, env_id)
     print(
         f"{env_id}: mean return {mean:.1f} +- {std:.1f} (bar {cfg['bar']}), "
         f"trained {cfg['timesteps']} steps in {seconds:.0f} s",
@@ -333,6 +410,10 @@ def train(
         raise SystemExit(f"{env_id}: expert below its quality bar; not saved.")
     algo = cfg["algo"].__name__.lower()
     stem = bundled_expert_filename(env_id, algo if "env_id" in cfg else None)
+    if cfg.get("norm_obs", False):
+        # The saved zip rebuilds its policy from policy_kwargs.
+        model.policy_kwargs = raw_policy_kwargs(model.policy_kwargs)
+    model.policy = policy
     if isinstance(model.get_env(), VecNormalize):
         model.set_env(model.get_env().venv)  # type: ignore[union-attr]
     with util.atomic_write_path(out_dir / f"{stem}.zip") as tmp:
@@ -351,7 +432,12 @@ def train(
         "quality_bar": cfg["bar"],
     }
     if cfg.get("norm_reward", False):
-        record["reward_normalization"] = "VecNormalize(norm_obs=False), training only"
+        record["reward_normalization"] = "VecNormalize, training only"
+    if cfg.get("norm_obs", False):
+        record["observation_normalization"] = (
+            "VecNormalize(clip_obs=inf) in training, folded into the policy's "
+            "NormalizeFeaturesExtractor"
+        )
     record["train_seconds"] = round(seconds, 1)
     if callback is not None:
         record["learning_curve"] = [
