@@ -11,6 +11,7 @@ from stable_baselines3 import DQN, PPO, SAC, TD3
 from imitation.algorithms.adversarial.airl import AIRL
 from imitation.algorithms.adversarial.gail import GAIL
 from imitation.data import rollout, types
+from imitation.policies.base import NormalizeFeaturesExtractor
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.rewards.reward_nets import BasicRewardNet, BasicShapedRewardNet
 from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
@@ -133,6 +134,45 @@ def test_airl_generator_reward_is_minus_log_one_minus_d(
     )
     with pytest.raises(TypeError, match="log-probabilities"):
         trainer.reward_train(state, action, next_state, done)
+
+
+def test_airl_discriminator_leaves_the_policy_normaliser_alone(
+    cartpole, cartpole_expert_trajectories
+):
+    """log pi for the discriminator must not feed the policy's RunningNorm.
+
+    SB3 leaves the policy in training mode after ``learn``; evaluated there,
+    a ``NormalizeFeaturesExtractor`` would fold every discriminator batch
+    (half expert observations) into the statistics the generator acts with.
+    """
+    learner = PPO(
+        "MlpPolicy",
+        cartpole,
+        n_steps=128,
+        batch_size=128,
+        n_epochs=2,
+        device="cpu",
+        seed=0,
+        policy_kwargs=dict(features_extractor_class=NormalizeFeaturesExtractor),
+    )
+    trainer = AIRL(
+        demonstrations=cartpole_expert_trajectories,
+        demo_batch_size=256,
+        venv=cartpole,
+        gen_algo=learner,
+        reward_net=BasicShapedRewardNet(
+            cartpole.observation_space, cartpole.action_space
+        ),
+        custom_logger=logger.configure(format_strs=[]),
+    )
+    trainer.train_gen()
+    assert trainer.policy.training  # where SB3's train() leaves it
+    norm = trainer.policy.features_extractor.normalize
+    before = {k: v.clone() for k, v in norm.state_dict().items()}
+    trainer.train_disc()
+    for key, value in norm.state_dict().items():
+        assert th.equal(value, before[key]), key
+    assert trainer.policy.training  # and its mode is restored
 
 
 def test_airl_refuses_deterministic_policy(rng, cartpole_expert_trajectories):

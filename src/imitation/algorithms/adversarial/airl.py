@@ -15,6 +15,7 @@ from imitation.algorithms import base
 from imitation.algorithms.adversarial import common
 from imitation.data import types
 from imitation.rewards import reward_nets
+from imitation.util import networks
 
 LogProbFn = Callable[[Any, th.Tensor], th.Tensor]
 """Maps raw observations and actions (tensors) to the policy's log-probabilities."""
@@ -148,8 +149,20 @@ class AIRL(common.AdversarialTrainer):
         )
 
     def _policy_log_prob(self, obs: Any, acts: th.Tensor) -> th.Tensor:
-        """Log-probabilities of raw actions ``acts`` in raw observations ``obs``."""
+        """Log-probabilities of raw actions ``acts`` in raw observations ``obs``.
+
+        The policy is evaluated in evaluation mode: SB3 leaves it in training
+        mode after ``learn``, where layers such as a ``RunningNorm`` feature
+        normaliser would fold these batches (half of them expert
+        observations) into the statistics the generator acts with.
+        """
         policy = self.gen_algo.policy
+        with networks.evaluating(policy):
+            return self._log_prob_in_eval_mode(policy, obs, acts)
+
+    def _log_prob_in_eval_mode(
+        self, policy: policies.BasePolicy, obs: Any, acts: th.Tensor
+    ) -> th.Tensor:
         obs = types.to_tensor_maybe_dict(obs, policy.device)
         acts = acts.to(policy.device)
         if isinstance(policy, policies.ActorCriticPolicy):
