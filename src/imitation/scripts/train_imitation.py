@@ -170,7 +170,9 @@ def dagger(
     terminal) and trains on the labels given there (``dagger.human``).
 
     Returns:
-        ``imit_stats`` and, with ``use_offline_rollouts``, ``expert_stats``.
+        ``imit_stats``, ``random_stats`` and ``expert_stats`` (the
+        demonstrations' with ``use_offline_rollouts``, else the expert
+        policy's own evaluation; none for a human expert).
     """
     custom_logger, log_dir = logging_ingredient.setup_logging()
     venv = _make_venv(log_dir)
@@ -190,10 +192,11 @@ def dagger(
         expert_trajs = None
         if dagger["use_offline_rollouts"]:
             expert_trajs = demonstrations.get_expert_trajectories()
+        expert_policy = expert_ingredient.get_expert_policy(venv)
         trainer = dagger_algorithm.SimpleDAggerTrainer(
             venv=venv,
             scratch_dir=log_dir / "scratch",
-            expert_policy=expert_ingredient.get_expert_policy(venv),
+            expert_policy=expert_policy,
             rng=np.random.default_rng(_seed),
             expert_trajs=expert_trajs,
             bc_trainer=bc_ingredient.make_bc(venv, None, custom_logger),
@@ -209,7 +212,9 @@ def dagger(
             bc_train_kwargs=bc_kwargs,
         )
         util.save_policy(trainer.policy, log_dir / "final.th")
-        return policy_evaluation.results(trainer.policy, venv, expert_trajs)
+        return policy_evaluation.results(
+            trainer.policy, venv, expert_trajs, expert_policy
+        )
     finally:
         venv.close()
 

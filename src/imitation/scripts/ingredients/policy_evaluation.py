@@ -105,17 +105,27 @@ def expert_stats(trajs: Sequence[types.Trajectory]) -> dict[str, float] | None:
 
 
 def results(
-    policy: Any, venv: VecEnv, trajs: Sequence[types.Trajectory] | None
+    policy: Any,
+    venv: VecEnv,
+    trajs: Sequence[types.Trajectory] | None,
+    expert_policy: Any = None,
 ) -> dict[str, Any]:
     """A training run's result: ``imit_stats``, ``random_stats`` and ``expert_stats``.
 
     ``random_stats`` are :func:`eval_random_policy`'s (the baseline of
-    normalised scores); ``expert_stats`` are left out when the demonstrations
-    are unknown or have no rewards.
+    normalised scores). ``expert_stats`` are the demonstrations' statistics;
+    without demonstrations (DAgger queries its expert instead), those of
+    ``expert_policy`` evaluated as the learner is; left out when neither is
+    known or the demonstrations have no rewards.
     """
     out: dict[str, Any] = {"imit_stats": eval_policy(policy, venv)}
     out["random_stats"] = eval_random_policy(venv)
-    demo_stats = expert_stats(trajs) if trajs is not None else None
+    if trajs is not None:
+        demo_stats = expert_stats(trajs)
+    elif expert_policy is not None:
+        demo_stats = dict(eval_policy(expert_policy, venv))
+    else:
+        demo_stats = None
     if demo_stats is not None:
         out["expert_stats"] = demo_stats
     return out
