@@ -49,7 +49,7 @@ def test_vecnormalize_statistics_fold_into_the_saved_policy(tool, tmp_path):
     want = []
     original_raw_obs_policy = tool.raw_obs_policy
 
-    def spy(model):
+    def spy(model, blind=()):
         # At each evaluation: the training policy's actions behind VecNormalize.
         venv = model.get_env()
         if isinstance(venv, VecNormalize) and venv.norm_obs:
@@ -57,7 +57,7 @@ def test_vecnormalize_statistics_fold_into_the_saved_policy(tool, tmp_path):
             with th.no_grad():
                 dist = model.policy.get_distribution(normalized)
             want.append(dist.distribution.mean.numpy())
-        return original_raw_obs_policy(model)
+        return original_raw_obs_policy(model, blind)
 
     tool.raw_obs_policy = spy
     try:
@@ -78,6 +78,44 @@ def test_vecnormalize_statistics_fold_into_the_saved_policy(tool, tmp_path):
     assert tool.json.loads(zip_path.with_suffix(".json").read_text())[
         "observation_normalization"
     ].startswith("VecNormalize")
+
+
+def test_blind_features_are_ignored_by_the_saved_policy(tool, tmp_path):
+    """Zeroed in training, a blind feature has no effect on the saved policy."""
+    entry = tool.mujoco_ppo(
+        timesteps=128,
+        bar=-np.inf,
+        n_envs=2,
+        obs_norm="vecnormalize",
+        blind=(2,),
+        activation=nn.Tanh,
+        width=16,
+        batch_size=64,
+        gamma=0.99,
+        n_epochs=1,
+        n_steps=64,
+    )
+    entry["env_id"] = "Pendulum-v1"
+    tool.EXPERTS["test-blind"] = entry
+    try:
+        tool.train("test-blind", out_dir=tmp_path)
+    finally:
+        del tool.EXPERTS["test-blind"]
+    (zip_path,) = tmp_path.glob("*.zip")
+    env = util.make_vec_env("Pendulum-v1", rng=np.random.default_rng(0), n_envs=1)
+    policy = serialize.load_stable_baselines_model(PPO, zip_path, env).policy
+    policy.set_training_mode(False)
+    obs = np.random.default_rng(1).uniform(-3, 3, size=(50, 3)).astype(np.float32)
+    moved = obs.copy()
+    moved[:, 2] += 100.0  # the blind feature, far from anything seen
+    with th.no_grad():
+        means = [
+            policy.get_distribution(th.as_tensor(o)).distribution.mean
+            for o in (obs, moved)
+        ]
+    th.testing.assert_close(means[0], means[1])
+    record = tool.json.loads(zip_path.with_suffix(".json").read_text())
+    assert record["ignored_observation_features"] == [2]
 
 
 def test_unknown_obs_norm_is_refused(tool):
