@@ -421,23 +421,18 @@ class BC(algo_base.DemonstrationAlgorithm):
         """Set the demonstrations to clone.
 
         Args:
-            demonstrations: A torch ``DataLoader`` or other iterable of batches
-                (dicts with ``obs`` and ``acts``), a ``TransitionsMinimal``, or a
-                sequence of trajectories.
+            demonstrations: In any accepted form (see
+                :func:`imitation.algorithms.base.normalize_demonstrations`);
+                batches are used as given.
 
         Raises:
             ValueError: If the demonstrations are empty or do not fit the spaces.
+            TypeError: If they are none of the accepted forms.
         """
-        demonstrations = algo_base.flatten_if_trajectories(demonstrations)
-        if isinstance(demonstrations, types.TransitionsMinimal):
-            algo_base.check_demonstration_spaces(
-                demonstrations, self.observation_space, self.action_space
-            )
-        self._demo_data_loader = algo_base.make_data_loader(
-            demonstrations,
-            self.minibatch_size,
-            rng=self.rng,
+        demos = algo_base.normalize_demonstrations(
+            demonstrations, self.observation_space, self.action_space
         )
+        self._demo_data_loader = demos.data_loader(self.minibatch_size, rng=self.rng)
 
     def train(
         self,
