@@ -157,6 +157,11 @@ async def read_json_object(request: Request) -> dict[str, Any] | Response:
         return _error(400, "body must be a JSON object")
 
 
+def _package_text(name: str) -> str:
+    package = "imitation.algorithms.preference_comparisons.human"
+    return importlib.resources.files(package).joinpath(name).read_text("utf-8")
+
+
 def _page_app(
     page: str,
     status: Callable[[], dict[str, Any]],
@@ -164,6 +169,9 @@ def _page_app(
     token: str,
 ) -> ASGIApp:
     """An app serving a page and its status besides ``routes``, guarded by ``token``.
+
+    The page's file marks with ``/* common.css */`` and ``// common.js``
+    where the style and script all pages share are inlined.
 
     Args:
         page: The page's file in this package, served at ``GET /``.
@@ -174,8 +182,11 @@ def _page_app(
     Returns:
         The app.
     """
-    package = "imitation.algorithms.preference_comparisons.human"
-    html = importlib.resources.files(package).joinpath(page).read_text("utf-8")
+    html = _package_text(page)
+    for shared in ("common.css", "common.js"):
+        marker = f"/* {shared} */" if shared.endswith(".css") else f"// {shared}"
+        assert html.count(marker) == 1, f"{page} must mark {shared} once"
+        html = html.replace(marker, _package_text(shared))
 
     async def index(request: Request) -> Response:
         headers = {**_SECURITY_HEADERS, "Content-Security-Policy": _PAGE_CSP}
