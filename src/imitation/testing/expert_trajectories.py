@@ -20,16 +20,8 @@ import torch as th
 
 from imitation.algorithms import base as algo_base
 from imitation.data import rollout, serialize, types
-from imitation.data.wrappers import RolloutInfoWrapper
-from imitation.policies.serialize import bundled_expert_filename, load_bundled_expert
-from imitation.util import util
-
-
-def gym_id(env_id: str) -> str:
-    """The id to pass to ``make_vec_env``: seals envs need their ``seals:`` import."""
-    if env_id.startswith("seals/"):
-        return f"seals:{env_id}"
-    return env_id
+from imitation.policies import hub_stand_in
+from imitation.policies.serialize import bundled_expert_filename
 
 
 def generate_expert_trajectories(
@@ -39,37 +31,14 @@ def generate_expert_trajectories(
     n_envs: int = 4,
     algo: str | None = None,
 ) -> Sequence[types.TrajectoryWithRew]:
-    """Sample ``num_trajectories`` episodes from the bundled expert for ``env_id``.
+    """Sample episodes from a bundled expert (see ``sample_bundled_expert``).
 
-    Args:
-        env_id: A task with a bundled expert, e.g. ``"seals/CartPole-v0"``.
-        num_trajectories: Number of episodes to return.
-        rng: Seeds the environments and the sampling order.
-        n_envs: Number of parallel environments to sample with.
-        algo: Which of the task's bundled experts (by algorithm); None for
-            its main one.
-
-    Returns:
-        Exactly ``num_trajectories`` trajectories (without infos).
+    The name this function had in the original release, for
+    :func:`imitation.policies.hub_stand_in.sample_bundled_expert`.
     """
-    venv = util.make_vec_env(
-        gym_id(env_id),
-        rng=rng,
-        n_envs=n_envs,
-        post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
+    return hub_stand_in.sample_bundled_expert(
+        env_id, num_trajectories, rng, n_envs=n_envs, algo=algo
     )
-    try:
-        expert = load_bundled_expert(venv, env_id, algo)
-        trajs = rollout.rollout(
-            expert,
-            venv,
-            rollout.make_min_episodes(num_trajectories),
-            rng=rng,
-            verbose=False,
-        )
-    finally:
-        venv.close()
-    return list(trajs[:num_trajectories])
 
 
 def lazy_generate_expert_trajectories(
