@@ -280,13 +280,7 @@ class HumanPlayer(gatherer.WebPageSession):
             RuntimeError: If the server cannot listen on ``host:port`` or the
                 log is open in another process.
         """
-        if isinstance(env, str):
-            env = gym.make(env, render_mode="rgb_array")
-        if env.render_mode != "rgb_array":
-            raise ValueError(
-                f"The environment renders in mode {env.render_mode!r}; make it with "
-                'render_mode="rgb_array" so the page can show it.'
-            )
+        env = rendering.rgb_array_env(env, "so the page can show it")
         self.env = env
         self.controls = list(controls or default_controls(env.action_space))
         for label, _, action in self.controls:

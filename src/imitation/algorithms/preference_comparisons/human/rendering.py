@@ -61,6 +61,30 @@ _STATE_FROM_OBS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 """Environment classes (by name, subclasses included) with a built-in renderer."""
 
 
+def rgb_array_env(env: str | gym.Env, why: str) -> gym.Env:
+    """An environment rendering ``rgb_array`` frames: made from an id, or checked.
+
+    Args:
+        env: A Gymnasium id (made with ``render_mode="rgb_array"``), or an
+            environment.
+        why: What the frames are for, ending the error message.
+
+    Returns:
+        The environment.
+
+    Raises:
+        ValueError: If the given environment renders in another mode.
+    """
+    if isinstance(env, str):
+        env = gym.make(env, render_mode="rgb_array")
+    if env.render_mode != "rgb_array":
+        raise ValueError(
+            f"The environment renders in mode {env.render_mode!r}; make it with "
+            f'render_mode="rgb_array" {why}.'
+        )
+    return env
+
+
 class StateRenderer:
     """Renders an observation by writing it into an environment's ``state``.
 
@@ -89,13 +113,7 @@ class StateRenderer:
             ValueError: If the environment does not render ``rgb_array``
                 frames, or has no built-in mapping and none is given.
         """
-        if isinstance(env, str):
-            env = gym.make(env, render_mode="rgb_array")
-        if env.render_mode != "rgb_array":
-            raise ValueError(
-                f"The environment renders in mode {env.render_mode!r}; make it with "
-                'render_mode="rgb_array" so frames can be recorded.'
-            )
+        env = rgb_array_env(env, "so frames can be recorded")
         if state_from_obs is None:
             for cls in type(env.unwrapped).__mro__:
                 if cls.__name__ in _STATE_FROM_OBS:
