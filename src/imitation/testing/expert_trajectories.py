@@ -23,22 +23,11 @@ from imitation.data import rollout, serialize, types
 from imitation.policies import hub_stand_in
 from imitation.policies.serialize import bundled_expert_filename
 
+generate_expert_trajectories = hub_stand_in.sample_bundled_expert
+"""Episodes sampled from a bundled expert, under the original release's name.
 
-def generate_expert_trajectories(
-    env_id: str,
-    num_trajectories: int,
-    rng: np.random.Generator,
-    n_envs: int = 4,
-    algo: str | None = None,
-) -> Sequence[types.TrajectoryWithRew]:
-    """Sample episodes from a bundled expert (see ``sample_bundled_expert``).
-
-    The name this function had in the original release, for
-    :func:`imitation.policies.hub_stand_in.sample_bundled_expert`.
-    """
-    return hub_stand_in.sample_bundled_expert(
-        env_id, num_trajectories, rng, n_envs=n_envs, algo=algo
-    )
+See :func:`imitation.policies.hub_stand_in.sample_bundled_expert`.
+"""
 
 
 def lazy_generate_expert_trajectories(
