@@ -12,8 +12,7 @@ from stable_baselines3.common import policies
 
 from imitation.algorithms import base as algo_base
 from imitation.algorithms.mce_irl.planning import (
-    _check_discount,
-    _horizon,
+    _checked_model,
     soft_value_iteration,
     squeeze_r,
     state_visitation,
@@ -114,8 +113,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
         """
         self.discount = discount
         self.env = env
-        self.horizon = _horizon(env)
-        _check_discount(discount)
+        self.horizon, trans = _checked_model(env, discount)
         if log_interval is not None and log_interval <= 0:
             raise ValueError(
                 f"log_interval must be positive or None, not {log_interval}."
@@ -138,7 +136,6 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
         self.log_interval = log_interval
         n_states, n_actions = env.state_dim, env.action_dim
         # Planning inputs, prepared once for all iterations.
-        trans = np.asarray(env.transition_matrix, dtype=np.float64)
         self._trans = trans.reshape(n_states * n_actions, n_states)
         self._trans_discounted = discount * self._trans
         self._initial = np.asarray(env.initial_state_dist, dtype=np.float64)
