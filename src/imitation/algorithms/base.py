@@ -102,16 +102,6 @@ class BaseImitationAlgorithm(imit_logger.LoggingComponent, abc.ABC):
         if lengths:
             self._horizon = lengths.pop()
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        # Loggers hold open files: drop ours, a fresh one is made on unpickling.
-        state.pop("_logger", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._logger = imit_logger.configure()
-
 
 class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     """An algorithm that learns from demonstrations: BC, IRL, etc.

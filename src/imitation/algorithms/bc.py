@@ -175,7 +175,7 @@ class RolloutStatsComputer:
         return rollout.rollout_stats(trajs)
 
 
-class BCLogger:
+class BCLogger(imit_logger.LoggingComponent):
     """Logs BC's training statistics, one row per logged batch.
 
     Each :meth:`log_batch` records ``batch_size``, ``bc/epoch`` (the epoch set
@@ -229,16 +229,6 @@ class BCLogger:
             self.logger.record(f"rollout/{key}", stat)
         self.logger.dump(self._tensorboard_step)
         self._tensorboard_step += 1
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        # Loggers hold open files: a fresh one is made on unpickling.
-        state.pop("logger", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self.logger = imit_logger.configure()
 
 
 def _squared_norm(params: Iterable[th.Tensor]) -> th.Tensor:
@@ -407,10 +397,6 @@ class BC(algo_base.DemonstrationAlgorithm):
         self._bc_logger = BCLogger(self.logger)
         if demonstrations is not None:
             self.set_demonstrations(demonstrations)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._bc_logger.logger = self._logger
 
     @property
     def policy(self) -> policies.ActorCriticPolicy:
