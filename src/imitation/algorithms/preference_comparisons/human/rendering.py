@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import pathlib
-import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from imitation.data import types
+from imitation.util import atomic
 
 Renderer = Callable[[np.ndarray], np.ndarray]
 """Maps one observation to an RGB frame, ``uint8`` of shape ``(H, W, 3)``."""
@@ -253,25 +252,19 @@ def video_suffix(use_video: bool) -> str:
     return ".mp4" if use_video else ".gif"
 
 
-class _ClipWriter:
-    """A clip being written to a hidden temporary file beside its final path.
+class _ClipWriter(atomic.PendingFile):
+    """A clip being written, appearing at its path only once complete.
 
     MP4 frames stream to an ffmpeg process as they come, so encoding runs in
     parallel with rendering; GIF frames are collected and written at the end.
-    :meth:`commit` renames the file onto the final path in one step.
     """
 
     def __init__(
         self, path: pathlib.Path, shape: tuple[int, ...], fps: float, use_video: bool
     ) -> None:
-        self.path = path
+        super().__init__(path)
         self.shape = shape
         self.fps = fps
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
-        )
-        os.close(fd)
-        self._tmp = pathlib.Path(tmp_name)
         self._frames: list[np.ndarray] | None = None
         self._encoder: Any = None
         if use_video:
@@ -279,7 +272,7 @@ class _ClipWriter:
 
             height, width = shape[:2]
             self._encoder = imageio_ffmpeg.write_frames(
-                str(self._tmp),
+                str(self.tmp),
                 (width, height),
                 fps=fps,
                 codec="libx264",
@@ -307,24 +300,12 @@ class _ClipWriter:
             assert self._frames is not None
             self._frames.append(frame)
 
-    def commit(self) -> None:
-        try:
-            if self._encoder is not None:
-                self._encoder.close()
-            else:
-                assert self._frames is not None
-                _write_gif(self._frames, self._tmp, self.fps)
-        except BaseException:
-            self._tmp.unlink(missing_ok=True)
-            raise
-        os.replace(self._tmp, self.path)
-
-    def abort(self) -> None:
-        try:
-            if self._encoder is not None:
-                self._encoder.close()
-        finally:
-            self._tmp.unlink(missing_ok=True)
+    def _close(self, complete: bool) -> None:
+        if self._encoder is not None:
+            self._encoder.close()
+        elif complete:
+            assert self._frames is not None
+            _write_gif(self._frames, self.tmp, self.fps)
 
 
 def write_clips(
