@@ -244,9 +244,8 @@ class HumanGatherer(PreferenceGatherer, WebPageSession):
         self.mode = mode
         self.fps = fps
         self.timeout = timeout
-        self.renderer: rendering.Renderer = (
-            rendering.StateRenderer(renderer) if isinstance(renderer, str) else renderer
-        )
+        self._rendering = rendering.BackgroundRenderer(renderer, "preference-render")
+        self.renderer = self._rendering.renderer
         self.log = AnswerLog(answer_log)
         self._use_video = rendering.has_video_codec()
         self._suffix = rendering.video_suffix(self._use_video)
@@ -270,9 +269,6 @@ class HumanGatherer(PreferenceGatherer, WebPageSession):
         ]
         self._delivered = 0
         self._pending: list[int] = self.log.unanswered()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="preference-render"
-        )
         with self._closing_on_error():
             self.video_dir.mkdir(parents=True, exist_ok=True)
             webapp = import_webapp()
@@ -313,7 +309,7 @@ class HumanGatherer(PreferenceGatherer, WebPageSession):
             self._asked = [*carried, *new_ids]
             for pair_id in self._asked:
                 if pair_id not in self._renders:
-                    self._renders[pair_id] = self._executor.submit(
+                    self._renders[pair_id] = self._rendering.submit(
                         self._render, pair_id
                     )
             self._cond.notify_all()
@@ -455,9 +451,7 @@ class HumanGatherer(PreferenceGatherer, WebPageSession):
 
     def _release(self) -> None:
         """Stop the renderer, close the log, remove temporary clips."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._rendering.close()
         self.log.close()
-        if isinstance(self.renderer, rendering.StateRenderer):
-            self.renderer.close()
         if self._owned_dir:
             shutil.rmtree(self.video_dir, ignore_errors=True)

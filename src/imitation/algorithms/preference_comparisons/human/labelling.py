@@ -23,7 +23,6 @@ is given each observation as it is.
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -300,9 +299,8 @@ class HumanLabeller(gatherer.WebPageSession):
         self.timeout = timeout
         """Seconds a call as a policy waits for its labels (None: for ever)."""
         self.logger = custom_logger or imit_logger.configure()
-        self.renderer: rendering.Renderer = (
-            rendering.StateRenderer(renderer) if isinstance(renderer, str) else renderer
-        )
+        self._rendering = rendering.BackgroundRenderer(renderer, "label-render")
+        self.renderer = self._rendering.renderer
         self.log = LabelLog(label_log)
         self._cond = threading.Condition()
         self._closed = False
@@ -311,9 +309,6 @@ class HumanLabeller(gatherer.WebPageSession):
         self._pending: list[int] = []  # Unlabelled states of this run, in order.
         self.budget: int | None = None
         """Labels (in the log) after which the page stops asking; None: no limit."""
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="label-render"
-        )
         with self._closing_on_error():
             for state_id in self.log.unlabelled():
                 self._queue(state_id)
@@ -403,7 +398,7 @@ class HumanLabeller(gatherer.WebPageSession):
 
     def _queue(self, state_id: int) -> None:
         self._pending.append(state_id)
-        self._executor.submit(self._render, state_id)
+        self._rendering.submit(self._render, state_id)
 
     @property
     def n_labels(self) -> int:
@@ -501,7 +496,5 @@ class HumanLabeller(gatherer.WebPageSession):
 
     def _release(self) -> None:
         """Stop the renderer, close the log."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._rendering.close()
         self.log.close()
-        if isinstance(self.renderer, rendering.StateRenderer):
-            self.renderer.close()

@@ -16,6 +16,7 @@ not installed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.util
 import io
 import pathlib
@@ -142,6 +143,38 @@ class StateRenderer:
     def close(self) -> None:
         """Close the environment."""
         self.env.close()
+
+
+class BackgroundRenderer:
+    """A renderer and the one background thread that renders with it.
+
+    Closing it stops the thread (dropping renders not started) and closes the
+    renderer if it is a :class:`StateRenderer`.
+    """
+
+    def __init__(self, renderer: Renderer | str, thread_name: str) -> None:
+        """Make the renderer (a :class:`StateRenderer` for a Gymnasium id).
+
+        Args:
+            renderer: Observation -> RGB frame, or a Gymnasium id.
+            thread_name: Prefix of the thread's name.
+        """
+        self.renderer: Renderer = (
+            StateRenderer(renderer) if isinstance(renderer, str) else renderer
+        )
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=thread_name
+        )
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        """Run ``fn(*args)`` on the thread, after the renders queued before it."""
+        return self._executor.submit(fn, *args)
+
+    def close(self) -> None:
+        """Wait for the render under way, drop the others, close the renderer."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        if isinstance(self.renderer, StateRenderer):
+            self.renderer.close()
 
 
 class ImageRenderer:
