@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import gymnasium as gym
@@ -143,6 +143,24 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     @abc.abstractmethod
     def set_demonstrations(self, demonstrations: AnyTransitions) -> None:
         """Set the demonstration data (DAgger changes it between rounds)."""
+
+    def _normalize_demonstrations(
+        self,
+        demonstrations: AnyTransitions,
+        observation_space: gym.Space | None = None,
+        action_space: gym.Space | None = None,
+    ) -> Demonstrations:
+        """:func:`normalize_demonstrations`, then the fixed-horizon check.
+
+        For algorithms whose reward or evaluation depends on episode lengths:
+        trajectories of different lengths are refused unless
+        ``allow_variable_horizon`` (see :meth:`_check_fixed_horizon`).
+        """
+        demos = normalize_demonstrations(
+            demonstrations, observation_space, action_space
+        )
+        self._check_fixed_horizon(demos.episode_lengths)
+        return demos
 
     @property
     @abc.abstractmethod
@@ -463,8 +481,6 @@ def normalize_demonstrations(
     demonstrations: AnyTransitions,
     observation_space: gym.Space | None = None,
     action_space: gym.Space | None = None,
-    *,
-    horizon_check: Callable[[Iterable[int]], None] | None = None,
 ) -> Demonstrations:
     """Classify demonstrations by their form, once, and check them.
 
@@ -481,10 +497,6 @@ def normalize_demonstrations(
         observation_space: The space the observations must fit (None: no
             check; give both spaces or neither).
         action_space: The space the actions must fit.
-        horizon_check: Called with the lengths of trajectories: an
-            algorithm's ``_check_fixed_horizon``, which refuses different
-            lengths unless it allows variable horizons. None where episode
-            lengths do not matter.
 
     Returns:
         The classified demonstrations.
@@ -493,9 +505,8 @@ def normalize_demonstrations(
         TypeError: If they are none of the accepted forms, naming what was
             given (see :func:`check_demonstrations_type`), or a sequence of
             trajectories holds something else too.
-        ValueError: If they are empty, do not fit the spaces (naming the
-            field and the space), or have different episode lengths where
-            ``horizon_check`` refuses them.
+        ValueError: If they are empty, or do not fit the spaces (naming the
+            field and the space).
     """
     check_demonstrations_type(demonstrations)
     trajectories: tuple[types.Trajectory, ...] | None = None
@@ -530,8 +541,6 @@ def normalize_demonstrations(
                         f"{kind} of Trajectory whose element {i} has type "
                         f"{type(traj).__name__}.",
                     )
-            if horizon_check is not None:
-                horizon_check([len(t) for t in trajectories])
     demos = Demonstrations(
         trajectories, given_transitions, batches, observation_space, action_space
     )

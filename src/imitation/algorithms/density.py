@@ -279,11 +279,8 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
                 episodes of different lengths (unless allowed).
             TypeError: If they are none of the accepted forms.
         """
-        demos = algo_base.normalize_demonstrations(
-            demonstrations,
-            self.venv.observation_space,
-            self.venv.action_space,
-            horizon_check=self._check_fixed_horizon,
+        demos = self._normalize_demonstrations(
+            demonstrations, self.venv.observation_space, self.venv.action_space
         )
         if not self.is_stationary and demos.trajectories is None:
             raise ValueError(

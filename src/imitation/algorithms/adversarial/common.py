@@ -287,11 +287,8 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 ``allow_variable_horizon``.
             TypeError: If they are none of the accepted forms.
         """
-        demos = base.normalize_demonstrations(
-            demonstrations,
-            self.venv.observation_space,
-            self.venv.action_space,
-            horizon_check=self._check_fixed_horizon,
+        demos = self._normalize_demonstrations(
+            demonstrations, self.venv.observation_space, self.venv.action_space
         )
         if demos.batches is None and len(demos.transitions) < self.demo_batch_size:
             raise ValueError(

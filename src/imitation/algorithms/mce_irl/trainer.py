@@ -184,9 +184,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
                 raise ValueError("The occupancy measure must be finite and >= 0.")
             self.demo_state_om = om
             return
-        demos = algo_base.normalize_demonstrations(
-            demonstrations, horizon_check=self._check_fixed_horizon
-        )
+        demos = self._normalize_demonstrations(demonstrations)
         if demos.trajectories is not None:
             self.demo_state_om = self._om_from_trajectories(demos.trajectories)
         else:
