@@ -15,7 +15,7 @@ from stable_baselines3.common import logger as sb3_logger
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from imitation.algorithms import sqil
-from imitation.data import rollout
+from imitation.data import rollout, types
 from imitation.testing.expert_trajectories import lazy_generate_expert_trajectories
 from imitation.util.util import make_vec_env
 
@@ -174,6 +174,13 @@ def test_bad_inputs(cartpole, cartpole_v1_demos, rng):
         _sqil(cartpole, cartpole_v1_demos, replay_buffer_kwargs={})
     with pytest.raises(ValueError, match="empty"):
         _sqil(cartpole, [])
+    flat = rollout.flatten_trajectories(cartpole_v1_demos)
+    minimal = types.TransitionsMinimal(obs=flat.obs, acts=flat.acts, infos=flat.infos)
+    with pytest.raises(ValueError, match=r"next observations and dones.*Minimal\)"):
+        _sqil(cartpole, minimal)
+    batches = [{"obs": flat.obs[:8], "acts": flat.acts[:8]}]
+    with pytest.raises(ValueError, match=r"next observations and dones.*\(list\)"):
+        _sqil(cartpole, batches)
     pendulum_demos = rollout.generate_trajectories(
         None, pendulum, rollout.make_min_episodes(1), rng=rng
     )

@@ -676,6 +676,30 @@ def test_collate_fn_empty_batch():
         types.transitions_collate_fn([])
 
 
+@fast
+@given(transitions(), st.integers(1, 12))
+def test_batches_concatenate_back_into_transitions(trans, batch_size):
+    loader = th_data.DataLoader(
+        trans, batch_size=batch_size, collate_fn=types.transitions_collate_fn
+    )
+    back = types.transitions_from_batches(list(loader))
+    with_next = isinstance(trans, types.Transitions)
+    assert type(back) is (types.Transitions if with_next else types.TransitionsMinimal)
+    for name, value in _fields(back).items():
+        if name == "infos":
+            assert list(value) == [{}] * len(trans)  # infos are left out
+        else:
+            _assert_same_obs(value, getattr(trans, name))
+
+
+def test_batches_concatenate_errors():
+    with pytest.raises(ValueError, match="got no batches"):
+        types.transitions_from_batches([])
+    batches = [{"obs": np.zeros(2), "acts": np.zeros(2)}, {"obs": np.zeros(2)}]
+    with pytest.raises(ValueError, match=r"key 'acts'; batch 1 has only \['obs'\]"):
+        types.transitions_from_batches(batches)
+
+
 # Known bugs in types.py (see the report accompanying these tests).
 
 

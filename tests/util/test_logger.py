@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import pathlib
+import pickle
 import shutil
 import sys
 import types
@@ -419,6 +420,28 @@ def test_logging_component_shares_its_logger():
     replacement = logger.configure(format_strs=[])
     owner.logger = replacement
     assert owner.part.logger is replacement and owner.agent.logger is replacement
+
+
+class _Part(logger.LoggingComponent):
+    def __init__(self, log):
+        self.logger = log
+        self.count = 3
+
+
+class _Owner(logger.LoggingComponent):
+    _logger_shared_with = ("part",)
+
+    def __init__(self, folder):
+        self.part = _Part(logger.configure(folder, format_strs=["csv"]))
+        self.logger = logger.configure(folder, format_strs=["csv"])
+
+
+def test_components_are_pickled_without_their_loggers(tmp_path):
+    owner = _Owner(tmp_path)  # Loggers writing files: they cannot be pickled.
+    copy = pickle.loads(pickle.dumps(owner))
+    assert copy.part.count == 3
+    assert copy.logger is not owner.logger
+    assert copy.part.logger is copy.logger  # A fresh logger, shared again.
 
 
 def test_dagger_logger_reaches_bc(tmp_path):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
+import functools
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import gymnasium as gym
@@ -100,16 +102,6 @@ class BaseImitationAlgorithm(imit_logger.LoggingComponent, abc.ABC):
         if lengths:
             self._horizon = lengths.pop()
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        # Loggers hold open files: drop ours, a fresh one is made on unpickling.
-        state.pop("_logger", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._logger = imit_logger.configure()
-
 
 class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     """An algorithm that learns from demonstrations: BC, IRL, etc.
@@ -151,6 +143,24 @@ class DemonstrationAlgorithm(BaseImitationAlgorithm, Generic[TransitionKind]):
     @abc.abstractmethod
     def set_demonstrations(self, demonstrations: AnyTransitions) -> None:
         """Set the demonstration data (DAgger changes it between rounds)."""
+
+    def _normalize_demonstrations(
+        self,
+        demonstrations: AnyTransitions,
+        observation_space: gym.Space | None = None,
+        action_space: gym.Space | None = None,
+    ) -> Demonstrations:
+        """:func:`normalize_demonstrations`, then the fixed-horizon check.
+
+        For algorithms whose reward or evaluation depends on episode lengths:
+        trajectories of different lengths are refused unless
+        ``allow_variable_horizon`` (see :meth:`_check_fixed_horizon`).
+        """
+        demos = normalize_demonstrations(
+            demonstrations, observation_space, action_space
+        )
+        self._check_fixed_horizon(demos.episode_lengths)
+        return demos
 
     @property
     @abc.abstractmethod
@@ -355,30 +365,188 @@ class ShuffledBatches(Iterable[dict[str, Any]]):
             }
 
 
-def flatten_if_trajectories(demonstrations: AnyTransitions) -> AnyTransitions:
-    """Flatten a sequence of trajectories into transitions; pass other forms through.
+def _empty_demonstrations(what: str) -> ValueError:
+    return ValueError(
+        f"The demonstrations are empty: {what}. Give at least one trajectory, "
+        "transition or batch.",
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Demonstrations:
+    """Demonstrations classified by :func:`normalize_demonstrations`.
+
+    The demonstrations as given are in exactly one of :attr:`trajectories`,
+    :attr:`given_transitions` and :attr:`batches`; :attr:`transitions` and
+    :meth:`data_loader` give them in the form an algorithm trains on.
+    """
+
+    trajectories: Sequence[types.Trajectory] | None = None
+    """The trajectories, if the demonstrations are trajectories."""
+
+    given_transitions: types.TransitionsMinimal | None = None
+    """The transitions object, if the demonstrations are one."""
+
+    batches: Iterable[TransitionMapping] | None = None
+    """The iterable of batches (e.g. a ``DataLoader``), if they are batches."""
+
+    observation_space: gym.Space | None = dataclasses.field(default=None, repr=False)
+    """The space :attr:`transitions` are checked against (None: unchecked)."""
+
+    action_space: gym.Space | None = dataclasses.field(default=None, repr=False)
+    """The space :attr:`transitions` are checked against (None: unchecked)."""
+
+    @property
+    def episode_lengths(self) -> list[int]:
+        """The lengths of the trajectories (none for other forms)."""
+        return [len(t) for t in self.trajectories or ()]
+
+    @functools.cached_property
+    def transitions(self) -> types.TransitionsMinimal:
+        """All the demonstrations as one transitions object, made once.
+
+        Trajectories are flattened (to ``Transitions``); batches are iterated
+        over once and concatenated (to ``Transitions`` if they all have
+        ``next_obs`` and ``dones``, else to ``TransitionsMinimal``).
+
+        Raises:
+            ValueError: If batches yield no samples or lack ``obs`` or
+                ``acts``, or the transitions do not fit the spaces.
+        """
+        if self.given_transitions is not None:
+            transitions = self.given_transitions
+        elif self.trajectories is not None:
+            transitions = rollout.flatten_trajectories(self.trajectories)
+        else:
+            assert self.batches is not None
+            batches = list(self.batches)
+            if not batches:
+                raise _empty_demonstrations("the iterable of batches yielded none")
+            transitions = types.transitions_from_batches(batches)
+            if len(transitions) == 0:
+                raise _empty_demonstrations("the batches hold no samples")
+        if self.observation_space is not None and self.action_space is not None:
+            check_demonstration_spaces(
+                transitions, self.observation_space, self.action_space
+            )
+        return transitions
+
+    def data_loader(
+        self,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        data_loader_kwargs: Mapping[str, Any] | None = None,
+    ) -> Iterable[TransitionMapping]:
+        """The demonstrations as a re-iterable of batches.
+
+        Batches are returned as given (assumed to hold ``batch_size`` samples
+        each). :attr:`transitions` are batched by :class:`ShuffledBatches`
+        (fast, reshuffled each pass), or by a torch ``DataLoader`` when
+        ``data_loader_kwargs`` are given.
+
+        Args:
+            batch_size: Samples per batch.
+            rng: Generator for shuffling (default: seeded from fresh entropy).
+            data_loader_kwargs: Arguments for a torch ``DataLoader``
+                (``shuffle``, ``drop_last``, ...); they select that path.
+
+        Returns:
+            Batches: dicts of tensors, or whatever given batches hold.
+
+        Raises:
+            ValueError: If ``batch_size`` is not positive, or there are fewer
+                transitions than ``batch_size``.
+            TypeError: If ``batch_size`` is not an int, or ``rng`` is not a
+                numpy ``Generator`` (or None).
+        """
+        batch_size = util.check_positive_int(batch_size, "batch_size")
+        if rng is not None:
+            util.check_rng(rng)
+        if self.batches is not None:
+            return self.batches
+        if data_loader_kwargs is not None:
+            kwargs = {"shuffle": True, "drop_last": True, **data_loader_kwargs}
+            return th_data.DataLoader(
+                self.transitions,  # type: ignore[arg-type]
+                batch_size=batch_size,
+                collate_fn=types.transitions_collate_fn,
+                **kwargs,
+            )
+        return ShuffledBatches(
+            self.transitions, batch_size, rng or np.random.default_rng()
+        )
+
+
+def normalize_demonstrations(
+    demonstrations: AnyTransitions,
+    observation_space: gym.Space | None = None,
+    action_space: gym.Space | None = None,
+) -> Demonstrations:
+    """Classify demonstrations by their form, once, and check them.
+
+    This is where the accepted forms (:data:`DEMONSTRATIONS_ACCEPTED`) are
+    told apart and refused with one set of messages; every algorithm loads
+    its demonstrations through it. A ``DataLoader`` is not iterated over
+    here; any other iterable is classified by its first element (a re-chained
+    iterator still yields it). Trajectories and transitions are checked
+    against the spaces here; batches when :attr:`Demonstrations.transitions`
+    concatenates them, and not at all if they are only iterated over.
+
+    Args:
+        demonstrations: Demonstrations in any accepted form.
+        observation_space: The space the observations must fit (None: no
+            check; give both spaces or neither).
+        action_space: The space the actions must fit.
+
+    Returns:
+        The classified demonstrations.
 
     Raises:
-        ValueError: If ``demonstrations`` is an empty iterable.
-        TypeError: If ``demonstrations`` is none of the accepted forms (see
-            :data:`DEMONSTRATIONS_ACCEPTED`), judging by the container and its
-            first element.
+        TypeError: If they are none of the accepted forms, naming what was
+            given (see :func:`check_demonstrations_type`), or a sequence of
+            trajectories holds something else too.
+        ValueError: If they are empty, or do not fit the spaces (naming the
+            field and the space).
     """
-    if isinstance(demonstrations, types.TransitionsMinimal | th_data.DataLoader):
-        return demonstrations
     check_demonstrations_type(demonstrations)
-    try:
-        first, items = util.get_first_iter_element(demonstrations)
-    except ValueError as exc:
-        raise ValueError("The demonstrations are empty.") from exc
-    if isinstance(first, types.Trajectory):
-        return rollout.flatten_trajectories(list(items))  # type: ignore[arg-type]
-    if not isinstance(first, Mapping):
-        raise TypeError(
-            f"Demonstrations must be {DEMONSTRATIONS_ACCEPTED}; got an iterable "
-            f"whose first element has type {type(first).__name__}.",
-        )
-    return items  # type: ignore[return-value]
+    trajectories: tuple[types.Trajectory, ...] | None = None
+    given_transitions: types.TransitionsMinimal | None = None
+    batches: Iterable[TransitionMapping] | None = None
+    if isinstance(demonstrations, types.TransitionsMinimal):
+        if len(demonstrations) == 0:
+            name = type(demonstrations).__name__
+            raise _empty_demonstrations(f"the {name} object holds no transitions")
+        given_transitions = demonstrations
+    elif isinstance(demonstrations, th_data.DataLoader):
+        batches = demonstrations
+    else:
+        kind = type(demonstrations).__name__
+        try:
+            first, items = util.get_first_iter_element(demonstrations)  # type: ignore[arg-type]
+        except ValueError:
+            raise _empty_demonstrations(f"got an empty {kind}") from None
+        if isinstance(first, Mapping):
+            batches = items  # type: ignore[assignment]
+        elif not isinstance(first, types.Trajectory):
+            raise TypeError(
+                f"Demonstrations must be {DEMONSTRATIONS_ACCEPTED}; got a {kind} "
+                f"whose first element has type {type(first).__name__}.",
+            )
+        else:
+            trajectories = tuple(items)  # type: ignore[arg-type]
+            for i, traj in enumerate(trajectories):
+                if not isinstance(traj, types.Trajectory):
+                    raise TypeError(
+                        f"Demonstrations must be {DEMONSTRATIONS_ACCEPTED}; got a "
+                        f"{kind} of Trajectory whose element {i} has type "
+                        f"{type(traj).__name__}.",
+                    )
+    demos = Demonstrations(
+        trajectories, given_transitions, batches, observation_space, action_space
+    )
+    if batches is None and observation_space is not None:
+        _ = demos.transitions  # flattened and checked against the spaces now
+    return demos
 
 
 def make_data_loader(
@@ -389,11 +557,8 @@ def make_data_loader(
 ) -> Iterable[TransitionMapping]:
     """Turn demonstrations in any accepted form into an iterable of batches.
 
-    Trajectories are flattened into transitions first. A ``TransitionsMinimal``
-    is batched by :class:`ShuffledBatches` (fast, reshuffled each pass), or by
-    a torch ``DataLoader`` when ``data_loader_kwargs`` are given. Any other
-    iterable (e.g. a user's ``DataLoader``) is assumed to yield batches of size
-    ``batch_size`` and is returned as is.
+    ``normalize_demonstrations(transitions).data_loader(...)``: see
+    :meth:`Demonstrations.data_loader`.
 
     Args:
         transitions: The demonstrations.
@@ -412,20 +577,5 @@ def make_data_loader(
             ``Generator`` (or None), or the demonstrations are none of the
             accepted forms (see :data:`DEMONSTRATIONS_ACCEPTED`).
     """
-    batch_size = util.check_positive_int(batch_size, "batch_size")
-    if rng is not None:
-        util.check_rng(rng)
-    transitions = flatten_if_trajectories(transitions)
-    if isinstance(transitions, types.TransitionsMinimal):
-        if len(transitions) == 0:
-            raise ValueError("The demonstrations are empty: no transitions.")
-        if data_loader_kwargs is not None:
-            kwargs = {"shuffle": True, "drop_last": True, **data_loader_kwargs}
-            return th_data.DataLoader(
-                transitions,  # type: ignore[arg-type]
-                batch_size=batch_size,
-                collate_fn=types.transitions_collate_fn,
-                **kwargs,
-            )
-        return ShuffledBatches(transitions, batch_size, rng or np.random.default_rng())
-    return transitions  # type: ignore[return-value]
+    demos = normalize_demonstrations(transitions)
+    return demos.data_loader(batch_size, rng, data_loader_kwargs)

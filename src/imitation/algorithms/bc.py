@@ -175,7 +175,7 @@ class RolloutStatsComputer:
         return rollout.rollout_stats(trajs)
 
 
-class BCLogger:
+class BCLogger(imit_logger.LoggingComponent):
     """Logs BC's training statistics, one row per logged batch.
 
     Each :meth:`log_batch` records ``batch_size``, ``bc/epoch`` (the epoch set
@@ -229,16 +229,6 @@ class BCLogger:
             self.logger.record(f"rollout/{key}", stat)
         self.logger.dump(self._tensorboard_step)
         self._tensorboard_step += 1
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        # Loggers hold open files: a fresh one is made on unpickling.
-        state.pop("logger", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self.logger = imit_logger.configure()
 
 
 def _squared_norm(params: Iterable[th.Tensor]) -> th.Tensor:
@@ -408,10 +398,6 @@ class BC(algo_base.DemonstrationAlgorithm):
         if demonstrations is not None:
             self.set_demonstrations(demonstrations)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._bc_logger.logger = self._logger
-
     @property
     def policy(self) -> policies.ActorCriticPolicy:
         """The policy being trained."""
@@ -421,23 +407,18 @@ class BC(algo_base.DemonstrationAlgorithm):
         """Set the demonstrations to clone.
 
         Args:
-            demonstrations: A torch ``DataLoader`` or other iterable of batches
-                (dicts with ``obs`` and ``acts``), a ``TransitionsMinimal``, or a
-                sequence of trajectories.
+            demonstrations: In any accepted form (see
+                :func:`imitation.algorithms.base.normalize_demonstrations`);
+                batches are used as given.
 
         Raises:
             ValueError: If the demonstrations are empty or do not fit the spaces.
+            TypeError: If they are none of the accepted forms.
         """
-        demonstrations = algo_base.flatten_if_trajectories(demonstrations)
-        if isinstance(demonstrations, types.TransitionsMinimal):
-            algo_base.check_demonstration_spaces(
-                demonstrations, self.observation_space, self.action_space
-            )
-        self._demo_data_loader = algo_base.make_data_loader(
-            demonstrations,
-            self.minibatch_size,
-            rng=self.rng,
+        demos = algo_base.normalize_demonstrations(
+            demonstrations, self.observation_space, self.action_space
         )
+        self._demo_data_loader = demos.data_loader(self.minibatch_size, rng=self.rng)
 
     def train(
         self,

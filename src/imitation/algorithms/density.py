@@ -268,96 +268,39 @@ class DensityAlgorithm(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal
         """Set the data the densities are fitted on (call :meth:`train` after).
 
         Args:
-            demonstrations: Trajectories, ``TransitionsMinimal`` /
-                ``Transitions``, or an iterable of transition batches.
+            demonstrations: In any accepted form (see
+                :func:`imitation.algorithms.base.normalize_demonstrations`);
+                batches are concatenated.
 
         Raises:
             ValueError: If they are empty, do not fit ``venv``'s spaces, are
-                transitions while ``is_stationary`` is False, lack next
+                not trajectories while ``is_stationary`` is False, lack next
                 observations needed by ``STATE_STATE_DENSITY``, or have
                 episodes of different lengths (unless allowed).
+            TypeError: If they are none of the accepted forms.
         """
-        if isinstance(demonstrations, types.TransitionsMinimal):
-            self._set_from_transitions(demonstrations)
-            return
-        try:
-            first, items = util.get_first_iter_element(
-                demonstrations  # type: ignore[arg-type]
-            )
-        except ValueError as exc:
-            raise ValueError("The demonstrations are empty.") from exc
-        if isinstance(first, types.Trajectory):
-            self._set_from_trajectories(list(items))  # type: ignore[arg-type]
-        elif isinstance(first, Mapping):
-            batches = list(items)
-            fields = {
-                key: types.concatenate_maybe_dictobs(
-                    [
-                        types.maybe_wrap_in_dictobs(
-                            types.to_numpy_maybe_dict(b[key])  # type: ignore[index]
-                        )
-                        for b in batches
-                    ]
-                )
-                for key in ("obs", "next_obs")
-                if key in first
-            }
-            acts = np.concatenate([util.safe_to_numpy(b["acts"]) for b in batches])  # type: ignore[index]
-            if "next_obs" in fields:
-                demos: types.TransitionsMinimal = types.Transitions(
-                    obs=fields["obs"],
-                    acts=acts,
-                    infos=np.array([{}] * len(fields["obs"])),
-                    next_obs=fields["next_obs"],
-                    dones=np.zeros(len(fields["obs"]), dtype=bool),
-                )
-            else:
-                demos = types.TransitionsMinimal(
-                    obs=fields["obs"],
-                    acts=acts,
-                    infos=np.array([{}] * len(fields["obs"])),
-                )
-            self._set_from_transitions(demos)
-        else:
-            raise TypeError(
-                "demonstrations must be trajectories, transitions or batches of "
-                f"transitions; got an iterable of {type(first).__name__}.",
-            )
-
-    def _check_spaces(self, demos: types.TransitionsMinimal) -> None:
-        algo_base.check_demonstration_spaces(
-            demos, self.venv.observation_space, self.venv.action_space
+        demos = self._normalize_demonstrations(
+            demonstrations, self.venv.observation_space, self.venv.action_space
         )
-
-    def _set_from_transitions(self, demos: types.TransitionsMinimal) -> None:
-        if not self.is_stationary:
+        if not self.is_stationary and demos.trajectories is None:
             raise ValueError(
                 "is_stationary=False fits one density per timestep, but transitions "
                 "carry no timesteps: pass trajectories instead.",
             )
-        if len(demos) == 0:
-            raise ValueError("The demonstrations are empty.")
-        next_obs = getattr(demos, "next_obs", None)
+        flat = demos.transitions
+        next_obs = getattr(flat, "next_obs", None)
         if self.density_type is DensityType.STATE_STATE_DENSITY and next_obs is None:
             raise ValueError(
-                "STATE_STATE_DENSITY needs next observations: pass trajectories or "
-                "types.Transitions, not TransitionsMinimal.",
+                "STATE_STATE_DENSITY needs next observations, which these "
+                f"demonstrations ({type(demonstrations).__name__}) lack: pass "
+                "trajectories, types.Transitions, or batches with 'next_obs' and "
+                "'dones'.",
             )
-        self._check_spaces(demos)
-        self.transitions = {None: self._features(demos.obs, demos.acts, next_obs)}
-
-    def _set_from_trajectories(self, trajs: list[types.Trajectory]) -> None:
-        lengths = [len(t) for t in trajs]
-        if sum(lengths) == 0:
-            raise ValueError("The demonstrations are empty: no transitions.")
-        self._check_fixed_horizon(lengths)
-        flat = rollout.flatten_trajectories(trajs)
-        self._check_spaces(flat)
-        features = self._features(flat.obs, flat.acts, flat.next_obs)
+        features = self._features(flat.obs, flat.acts, next_obs)
         if self.is_stationary:
             self.transitions = {None: features}
             return
-        timesteps = np.concatenate([np.arange(n) for n in lengths])
+        timesteps = np.concatenate([np.arange(n) for n in demos.episode_lengths])
         order = np.argsort(timesteps, kind="stable")
         bounds = np.cumsum(np.bincount(timesteps))[:-1]
         self.transitions = dict(enumerate(np.split(features[order], bounds)))

@@ -22,7 +22,7 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from imitation.algorithms import base as algo_base
-from imitation.data import rollout, types
+from imitation.data import types
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.util import logger as imit_logger
 from imitation.util import progress, sb3_compat, util
@@ -32,31 +32,6 @@ def _zero_reward(
     state: Any, action: np.ndarray, next_state: Any, done: np.ndarray
 ) -> np.ndarray:
     return np.zeros(len(done), dtype=np.float32)
-
-
-def _as_transitions(demonstrations: algo_base.AnyTransitions) -> types.Transitions:
-    """Demonstrations as ``Transitions`` (SQIL needs next observations and dones)."""
-    if isinstance(demonstrations, types.Transitions):
-        transitions = demonstrations
-    elif isinstance(demonstrations, types.TransitionsMinimal):
-        raise ValueError(
-            "SQIL needs next observations and dones: pass trajectories or a "
-            "types.Transitions object, not TransitionsMinimal.",
-        )
-    else:
-        algo_base.check_demonstrations_type(demonstrations)
-        items = list(demonstrations)  # type: ignore[arg-type]
-        if not items:
-            raise ValueError("The demonstrations are empty.")
-        if not all(isinstance(t, types.Trajectory) for t in items):
-            raise ValueError(
-                "SQIL takes trajectories or a types.Transitions object as "
-                "demonstrations, not batches of transitions.",
-            )
-        transitions = rollout.flatten_trajectories(items)  # type: ignore[arg-type]
-    if len(transitions) == 0:
-        raise ValueError("The demonstrations are empty.")
-    return transitions
 
 
 class SQILReplayBuffer(ReplayBufferRewardWrapper):
@@ -81,7 +56,8 @@ class SQILReplayBuffer(ReplayBufferRewardWrapper):
             buffer_size: Capacity for the agent's transitions.
             observation_space: Observation space.
             action_space: Action space.
-            demonstrations: Expert trajectories or transitions.
+            demonstrations: Expert demonstrations with next observations
+                and dones (see :meth:`SQILReplayBuffer.set_demonstrations`).
             kwargs: Passed to the SB3 buffer (``device``, ``n_envs``, ...).
         """
         buffer_class = (
@@ -105,13 +81,27 @@ class SQILReplayBuffer(ReplayBufferRewardWrapper):
     def set_demonstrations(self, demonstrations: algo_base.AnyTransitions) -> None:
         """Replace the expert transitions.
 
+        Args:
+            demonstrations: In any accepted form (see
+                :func:`imitation.algorithms.base.normalize_demonstrations`)
+                that has next observations and dones: trajectories,
+                ``Transitions``, or batches with ``next_obs`` and ``dones``.
+
         Raises:
-            ValueError: If they are empty or do not fit the spaces.
+            ValueError: If they are empty, do not fit the spaces, or lack next
+                observations and dones.
+            TypeError: If they are none of the accepted forms.
         """
-        transitions = _as_transitions(demonstrations)
-        algo_base.check_demonstration_spaces(
-            transitions, self.observation_space, self.action_space
-        )
+        transitions = algo_base.normalize_demonstrations(
+            demonstrations, self.observation_space, self.action_space
+        ).transitions
+        if not isinstance(transitions, types.Transitions):
+            raise ValueError(
+                "SQIL needs next observations and dones, which these "
+                f"demonstrations ({type(demonstrations).__name__}) lack: pass "
+                "trajectories, a types.Transitions object, or batches with "
+                "'next_obs' and 'dones'.",
+            )
         n = len(transitions)
         expert = self._buffer_class(
             n,
@@ -412,7 +402,8 @@ class SQIL(algo_base.DemonstrationAlgorithm[types.Transitions]):
 
         Args:
             venv: The environment to train in.
-            demonstrations: Expert trajectories or transitions.
+            demonstrations: Expert demonstrations with next observations
+                and dones (see :meth:`SQILReplayBuffer.set_demonstrations`).
             policy: The SB3 policy (class or name, e.g. ``"MlpPolicy"``).
             custom_logger: Where to log to; if None, a new logger is created.
             rl_algo_class: An SB3 off-policy algorithm (:class:`SoftDQN`,

@@ -20,7 +20,6 @@ would otherwise be raised.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
@@ -38,6 +37,8 @@ from imitation.util import util
 __all__ = [
     "STAND_IN_EPISODES",
     "STAND_IN_SEED",
+    "gym_id",
+    "sample_bundled_expert",
     "stand_in_cache_dir",
     "stand_in_rollouts",
 ]
@@ -69,33 +70,55 @@ def _bundled_zip_digest(env_id: str, algo: str) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _gym_id(env_id: str) -> str:
+def gym_id(env_id: str) -> str:
+    """The id to pass to ``make_vec_env``: seals envs need their ``seals:`` import."""
     return f"seals:{env_id}" if env_id.startswith("seals/") else env_id
 
 
-def _sample(env_id: str, algo: str) -> list[types.TrajectoryWithRew]:
-    rng = np.random.default_rng(STAND_IN_SEED)
+def sample_bundled_expert(
+    env_id: str,
+    num_trajectories: int,
+    rng: np.random.Generator,
+    n_envs: int = 4,
+    algo: str | None = None,
+    torch_seed: int | None = None,
+) -> list[types.TrajectoryWithRew]:
+    """Sample ``num_trajectories`` episodes from the bundled expert for ``env_id``.
+
+    Args:
+        env_id: A task with a bundled expert, e.g. ``"seals/CartPole-v0"``.
+        num_trajectories: Number of episodes to return.
+        rng: Seeds the environments and the sampling order.
+        n_envs: Number of parallel environments to sample with.
+        algo: Which of the task's bundled experts (by algorithm); None for
+            its main one.
+        torch_seed: If given, the expert's action sampling is seeded with it
+            (in a forked torch random state); else it uses torch's state.
+
+    Returns:
+        Exactly ``num_trajectories`` trajectories (without infos).
+    """
     venv = util.make_vec_env(
-        _gym_id(env_id),
+        gym_id(env_id),
         rng=rng,
-        n_envs=5,
+        n_envs=n_envs,
         post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
     )
     try:
         expert = policy_serialize.load_bundled_expert(venv, env_id, algo)
-        with th.random.fork_rng():
-            th.manual_seed(STAND_IN_SEED)
+        with th.random.fork_rng(enabled=torch_seed is not None):
+            if torch_seed is not None:
+                th.manual_seed(torch_seed)
             trajs = rollout.rollout(
                 expert,
                 venv,
-                rollout.make_min_episodes(STAND_IN_EPISODES),
+                rollout.make_min_episodes(num_trajectories),
                 rng=rng,
                 verbose=False,
             )
     finally:
         venv.close()
-    # The infos (the wrapper's whole-episode copies) are not demonstration data.
-    return [dataclasses.replace(t, infos=None) for t in trajs[:STAND_IN_EPISODES]]
+    return list(trajs[:num_trajectories])
 
 
 def stand_in_rollouts(
@@ -131,7 +154,14 @@ def stand_in_rollouts(
     path = stand_in_cache_dir() / name
     if path.is_file():
         return serialize.load(path)
-    trajs = _sample(env_id, algo)
+    trajs = sample_bundled_expert(
+        env_id,
+        STAND_IN_EPISODES,
+        np.random.default_rng(STAND_IN_SEED),
+        n_envs=5,
+        algo=algo,
+        torch_seed=STAND_IN_SEED,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     serialize.save_npz(path, trajs)
     logger.info("Cached the stand-in demonstrations of %s in %s.", repo_id, path)

@@ -227,6 +227,25 @@ def group_by_env(runs: Sequence[BenchmarkRun]) -> dict[str, list[BenchmarkRun]]:
     return dict(sorted(groups.items()))
 
 
+def run_dirs_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The argument parser of a tool reading the runs below folders.
+
+    Args:
+        prog: The tool's name.
+        doc: Its module docstring; the first line describes the tool.
+
+    Returns:
+        A parser with the positional ``run_dirs`` (one or more folders).
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
+    parser.add_argument(
+        "run_dirs",
+        nargs="+",
+        help="folders searched (recursively) for Sacred runs, e.g. output/sacred",
+    )
+    return parser
+
+
 def add_bootstrap_args(parser: argparse.ArgumentParser) -> None:
     """``--reps`` and ``--seed`` of the bootstrap confidence intervals."""
     parser.add_argument(

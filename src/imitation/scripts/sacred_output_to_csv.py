@@ -10,7 +10,6 @@ empty for runs that recorded none.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 from collections.abc import Sequence
@@ -33,12 +32,7 @@ def write_csv(runs: Sequence[_benchmark_runs.BenchmarkRun], out: TextIO) -> None
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the CSV of the runs below the folders in ``argv`` to stdout."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "run_dirs",
-        nargs="+",
-        help="folders searched (recursively) for Sacred runs, e.g. output/sacred",
-    )
+    parser = _benchmark_runs.run_dirs_parser(PROG, __doc__)
     args = parser.parse_args(argv)
     loaded = _benchmark_runs.load_runs(args.run_dirs)
     _benchmark_runs.note(PROG, loaded.skip_message())

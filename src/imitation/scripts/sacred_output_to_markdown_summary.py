@@ -16,7 +16,6 @@ Sacred runs below the folders given, links followed, each run once.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import pathlib
@@ -278,12 +277,7 @@ def _save(fig: Figure, path: pathlib.Path) -> pathlib.Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Write (or print) the summary of the runs below the folders in ``argv``."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "run_dirs",
-        nargs="+",
-        help="folders searched (recursively) for Sacred runs, e.g. output/sacred",
-    )
+    parser = _benchmark_runs.run_dirs_parser(PROG, __doc__)
     parser.add_argument("--output", help="Markdown file to write (default: stdout)")
     parser.add_argument(
         "--figures", metavar="DIR", help="also draw the scores as PNGs in DIR"

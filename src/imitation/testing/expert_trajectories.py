@@ -20,56 +20,14 @@ import torch as th
 
 from imitation.algorithms import base as algo_base
 from imitation.data import rollout, serialize, types
-from imitation.data.wrappers import RolloutInfoWrapper
-from imitation.policies.serialize import bundled_expert_filename, load_bundled_expert
-from imitation.util import util
+from imitation.policies import hub_stand_in
+from imitation.policies.serialize import bundled_expert_filename
 
+generate_expert_trajectories = hub_stand_in.sample_bundled_expert
+"""Episodes sampled from a bundled expert, under the original release's name.
 
-def gym_id(env_id: str) -> str:
-    """The id to pass to ``make_vec_env``: seals envs need their ``seals:`` import."""
-    if env_id.startswith("seals/"):
-        return f"seals:{env_id}"
-    return env_id
-
-
-def generate_expert_trajectories(
-    env_id: str,
-    num_trajectories: int,
-    rng: np.random.Generator,
-    n_envs: int = 4,
-    algo: str | None = None,
-) -> Sequence[types.TrajectoryWithRew]:
-    """Sample ``num_trajectories`` episodes from the bundled expert for ``env_id``.
-
-    Args:
-        env_id: A task with a bundled expert, e.g. ``"seals/CartPole-v0"``.
-        num_trajectories: Number of episodes to return.
-        rng: Seeds the environments and the sampling order.
-        n_envs: Number of parallel environments to sample with.
-        algo: Which of the task's bundled experts (by algorithm); None for
-            its main one.
-
-    Returns:
-        Exactly ``num_trajectories`` trajectories (without infos).
-    """
-    venv = util.make_vec_env(
-        gym_id(env_id),
-        rng=rng,
-        n_envs=n_envs,
-        post_wrappers=[lambda env, _: RolloutInfoWrapper(env)],
-    )
-    try:
-        expert = load_bundled_expert(venv, env_id, algo)
-        trajs = rollout.rollout(
-            expert,
-            venv,
-            rollout.make_min_episodes(num_trajectories),
-            rng=rng,
-            verbose=False,
-        )
-    finally:
-        venv.close()
-    return list(trajs[:num_trajectories])
+See :func:`imitation.policies.hub_stand_in.sample_bundled_expert`.
+"""
 
 
 def lazy_generate_expert_trajectories(

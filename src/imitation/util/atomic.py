@@ -1,12 +1,14 @@
 """Crash-safe writes: files and directories replaced whole, or not at all.
 
 :func:`atomic_write_path` is how every persistent file in imitation is
-written (datasets, demonstrations, checkpoints, policies, videos). The names
-are re-exported by :mod:`imitation.util.util`.
+written (datasets, demonstrations, checkpoints, policies); files written
+piece by piece as they come (videos, clips) are a :class:`PendingFile`. The
+functions are re-exported by :mod:`imitation.util.util`.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import ctypes
 import errno
@@ -22,7 +24,12 @@ from typing import Any
 
 from imitation.util.paths import AnyPath
 
-__all__ = ["atomic_write_path", "exchange_paths", "recover_interrupted_write"]
+__all__ = [
+    "PendingFile",
+    "atomic_write_path",
+    "exchange_paths",
+    "recover_interrupted_write",
+]
 
 
 def _as_path(path: AnyPath) -> pathlib.Path:
@@ -249,3 +256,42 @@ def _replace_directory(
 
 def _remove_tree(path: pathlib.Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+class PendingFile(abc.ABC):
+    """A file written piece by piece to a hidden temporary file beside ``path``.
+
+    Readers never see half of it: :meth:`commit` finishes the writing and
+    renames the temporary file onto ``path`` in one step; :meth:`abort`
+    removes it. A subclass writes to :attr:`tmp` and closes its writer in
+    :meth:`_close`.
+    """
+
+    def __init__(self, path: pathlib.Path) -> None:
+        """Create the (empty) temporary file, with ``path``'s suffix."""
+        self.path = path
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
+        )
+        os.close(fd)
+        self.tmp = pathlib.Path(tmp_name)
+
+    @abc.abstractmethod
+    def _close(self, complete: bool) -> None:
+        """Close the writer; ``complete`` if the file is to be kept."""
+
+    def commit(self) -> None:
+        """Finish the file and move it onto :attr:`path` (removed if that fails)."""
+        try:
+            self._close(complete=True)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        """Close the writer and remove the temporary file."""
+        try:
+            self._close(complete=False)
+        finally:
+            self.tmp.unlink(missing_ok=True)

@@ -463,6 +463,10 @@ class LoggingComponent:
     replacing an algorithm's logger reaches its trainers, generators and
     regularisers. Components built after the assignment should be given
     ``self.logger`` when they are built.
+
+    Loggers hold open files, so a component is pickled without its logger;
+    unpickled, it gets a fresh one (with the default outputs), shared with its
+    parts as an assigned one would be.
     """
 
     _logger_shared_with: tuple[str, ...] = ()
@@ -484,3 +488,14 @@ class LoggingComponent:
                 part.set_logger(value)
             else:
                 part.logger = value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The attributes to pickle: all but the logger."""
+        state = self.__dict__.copy()
+        state.pop("_logger", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the attributes, and give the component a fresh logger."""
+        self.__dict__.update(state)
+        self.logger = configure()

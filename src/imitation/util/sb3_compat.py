@@ -262,6 +262,15 @@ def normalize_reward(rewards: np.ndarray, env: VecNormalize | None) -> np.ndarra
     return buffers.BaseBuffer._normalize_reward(rewards, env)
 
 
+def _forwarded(name: str, doc: str) -> Any:
+    """A property reading and writing the attribute ``name`` of ``replay_buffer``."""
+    return property(
+        lambda self: getattr(self.replay_buffer, name),
+        lambda self, value: setattr(self.replay_buffer, name, value),
+        doc=doc,
+    )
+
+
 class ReplayBufferView(buffers.ReplayBuffer, abc.ABC):
     """A replay buffer that stores nothing itself: its transitions live in another.
 
@@ -290,32 +299,11 @@ class ReplayBufferView(buffers.ReplayBuffer, abc.ABC):
             raise AttributeError(name)
         return getattr(inner, name)
 
-    @property
-    def pos(self) -> int:
-        """Write position of the wrapped buffer."""
-        return self.replay_buffer.pos
-
-    @pos.setter
-    def pos(self, value: int) -> None:
-        self.replay_buffer.pos = value
-
-    @property
-    def full(self) -> bool:
-        """Whether the wrapped buffer has wrapped around."""
-        return self.replay_buffer.full
-
-    @full.setter
-    def full(self, value: bool) -> None:
-        self.replay_buffer.full = value
-
-    @property
-    def device(self) -> th.device:
-        """Device the sampled tensors are put on (the wrapped buffer's)."""
-        return self.replay_buffer.device
-
-    @device.setter
-    def device(self, value: th.device) -> None:
-        self.replay_buffer.device = value
+    pos = _forwarded("pos", "Write position of the wrapped buffer.")
+    full = _forwarded("full", "Whether the wrapped buffer has wrapped around.")
+    device = _forwarded(
+        "device", "Device the sampled tensors are put on (the wrapped buffer's)."
+    )
 
     def size(self) -> int:
         """Number of stored transitions (per env)."""

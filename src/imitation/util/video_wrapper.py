@@ -2,60 +2,38 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
-import tempfile
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 
-from imitation.util import util
+from imitation.util import atomic, util
 from imitation.util.paths import AnyPath
 
 
-class _VideoFile:
-    """An MP4 file being written: frames go to a temporary file beside it.
-
-    ``commit`` renames the temporary file onto the final path in one step, so
-    readers never see half a video; ``abort`` removes it.
-    """
+class _VideoFile(atomic.PendingFile):
+    """An MP4 file being written, appearing at its path only once complete."""
 
     def __init__(self, path: pathlib.Path, fps: float) -> None:
         import imageio.v2 as imageio
 
-        self.path = path
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".mp4", dir=path.parent
-        )
-        os.close(fd)
-        self._tmp_path = pathlib.Path(tmp_name)
+        super().__init__(path)
         try:
             # Dimensions only need to be even (a yuv420p requirement), rather
             # than multiples of 16, so common frame sizes are not rescaled.
             self._writer = imageio.get_writer(
-                self._tmp_path, format="FFMPEG", fps=fps, macro_block_size=2
+                self.tmp, format="FFMPEG", fps=fps, macro_block_size=2
             )
         except BaseException:
-            self._tmp_path.unlink()
+            self.tmp.unlink()
             raise
 
     def append(self, frame: np.ndarray) -> None:
         self._writer.append_data(frame)  # type: ignore[attr-defined]
 
-    def commit(self) -> None:
-        try:
-            self._writer.close()
-        except BaseException:
-            self._tmp_path.unlink(missing_ok=True)
-            raise
-        os.replace(self._tmp_path, self.path)
-
-    def abort(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._tmp_path.unlink(missing_ok=True)
+    def _close(self, complete: bool) -> None:
+        self._writer.close()
 
 
 class VideoWrapper(gym.Wrapper):

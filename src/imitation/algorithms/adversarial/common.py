@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -285,27 +285,18 @@ class AdversarialTrainer(base.DemonstrationAlgorithm[types.Transitions], abc.ABC
                 than ``demo_batch_size``, do not fit the env's spaces, or (as
                 trajectories) have different lengths without
                 ``allow_variable_horizon``.
+            TypeError: If they are none of the accepted forms.
         """
-        if (
-            isinstance(demonstrations, Sequence)
-            and demonstrations
-            and isinstance(demonstrations[0], types.Trajectory)
-        ):
-            self._check_fixed_horizon(len(t) for t in demonstrations)
-        demonstrations = base.flatten_if_trajectories(demonstrations)
-        if isinstance(demonstrations, types.TransitionsMinimal):
-            base.check_demonstration_spaces(
-                demonstrations, self.venv.observation_space, self.venv.action_space
-            )
-            if len(demonstrations) < self.demo_batch_size:
-                raise ValueError(
-                    f"demo_batch_size={self.demo_batch_size} is larger than the "
-                    f"{len(demonstrations)} demonstration transitions: lower it or "
-                    "give more demonstrations.",
-                )
-        loader = base.make_data_loader(
-            demonstrations, self.demo_batch_size, rng=self._rng
+        demos = self._normalize_demonstrations(
+            demonstrations, self.venv.observation_space, self.venv.action_space
         )
+        if demos.batches is None and len(demos.transitions) < self.demo_batch_size:
+            raise ValueError(
+                f"demo_batch_size={self.demo_batch_size} is larger than the "
+                f"{len(demos.transitions)} demonstration transitions: lower it or "
+                "give more demonstrations.",
+            )
+        loader = demos.data_loader(self.demo_batch_size, rng=self._rng)
         self._endless_expert_iterator = util.endless_iter(loader)
 
     @property

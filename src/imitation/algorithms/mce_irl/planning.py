@@ -31,9 +31,19 @@ def _horizon(env: base_envs.BaseTabularModelPOMDP) -> int:
     return int(horizon)
 
 
-def _check_discount(discount: float) -> None:
+def _checked_model(
+    env: base_envs.BaseTabularModelPOMDP, discount: float
+) -> tuple[int, np.ndarray]:
+    """The horizon and transition matrix ``(S, A, S)`` to plan with.
+
+    Raises:
+        ValueError: If the horizon is not finite, or ``discount`` is outside
+            (0, 1].
+    """
+    horizon = _horizon(env)
     if not 0.0 < discount <= 1.0:
         raise ValueError(f"discount must be in (0, 1], got {discount}.")
+    return horizon, np.asarray(env.transition_matrix, dtype=np.float64)
 
 
 def _state_action_reward(
@@ -116,9 +126,7 @@ def mce_partition_fh(
         ValueError: If the horizon is not finite, ``discount`` is outside
             (0, 1], or ``reward`` has the wrong shape.
     """
-    horizon = _horizon(env)
-    _check_discount(discount)
-    trans = np.asarray(env.transition_matrix, dtype=np.float64)
+    horizon, trans = _checked_model(env, discount)
     r_sa = _state_action_reward(env, reward)
     n_states, n_actions = r_sa.shape
     # Discounting folded into the transition matrix: one product per step.
@@ -176,9 +184,7 @@ def mce_occupancy_measures(
         ValueError: If the horizon is not finite, ``discount`` is outside
             (0, 1], or ``pi`` has the wrong shape.
     """
-    horizon = _horizon(env)
-    _check_discount(discount)
-    trans = np.asarray(env.transition_matrix, dtype=np.float64)
+    horizon, trans = _checked_model(env, discount)
     n_states, n_actions, _ = trans.shape
     if pi is None:
         _, _, pi = mce_partition_fh(env, reward=reward, discount=discount)

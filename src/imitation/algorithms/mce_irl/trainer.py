@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,8 +12,7 @@ from stable_baselines3.common import policies
 
 from imitation.algorithms import base as algo_base
 from imitation.algorithms.mce_irl.planning import (
-    _check_discount,
-    _horizon,
+    _checked_model,
     soft_value_iteration,
     squeeze_r,
     state_visitation,
@@ -114,8 +113,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
         """
         self.discount = discount
         self.env = env
-        self.horizon = _horizon(env)
-        _check_discount(discount)
+        self.horizon, trans = _checked_model(env, discount)
         if log_interval is not None and log_interval <= 0:
             raise ValueError(
                 f"log_interval must be positive or None, not {log_interval}."
@@ -138,7 +136,6 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
         self.log_interval = log_interval
         n_states, n_actions = env.state_dim, env.action_dim
         # Planning inputs, prepared once for all iterations.
-        trans = np.asarray(env.transition_matrix, dtype=np.float64)
         self._trans = trans.reshape(n_states * n_actions, n_states)
         self._trans_discounted = discount * self._trans
         self._initial = np.asarray(env.initial_state_dist, dtype=np.float64)
@@ -173,6 +170,7 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
                 finite and non-negative; if observations are not states; if
                 trajectories differ in length or are not ``env.horizon`` long;
                 if ``discount < 1`` with transitions; or if they are empty.
+            TypeError: If they are none of the accepted forms.
         """
         n_states = self.env.state_dim
         if isinstance(demonstrations, np.ndarray):
@@ -186,34 +184,17 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
                 raise ValueError("The occupancy measure must be finite and >= 0.")
             self.demo_state_om = om
             return
-        if isinstance(demonstrations, types.TransitionsMinimal):
-            self.demo_state_om = self._om_from_transitions(demonstrations.obs)
-            return
-        try:
-            first, items = util.get_first_iter_element(
-                demonstrations  # type: ignore[arg-type]
-            )
-        except ValueError as exc:
-            raise ValueError("The demonstrations are empty.") from exc
-        if isinstance(first, types.Trajectory):
-            self.demo_state_om = self._om_from_trajectories(list(items))  # type: ignore[arg-type]
-            return
-        if isinstance(first, Mapping):
-            obs = [util.safe_to_numpy(batch["obs"]) for batch in items]  # type: ignore[index]
-            self.demo_state_om = self._om_from_transitions(np.concatenate(obs))
-            return
-        raise TypeError(
-            "demonstrations must be an occupancy measure (np.ndarray), "
-            "trajectories, TransitionsMinimal, or batches of transitions; got "
-            f"an iterable of {type(first).__name__}.",
-        )
+        demos = self._normalize_demonstrations(demonstrations)
+        if demos.trajectories is not None:
+            self.demo_state_om = self._om_from_trajectories(demos.trajectories)
+        else:
+            self.demo_state_om = self._om_from_transitions(demos.transitions.obs)
 
-    def _om_from_trajectories(self, trajs: list[types.Trajectory]) -> np.ndarray:
-        lengths = [len(t) for t in trajs]
-        self._check_fixed_horizon(lengths)
-        if set(lengths) != {self.horizon}:
+    def _om_from_trajectories(self, trajs: Sequence[types.Trajectory]) -> np.ndarray:
+        lengths = {len(t) for t in trajs}
+        if lengths != {self.horizon}:
             raise ValueError(
-                f"Trajectories have lengths {sorted(set(lengths))}, but the "
+                f"Trajectories have lengths {sorted(lengths)}, but the "
                 f"environment's horizon is {self.horizon}: MCE IRL compares "
                 "occupancy over whole episodes.",
             )
@@ -231,8 +212,6 @@ class MCEIRL(algo_base.DemonstrationAlgorithm[types.TransitionsMinimal]):
             )
         n_states = self.env.state_dim
         states = _observed_states(obs, n_states)
-        if len(states) == 0:
-            raise ValueError("The demonstrations are empty.")
         # Visits per episode: the transitions are assumed to be whole episodes.
         counts = np.bincount(states, minlength=n_states).astype(np.float64)
         return counts * (self.horizon / len(states))

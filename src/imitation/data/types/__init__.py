@@ -41,6 +41,7 @@ from imitation.data.types.trajectories import (
     TransitionsMinimalSelf,
     TransitionsWithRew,
     transitions_collate_fn,
+    transitions_from_batches,
 )
 from imitation.util.paths import AnyPath
 
@@ -73,4 +74,5 @@ __all__ = [
     "to_numpy_maybe_dict",
     "to_tensor_maybe_dict",
     "transitions_collate_fn",
+    "transitions_from_batches",
 ]

@@ -72,16 +72,33 @@ class DictObs:
     @classmethod
     def from_obs_list(cls, obs_list: Sequence[Mapping[str, np.ndarray]]) -> DictObs:
         """Stack a sequence of single dict observations into one ``DictObs``."""
-        if len(obs_list) == 0:
-            raise ValueError("Cannot build a DictObs from an empty list.")
-        keys = obs_list[0].keys()
-        for obs in obs_list[1:]:
-            if obs.keys() != keys:
+        return cls._join(obs_list, np.stack, "stack", "dict observations")
+
+    @classmethod
+    def _join(
+        cls,
+        items: Sequence[DictObs | Mapping[str, np.ndarray]],
+        join: Callable[[list[np.ndarray]], np.ndarray],
+        verb: str,
+        noun: str,
+    ) -> DictObs:
+        """Join ``items`` key by key with ``join`` (``np.stack``, ``np.concatenate``).
+
+        Raises:
+            ValueError: If ``items`` is empty or their keys differ (the message
+                says "Cannot ``verb`` ... ``noun``").
+        """
+        if len(items) == 0:
+            raise ValueError(f"Cannot {verb} an empty list of {noun}.")
+        mappings = [_as_mapping(x) for x in items]
+        keys = mappings[0].keys()
+        for mapping in mappings[1:]:
+            if mapping.keys() != keys:
                 raise ValueError(
-                    f"Dict observations have different keys: {sorted(keys)} and "
-                    f"{sorted(obs.keys())}.",
+                    f"Cannot {verb} {noun} with keys {sorted(keys)} and "
+                    f"{sorted(mapping.keys())}.",
                 )
-        return cls({k: np.stack([o[k] for o in obs_list]) for k in keys})
+        return cls({k: join([m[k] for m in mappings]) for k in keys})
 
     def __len__(self) -> int:
         return len(next(iter(self._d.values())))
@@ -155,21 +172,12 @@ class DictObs:
     @classmethod
     def stack(cls, items: Sequence[DictObs | Mapping[str, np.ndarray]]) -> DictObs:
         """Stack dict observations along a new leading axis."""
-        return cls.from_obs_list([_as_mapping(x) for x in items])
+        return cls._join(items, np.stack, "stack", "dict observations")
 
     @classmethod
     def concatenate(cls, items: Sequence[DictObs]) -> DictObs:
         """Concatenate ``DictObs`` batches along the leading axis."""
-        if len(items) == 0:
-            raise ValueError("Cannot concatenate an empty list of DictObs.")
-        keys = items[0].keys()
-        for item in items[1:]:
-            if item.keys() != keys:
-                raise ValueError(
-                    f"Cannot concatenate DictObs with keys {sorted(keys)} and "
-                    f"{sorted(item.keys())}.",
-                )
-        return cls({k: np.concatenate([x.get(k) for x in items]) for k in keys})
+        return cls._join(items, np.concatenate, "concatenate", "DictObs")
 
 
 def _as_mapping(x: DictObs | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:

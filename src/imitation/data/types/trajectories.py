@@ -13,7 +13,10 @@ from imitation.data.types.observations import (
     DictObs,
     Observation,
     Pair,
+    concatenate_maybe_dictobs,
     dataclass_quick_asdict,
+    maybe_wrap_in_dictobs,
+    to_numpy_maybe_dict,
 )
 
 
@@ -447,3 +450,45 @@ def transitions_collate_fn(
         else:
             out[key] = th.as_tensor(np.stack(values))
     return out
+
+
+def transitions_from_batches(
+    batches: Sequence[Mapping[str, Any]],
+) -> TransitionsMinimal:
+    """Concatenate batches (the inverse of collating) into one transitions object.
+
+    Tensors become arrays and dict observations ``DictObs``; ``infos`` are
+    left out (empty dicts). The result is ``Transitions`` if every batch has
+    ``next_obs`` and ``dones`` (taken as flags), else ``TransitionsMinimal``.
+
+    Args:
+        batches: Mappings from field names (``obs``, ``acts``, ...) to arrays
+            or tensors (dicts of them for dict observations).
+
+    Returns:
+        Their samples, in order.
+
+    Raises:
+        ValueError: If ``batches`` is empty or a batch lacks ``obs`` or
+            ``acts``.
+    """
+    if len(batches) == 0:
+        raise ValueError("Nothing to concatenate: got no batches.")
+    fields = {}
+    for key in ("obs", "acts", "next_obs", "dones"):
+        lacking = [i for i, batch in enumerate(batches) if key not in batch]
+        if lacking and key in ("obs", "acts"):
+            raise ValueError(
+                f"Every batch needs the key {key!r}; batch {lacking[0]} has only "
+                f"{sorted(batches[lacking[0]])}.",
+            )
+        if not lacking:
+            fields[key] = concatenate_maybe_dictobs(
+                [maybe_wrap_in_dictobs(to_numpy_maybe_dict(b[key])) for b in batches]
+            )
+    obs, acts = fields["obs"], fields["acts"]
+    infos = np.array([{}] * len(acts))
+    if "next_obs" in fields and "dones" in fields:
+        dones = np.asarray(fields["dones"]).astype(bool, copy=False)
+        return Transitions(obs, acts, infos, fields["next_obs"], dones)  # type: ignore[arg-type]
+    return TransitionsMinimal(obs, acts, infos)  # type: ignore[arg-type]

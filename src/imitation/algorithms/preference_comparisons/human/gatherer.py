@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import abc
 import concurrent.futures
+import contextlib
 import pathlib
-import secrets
 import shutil
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal, Self
 
 import numpy as np
 
@@ -27,9 +28,6 @@ from imitation.algorithms.preference_comparisons.preferences import PreferenceGa
 from imitation.data import types
 from imitation.util import logger as imit_logger
 from imitation.util import util
-
-if TYPE_CHECKING:
-    from imitation.algorithms.preference_comparisons.human import webapp
 
 MODES = ("sync", "async")
 
@@ -47,7 +45,131 @@ def import_webapp() -> Any:
     return webapp
 
 
-class HumanGatherer(PreferenceGatherer):
+class WebPageSession(abc.ABC):
+    """A session with a person on a local web page, guarded by a session token.
+
+    A subclass has a ``logger``, a condition ``_cond`` that its waits use and
+    a flag ``_closed`` (False at first), and starts its page's server.
+    """
+
+    _server: Any = None
+    """The page's ``webapp.PageServer`` once started."""
+    _cond: threading.Condition
+    _closed: bool
+    logger: imit_logger.HierarchicalLogger
+    _render_error: BaseException | None = None
+    """What stopped the session's background rendering, if anything did."""
+
+    @property
+    def token(self) -> str:
+        """The session token every request must carry: a password."""
+        return self._server.token
+
+    @property
+    def address(self) -> str:
+        """The page's address without the session token: safe to log."""
+        return self._server.address
+
+    @property
+    def url(self) -> str:
+        """The page's address, session token included: open it in a browser."""
+        return self._server.url
+
+    def _announce(self, title: str, summary: str) -> None:
+        """Print the page's URL to the terminal; log its address and ``summary``.
+
+        The token is a password: it goes to the terminal once, never to the
+        logger, whose files (and Sacred's captured output) others may read.
+        """
+        terminal = sys.__stderr__ or sys.stderr
+        print(f"{title}: open {self.url}", file=terminal, flush=True)
+        self.logger.log(
+            f"{title}: serving {self.address} (the URL with its session token is "
+            f"on the terminal); {summary}"
+        )
+
+    def close(self) -> None:
+        """Wake every waiting thread, stop the page's server, then :meth:`_release`.
+
+        Only the first call does anything.
+        """
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.stop()
+        self._release()
+
+    @abc.abstractmethod
+    def _release(self) -> None:
+        """Release what the session holds besides its page (once, on closing)."""
+
+    @contextlib.contextmanager
+    def _closing_on_error(self) -> Iterator[None]:
+        """Close the session if the block raises (and re-raise): for setting up."""
+        try:
+            yield
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_open(self) -> None:
+        """Raise ``RuntimeError`` if the session is closed or its rendering failed."""
+        if self._closed:
+            raise RuntimeError(f"The {type(self).__name__} is closed.")
+        if self._render_error is not None:
+            raise RuntimeError(
+                f"Rendering failed: {self._render_error!r}"
+            ) from self._render_error
+
+    @contextlib.contextmanager
+    def _keeping_render_errors(self) -> Iterator[None]:
+        """Keep an error the block raises (and re-raise it) for :meth:`_check_open`."""
+        try:
+            yield
+        except BaseException as exc:
+            with self._cond:
+                self._render_error = exc
+                self._cond.notify_all()
+            raise
+
+    def wait_until(
+        self, condition: Callable[[], bool], timeout: float | None = None
+    ) -> bool:
+        """Wait (waking whenever the session changes) until ``condition()``.
+
+        Args:
+            condition: Checked with the session's lock held.
+            timeout: Seconds to wait at most; None waits for ever.
+
+        Returns:
+            True once ``condition()`` holds; False if ``timeout`` passed first.
+
+        Raises:
+            RuntimeError: If the session is closed or its rendering failed.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not condition():
+                self._check_open()
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                # Wake up regularly so Ctrl-C and close() are noticed.
+                self._cond.wait(0.2)
+            return True
+
+    def __enter__(self) -> Self:
+        """The session itself; :meth:`close` on leaving the block."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the session."""
+        self.close()
+
+
+class HumanGatherer(PreferenceGatherer, WebPageSession):
     """Asks a person, on a local web page, which of two fragments is better.
 
     Each round (each :meth:`gather` call by ``PreferenceComparisons``) puts
@@ -122,9 +244,8 @@ class HumanGatherer(PreferenceGatherer):
         self.mode = mode
         self.fps = fps
         self.timeout = timeout
-        self.renderer: rendering.Renderer = (
-            rendering.StateRenderer(renderer) if isinstance(renderer, str) else renderer
-        )
+        self._rendering = rendering.BackgroundRenderer(renderer, "preference-render")
+        self.renderer = self._rendering.renderer
         self.log = AnswerLog(answer_log)
         self._use_video = rendering.has_video_codec()
         self._suffix = rendering.video_suffix(self._use_video)
@@ -140,7 +261,6 @@ class HumanGatherer(PreferenceGatherer):
         self._asked: list[int] = []  # This round's pairs, in order.
         self._ready: set[int] = set()  # Pairs whose clips are written.
         self._shown: set[int] = set()  # Pairs status() put on the page.
-        self._render_error: BaseException | None = None
         self._renders: dict[int, concurrent.futures.Future] = {}
         # Answers in the log that no gather() call has returned yet: on
         # resume, all of them (this process's dataset starts empty).
@@ -149,33 +269,14 @@ class HumanGatherer(PreferenceGatherer):
         ]
         self._delivered = 0
         self._pending: list[int] = self.log.unanswered()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="preference-render"
-        )
-        self._server: webapp.BackgroundServer | None = None
-        try:
+        with self._closing_on_error():
             self.video_dir.mkdir(parents=True, exist_ok=True)
-            self.token = secrets.token_urlsafe(32)
             webapp = import_webapp()
-            self._server = webapp.BackgroundServer(
-                webapp.make_app(self, self.token), host, port
-            )
-        except BaseException:
-            self.close()
-            raise
-        shown_host = f"[{host}]" if ":" in host else host
-        self.address = f"http://{shown_host}:{self._server.port}/"
-        """The page's address without the session token: safe to log."""
-        self.url = f"{self.address}?token={self.token}"
-        """The page's address, session token included: open it in a browser."""
-        # The token is a password: it goes to the terminal once, never to the
-        # logger, whose files (and Sacred's captured output) others may read.
-        terminal = sys.__stderr__ or sys.stderr
-        print(f"Human preferences: open {self.url}", file=terminal, flush=True)
-        self.logger.log(
-            f"Human preferences: serving {self.address} (the URL with its session "
-            f"token is on the terminal); {len(self.log.answers)} answers and "
-            f"{len(self._pending)} unanswered pairs in {self.log.path}"
+            self._server = webapp.PageServer(webapp.make_app, self, host, port)
+        self._announce(
+            "Human preferences",
+            f"{len(self.log.answers)} answers and {len(self._pending)} unanswered "
+            f"pairs in {self.log.path}",
         )
 
     # -- The PreferenceComparisons side -------------------------------------
@@ -208,7 +309,7 @@ class HumanGatherer(PreferenceGatherer):
             self._asked = [*carried, *new_ids]
             for pair_id in self._asked:
                 if pair_id not in self._renders:
-                    self._renders[pair_id] = self._executor.submit(
+                    self._renders[pair_id] = self._rendering.submit(
                         self._render, pair_id
                     )
             self._cond.notify_all()
@@ -260,26 +361,13 @@ class HumanGatherer(PreferenceGatherer):
             )
         return prefs
 
-    def _wait(self, done: Any) -> None:
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
-        while not done():
-            self._check_open()
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"No complete answers within timeout={self.timeout} s; answer "
-                    f"at {self.address} (URL with token on the terminal), or raise "
-                    "the timeout."
-                )
-            # Wake up regularly so Ctrl-C and close() are noticed.
-            self._cond.wait(0.2)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("The HumanGatherer is closed.")
-        if self._render_error is not None:
-            raise RuntimeError(
-                f"Rendering a clip failed: {self._render_error!r}"
-            ) from self._render_error
+    def _wait(self, done: Callable[[], bool]) -> None:
+        if not self.wait_until(done, self.timeout):
+            raise TimeoutError(
+                f"No complete answers within timeout={self.timeout} s; answer "
+                f"at {self.address} (URL with token on the terminal), or raise "
+                "the timeout."
+            )
 
     # -- Rendering (on the executor's thread) --------------------------------
 
@@ -287,7 +375,7 @@ class HumanGatherer(PreferenceGatherer):
         return self.video_dir / f"pair{pair_id:06d}-{side}{self._suffix}"
 
     def _render(self, pair_id: int) -> None:
-        try:
+        with self._keeping_render_errors():
             rendering.write_clips(
                 self.log.pairs[pair_id],
                 self.renderer,
@@ -295,11 +383,6 @@ class HumanGatherer(PreferenceGatherer):
                 self.fps,
                 self._use_video,
             )
-        except BaseException as exc:
-            with self._cond:
-                self._render_error = exc
-                self._cond.notify_all()
-            raise
         with self._cond:
             self._ready.add(pair_id)
             self._cond.notify_all()
@@ -366,26 +449,9 @@ class HumanGatherer(PreferenceGatherer):
 
     # -- Lifetime -----------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop the server and the renderer, close the log, remove temp clips."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            self._cond.notify_all()
-        if self._server is not None:
-            self._server.stop()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def _release(self) -> None:
+        """Stop the renderer, close the log, remove temporary clips."""
+        self._rendering.close()
         self.log.close()
-        if isinstance(self.renderer, rendering.StateRenderer):
-            self.renderer.close()
         if self._owned_dir:
             shutil.rmtree(self.video_dir, ignore_errors=True)
-
-    def __enter__(self) -> HumanGatherer:
-        """The gatherer itself; :meth:`close` on leaving the block."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the gatherer."""
-        self.close()

@@ -23,9 +23,6 @@ is given each observation as it is.
 
 from __future__ import annotations
 
-import concurrent.futures
-import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -217,7 +214,7 @@ class LabelLog(JsonLinesLog):
         )
 
 
-class HumanLabeller:
+class HumanLabeller(gatherer.WebPageSession):
     """Asks a person, on a local web page, which action to take in given states.
 
     Queue states with :meth:`ask`; a background
@@ -302,44 +299,25 @@ class HumanLabeller:
         self.timeout = timeout
         """Seconds a call as a policy waits for its labels (None: for ever)."""
         self.logger = custom_logger or imit_logger.configure()
-        self.renderer: rendering.Renderer = (
-            rendering.StateRenderer(renderer) if isinstance(renderer, str) else renderer
-        )
+        self._rendering = rendering.BackgroundRenderer(renderer, "label-render")
+        self.renderer = self._rendering.renderer
         self.log = LabelLog(label_log)
         self._cond = threading.Condition()
         self._closed = False
         self._pictures: dict[int, bytes] = {}  # Rendered, unlabelled states.
         self._shown: set[int] = set()  # States status() put on the page.
         self._pending: list[int] = []  # Unlabelled states of this run, in order.
-        self._render_error: BaseException | None = None
         self.budget: int | None = None
         """Labels (in the log) after which the page stops asking; None: no limit."""
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="label-render"
-        )
-        self._server: Any = None
-        try:
+        with self._closing_on_error():
             for state_id in self.log.unlabelled():
                 self._queue(state_id)
-            self.token = secrets.token_urlsafe(32)
             webapp = gatherer.import_webapp()
-            self._server = webapp.BackgroundServer(
-                webapp.make_label_app(self, self.token), host, port
-            )
-        except BaseException:
-            self.close()
-            raise
-        shown_host = f"[{host}]" if ":" in host else host
-        self.address = f"http://{shown_host}:{self._server.port}/"
-        """The page's address without the session token: safe to log."""
-        self.url = f"{self.address}?token={self.token}"
-        """The page's address, session token included: open it in a browser."""
-        terminal = sys.__stderr__ or sys.stderr
-        print(f"Human labels: open {self.url}", file=terminal, flush=True)
-        self.logger.log(
-            f"Human labels: serving {self.address} (the URL with its session token "
-            f"is on the terminal); {len(self.log.labels)} labels and "
-            f"{len(self._pending)} unlabelled states in {self.log.path}"
+            self._server = webapp.PageServer(webapp.make_label_app, self, host, port)
+        self._announce(
+            "Human labels",
+            f"{len(self.log.labels)} labels and {len(self._pending)} unlabelled "
+            f"states in {self.log.path}",
         )
 
     # -- The learner's side -------------------------------------------------
@@ -420,7 +398,7 @@ class HumanLabeller:
 
     def _queue(self, state_id: int) -> None:
         self._pending.append(state_id)
-        self._executor.submit(self._render, state_id)
+        self._rendering.submit(self._render, state_id)
 
     @property
     def n_labels(self) -> int:
@@ -443,31 +421,6 @@ class HumanLabeller:
         with self._cond:
             return self.log.to_transitions()
 
-    def wait_until(
-        self, condition: Callable[[], bool], timeout: float | None = None
-    ) -> bool:
-        """Wait (waking on every label) until ``condition()``; False on timeout.
-
-        Raises:
-            RuntimeError: If the labeller is closed or rendering failed.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while not condition():
-                self._check_open()
-                if deadline is not None and time.monotonic() > deadline:
-                    return False
-                self._cond.wait(0.2)
-            return True
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("The HumanLabeller is closed.")
-        if self._render_error is not None:
-            raise RuntimeError(
-                f"Rendering a state failed: {self._render_error!r}"
-            ) from self._render_error
-
     # -- Rendering (on the executor's thread) -------------------------------
 
     def prepare(self, obs: SingleObservation, context: StateContext) -> bytes:
@@ -480,13 +433,8 @@ class HumanLabeller:
         return rendering.encode_jpeg(rendering.onion_skin(frames))
 
     def _render(self, state_id: int) -> None:
-        try:
+        with self._keeping_render_errors():
             picture = self.prepare(*self.log.states[state_id])
-        except BaseException as exc:
-            with self._cond:
-                self._render_error = exc
-                self._cond.notify_all()
-            raise
         with self._cond:
             if state_id in self._pending:
                 self._pictures[state_id] = picture
@@ -546,24 +494,7 @@ class HumanLabeller:
 
     # -- Lifetime -----------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop the server and the renderer, close the log."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            self._cond.notify_all()
-        if self._server is not None:
-            self._server.stop()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def _release(self) -> None:
+        """Stop the renderer, close the log."""
+        self._rendering.close()
         self.log.close()
-        if isinstance(self.renderer, rendering.StateRenderer):
-            self.renderer.close()
-
-    def __enter__(self) -> HumanLabeller:
-        """The labeller itself; :meth:`close` on leaving the block."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the labeller."""
-        self.close()

@@ -17,10 +17,7 @@ episode is abandoned, and logged as such, rather than mixed up).
 
 from __future__ import annotations
 
-import secrets
-import sys
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -242,7 +239,7 @@ def default_controls(action_space: spaces.Space) -> list[Control]:
     return [(f"action {start + i}", keys[i], start + i) for i in range(n)]
 
 
-class HumanPlayer:
+class HumanPlayer(gatherer.WebPageSession):
     """Lets a person play ``env`` in a browser, one key press per step.
 
     Each finished episode is a demonstration: :meth:`trajectories` returns
@@ -283,13 +280,7 @@ class HumanPlayer:
             RuntimeError: If the server cannot listen on ``host:port`` or the
                 log is open in another process.
         """
-        if isinstance(env, str):
-            env = gym.make(env, render_mode="rgb_array")
-        if env.render_mode != "rgb_array":
-            raise ValueError(
-                f"The environment renders in mode {env.render_mode!r}; make it with "
-                'render_mode="rgb_array" so the page can show it.'
-            )
+        env = rendering.rgb_array_env(env, "so the page can show it")
         self.env = env
         self.controls = list(controls or default_controls(env.action_space))
         for label, _, action in self.controls:
@@ -308,28 +299,12 @@ class HumanPlayer:
         self._cond = threading.Condition()
         self._closed = False
         self._frame: bytes = b""
-        self._server: Any = None
-        try:
+        with self._closing_on_error():
             self._resume()
-            self.token = secrets.token_urlsafe(32)
             webapp = gatherer.import_webapp()
-            self._server = webapp.BackgroundServer(
-                webapp.make_play_app(self, self.token), host, port
-            )
-        except BaseException:
-            self.close()
-            raise
-        shown_host = f"[{host}]" if ":" in host else host
-        self.address = f"http://{shown_host}:{self._server.port}/"
-        """The page's address without the session token: safe to log."""
-        self.url = f"{self.address}?token={self.token}"
-        """The page's address, session token included: open it in a browser."""
-        terminal = sys.__stderr__ or sys.stderr
-        print(f"Human play: open {self.url}", file=terminal, flush=True)
-        self.logger.log(
-            f"Human play: serving {self.address} (the URL with its session token "
-            f"is on the terminal); {self.n_episodes} finished episodes in "
-            f"{self.log.path}"
+            self._server = webapp.PageServer(webapp.make_play_app, self, host, port)
+        self._announce(
+            "Human play", f"{self.n_episodes} finished episodes in {self.log.path}"
         )
 
     # -- The environment --------------------------------------------------------
@@ -391,18 +366,12 @@ class HumanPlayer:
             TimeoutError: If ``timeout`` seconds pass first.
             RuntimeError: If the player is closed.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while len(self.log.trajectories()) < n:
-                if self._closed:
-                    raise RuntimeError("The HumanPlayer is closed.")
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"{len(self.log.trajectories())} of {n} episodes played "
-                        f"within timeout={timeout} s; play at {self.address} (URL "
-                        "with token on the terminal), or raise the timeout."
-                    )
-                self._cond.wait(0.2)
+        if not self.wait_until(lambda: len(self.log.trajectories()) >= n, timeout):
+            raise TimeoutError(
+                f"{self.n_episodes} of {n} episodes played within timeout={timeout} "
+                f"s; play at {self.address} (URL with token on the terminal), or "
+                "raise the timeout."
+            )
 
     # -- The web page's side (called from the server thread) ----------------
 
@@ -439,8 +408,7 @@ class HumanPlayer:
             RuntimeError: If the player is closed.
         """
         with self._cond:
-            if self._closed:
-                raise RuntimeError("The HumanPlayer is closed.")
+            self._check_open()
             if (number, t) != self._current():
                 raise ValueError(f"Step {t} of episode {number} is not the current.")
             if not 0 <= control < len(self.controls):
@@ -496,22 +464,7 @@ class HumanPlayer:
             )
         return len(trajectories)
 
-    def close(self) -> None:
-        """Stop the server, close the log and the environment."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            self._cond.notify_all()
-        if self._server is not None:
-            self._server.stop()
+    def _release(self) -> None:
+        """Close the log and the environment."""
         self.log.close()
         self.env.close()
-
-    def __enter__(self) -> HumanPlayer:
-        """The player itself; :meth:`close` on leaving the block."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the player."""
-        self.close()

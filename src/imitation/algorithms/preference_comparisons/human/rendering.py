@@ -16,11 +16,10 @@ not installed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.util
 import io
-import os
 import pathlib
-import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 
 from imitation.data import types
+from imitation.util import atomic
 
 Renderer = Callable[[np.ndarray], np.ndarray]
 """Maps one observation to an RGB frame, ``uint8`` of shape ``(H, W, 3)``."""
@@ -61,6 +61,30 @@ _STATE_FROM_OBS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 """Environment classes (by name, subclasses included) with a built-in renderer."""
 
 
+def rgb_array_env(env: str | gym.Env, why: str) -> gym.Env:
+    """An environment rendering ``rgb_array`` frames: made from an id, or checked.
+
+    Args:
+        env: A Gymnasium id (made with ``render_mode="rgb_array"``), or an
+            environment.
+        why: What the frames are for, ending the error message.
+
+    Returns:
+        The environment.
+
+    Raises:
+        ValueError: If the given environment renders in another mode.
+    """
+    if isinstance(env, str):
+        env = gym.make(env, render_mode="rgb_array")
+    if env.render_mode != "rgb_array":
+        raise ValueError(
+            f"The environment renders in mode {env.render_mode!r}; make it with "
+            f'render_mode="rgb_array" {why}.'
+        )
+    return env
+
+
 class StateRenderer:
     """Renders an observation by writing it into an environment's ``state``.
 
@@ -89,13 +113,7 @@ class StateRenderer:
             ValueError: If the environment does not render ``rgb_array``
                 frames, or has no built-in mapping and none is given.
         """
-        if isinstance(env, str):
-            env = gym.make(env, render_mode="rgb_array")
-        if env.render_mode != "rgb_array":
-            raise ValueError(
-                f"The environment renders in mode {env.render_mode!r}; make it with "
-                'render_mode="rgb_array" so frames can be recorded.'
-            )
+        env = rgb_array_env(env, "so frames can be recorded")
         if state_from_obs is None:
             for cls in type(env.unwrapped).__mro__:
                 if cls.__name__ in _STATE_FROM_OBS:
@@ -125,6 +143,38 @@ class StateRenderer:
     def close(self) -> None:
         """Close the environment."""
         self.env.close()
+
+
+class BackgroundRenderer:
+    """A renderer and the one background thread that renders with it.
+
+    Closing it stops the thread (dropping renders not started) and closes the
+    renderer if it is a :class:`StateRenderer`.
+    """
+
+    def __init__(self, renderer: Renderer | str, thread_name: str) -> None:
+        """Make the renderer (a :class:`StateRenderer` for a Gymnasium id).
+
+        Args:
+            renderer: Observation -> RGB frame, or a Gymnasium id.
+            thread_name: Prefix of the thread's name.
+        """
+        self.renderer: Renderer = (
+            StateRenderer(renderer) if isinstance(renderer, str) else renderer
+        )
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=thread_name
+        )
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        """Run ``fn(*args)`` on the thread, after the renders queued before it."""
+        return self._executor.submit(fn, *args)
+
+    def close(self) -> None:
+        """Wait for the render under way, drop the others, close the renderer."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        if isinstance(self.renderer, StateRenderer):
+            self.renderer.close()
 
 
 class ImageRenderer:
@@ -235,25 +285,19 @@ def video_suffix(use_video: bool) -> str:
     return ".mp4" if use_video else ".gif"
 
 
-class _ClipWriter:
-    """A clip being written to a hidden temporary file beside its final path.
+class _ClipWriter(atomic.PendingFile):
+    """A clip being written, appearing at its path only once complete.
 
     MP4 frames stream to an ffmpeg process as they come, so encoding runs in
     parallel with rendering; GIF frames are collected and written at the end.
-    :meth:`commit` renames the file onto the final path in one step.
     """
 
     def __init__(
         self, path: pathlib.Path, shape: tuple[int, ...], fps: float, use_video: bool
     ) -> None:
-        self.path = path
+        super().__init__(path)
         self.shape = shape
         self.fps = fps
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
-        )
-        os.close(fd)
-        self._tmp = pathlib.Path(tmp_name)
         self._frames: list[np.ndarray] | None = None
         self._encoder: Any = None
         if use_video:
@@ -261,7 +305,7 @@ class _ClipWriter:
 
             height, width = shape[:2]
             self._encoder = imageio_ffmpeg.write_frames(
-                str(self._tmp),
+                str(self.tmp),
                 (width, height),
                 fps=fps,
                 codec="libx264",
@@ -289,24 +333,12 @@ class _ClipWriter:
             assert self._frames is not None
             self._frames.append(frame)
 
-    def commit(self) -> None:
-        try:
-            if self._encoder is not None:
-                self._encoder.close()
-            else:
-                assert self._frames is not None
-                _write_gif(self._frames, self._tmp, self.fps)
-        except BaseException:
-            self._tmp.unlink(missing_ok=True)
-            raise
-        os.replace(self._tmp, self.path)
-
-    def abort(self) -> None:
-        try:
-            if self._encoder is not None:
-                self._encoder.close()
-        finally:
-            self._tmp.unlink(missing_ok=True)
+    def _close(self, complete: bool) -> None:
+        if self._encoder is not None:
+            self._encoder.close()
+        elif complete:
+            assert self._frames is not None
+            _write_gif(self._frames, self.tmp, self.fps)
 
 
 def write_clips(

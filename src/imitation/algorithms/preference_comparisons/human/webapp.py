@@ -95,11 +95,6 @@ class TokenMiddleware:
         await self.app(scope, receive, send)
 
 
-def _page_html() -> str:
-    package = "imitation.algorithms.preference_comparisons.human"
-    return importlib.resources.files(package).joinpath("page.html").read_text("utf-8")
-
-
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status, headers=_SECURITY_HEADERS)
 
@@ -162,16 +157,56 @@ async def read_json_object(request: Request) -> dict[str, Any] | Response:
         return _error(400, "body must be a JSON object")
 
 
-def make_app(session: PreferenceSession, token: str) -> ASGIApp:
-    """The web app asking ``session``'s questions, guarded by ``token``."""
-    page = _page_html()
+def _package_text(name: str) -> str:
+    package = "imitation.algorithms.preference_comparisons.human"
+    return importlib.resources.files(package).joinpath(name).read_text("utf-8")
+
+
+def _page_app(
+    page: str,
+    status: Callable[[], dict[str, Any]],
+    routes: list[Route],
+    token: str,
+) -> ASGIApp:
+    """An app serving a page and its status besides ``routes``, guarded by ``token``.
+
+    The page's file marks with ``/* common.css */`` and ``// common.js``
+    where the style and script all pages share are inlined.
+
+    Args:
+        page: The page's file in this package, served at ``GET /``.
+        status: What ``GET /api/next`` answers (JSON-able).
+        routes: The page's other routes.
+        token: The session token every request must carry.
+
+    Returns:
+        The app.
+    """
+    html = _package_text(page)
+    for shared in ("common.css", "common.js"):
+        marker = f"/* {shared} */" if shared.endswith(".css") else f"// {shared}"
+        assert html.count(marker) == 1, f"{page} must mark {shared} once"
+        html = html.replace(marker, _package_text(shared))
 
     async def index(request: Request) -> Response:
         headers = {**_SECURITY_HEADERS, "Content-Security-Policy": _PAGE_CSP}
-        return HTMLResponse(page, headers=headers)
+        return HTMLResponse(html, headers=headers)
 
-    async def next_pair(request: Request) -> Response:
-        return JSONResponse(session.status(), headers=_SECURITY_HEADERS)
+    async def next_status(request: Request) -> Response:
+        return JSONResponse(status(), headers=_SECURITY_HEADERS)
+
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Route("/api/next", next_status, methods=["GET"]),
+            *routes,
+        ],
+    )
+    return TokenMiddleware(app, token)
+
+
+def make_app(session: PreferenceSession, token: str) -> ASGIApp:
+    """The web app asking ``session``'s questions, guarded by ``token``."""
 
     async def video(request: Request) -> Response:
         pair_id = parse_id(request.path_params["pair_id"])
@@ -206,15 +241,11 @@ def make_app(session: PreferenceSession, token: str) -> ASGIApp:
             return _error(409, f"pair {pair_id} is answered already")
         return JSONResponse(result, headers=_SECURITY_HEADERS)
 
-    app = Starlette(
-        routes=[
-            Route("/", index, methods=["GET"]),
-            Route("/api/next", next_pair, methods=["GET"]),
-            Route("/video/{pair_id:str}/{side:str}", video, methods=["GET"]),
-            Route("/api/answer", answer, methods=["POST"]),
-        ],
-    )
-    return TokenMiddleware(app, token)
+    routes = [
+        Route("/video/{pair_id:str}/{side:str}", video, methods=["GET"]),
+        Route("/api/answer", answer, methods=["POST"]),
+    ]
+    return _page_app("page.html", session.status, routes, token)
 
 
 class LabelSession(Protocol):
@@ -235,11 +266,6 @@ class LabelSession(Protocol):
         """
 
 
-def _label_page_html() -> str:
-    package = "imitation.algorithms.preference_comparisons.human"
-    return importlib.resources.files(package).joinpath("label.html").read_text("utf-8")
-
-
 def make_label_app(session: LabelSession, token: str) -> ASGIApp:
     """The labelling page's app (DAgger with a person), guarded by ``token``.
 
@@ -247,14 +273,6 @@ def make_label_app(session: LabelSession, token: str) -> ASGIApp:
     progress and the next state, ``GET /state/{id}.jpg`` a state's picture,
     ``POST /api/label`` ``{"state_id": int, "action": int}``.
     """
-    page = _label_page_html()
-
-    async def index(request: Request) -> Response:
-        headers = {**_SECURITY_HEADERS, "Content-Security-Policy": _PAGE_CSP}
-        return HTMLResponse(page, headers=headers)
-
-    async def next_state(request: Request) -> Response:
-        return JSONResponse(session.status(), headers=_SECURITY_HEADERS)
 
     async def picture(request: Request) -> Response:
         state_id = parse_id(request.path_params["state_id"])
@@ -290,15 +308,11 @@ def make_label_app(session: LabelSession, token: str) -> ASGIApp:
             )
         return JSONResponse(result, headers=_SECURITY_HEADERS)
 
-    app = Starlette(
-        routes=[
-            Route("/", index, methods=["GET"]),
-            Route("/api/next", next_state, methods=["GET"]),
-            Route("/state/{state_id:str}.jpg", picture, methods=["GET"]),
-            Route("/api/label", label, methods=["POST"]),
-        ],
-    )
-    return TokenMiddleware(app, token)
+    routes = [
+        Route("/state/{state_id:str}.jpg", picture, methods=["GET"]),
+        Route("/api/label", label, methods=["POST"]),
+    ]
+    return _page_app("label.html", session.status, routes, token)
 
 
 class PlaySession(Protocol):
@@ -338,15 +352,6 @@ def make_play_app(session: PlaySession, token: str) -> ASGIApp:
     current step, ``GET /frame/{episode}/{t}.jpg`` its frame, ``POST /api/act``
     ``{"episode": int, "t": int, "control": int}``.
     """
-    package = "imitation.algorithms.preference_comparisons.human"
-    page = importlib.resources.files(package).joinpath("play.html").read_text("utf-8")
-
-    async def index(request: Request) -> Response:
-        headers = {**_SECURITY_HEADERS, "Content-Security-Policy": _PAGE_CSP}
-        return HTMLResponse(page, headers=headers)
-
-    async def next_step(request: Request) -> Response:
-        return JSONResponse(session.status(), headers=_SECURITY_HEADERS)
 
     async def frame(request: Request) -> Response:
         number = parse_id(request.path_params["episode"])
@@ -375,15 +380,11 @@ def make_play_app(session: PlaySession, token: str) -> ASGIApp:
             return _error(422, f"control {control} is not one of 0 to {count - 1}")
         return JSONResponse(result, headers=_SECURITY_HEADERS)
 
-    app = Starlette(
-        routes=[
-            Route("/", index, methods=["GET"]),
-            Route("/api/next", next_step, methods=["GET"]),
-            Route("/frame/{episode:str}/{t:str}.jpg", frame, methods=["GET"]),
-            Route("/api/act", act, methods=["POST"]),
-        ],
-    )
-    return TokenMiddleware(app, token)
+    routes = [
+        Route("/frame/{episode:str}/{t:str}.jpg", frame, methods=["GET"]),
+        Route("/api/act", act, methods=["POST"]),
+    ]
+    return _page_app("play.html", session.status, routes, token)
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
@@ -452,6 +453,32 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout)
         self._socket.close()
+
+
+class PageServer(BackgroundServer):
+    """Serves a page's app, made for a fresh session token, on a daemon thread."""
+
+    def __init__(
+        self,
+        make_app: Callable[[Any, str], ASGIApp],
+        session: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        """Start serving ``make_app(session, token)``; see :class:`BackgroundServer`.
+
+        Raises:
+            RuntimeError: If the server cannot listen on ``host:port`` or does
+                not start.
+        """
+        self.token = secrets.token_urlsafe(32)
+        """The session token every request must carry: a password."""
+        super().__init__(make_app(session, self.token), host, port)
+        shown_host = f"[{host}]" if ":" in host else host
+        self.address = f"http://{shown_host}:{self.port}/"
+        """The page's address without the session token: safe to log."""
+        self.url = f"{self.address}?token={self.token}"
+        """The page's address, session token included: open it in a browser."""
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
