@@ -189,8 +189,10 @@ class Person:
 
 
 class SwingPerson(Person):
-    """Plays Pendulum with three torques: it pushes the way the pendulum
-    swings, to pump energy into it, and every fourth step lets it be."""
+    """Plays Pendulum with three torques: it tries each push once, then pushes
+    the way the pendulum swings, to pump energy into it, and every fourth
+    step lets it be. (Swinging alone may push one way only over a short run
+    from a random start.)"""
 
     keys = ("ArrowLeft", "ArrowDown", "ArrowRight")
     torques = (-2.0, 0.0, 2.0)
@@ -201,7 +203,10 @@ class SwingPerson(Person):
 
     def action(self, obs: np.ndarray) -> int:
         self.answers += 1
-        control = 1 if self.answers % 4 == 0 else (2 if obs[2] > 0 else 0)
+        if self.answers <= 2:
+            control = (0, 2)[self.answers - 1]
+        else:
+            control = 1 if self.answers % 4 == 0 else (2 if obs[2] > 0 else 0)
         self.chosen.append(control)
         return control
 
