@@ -56,9 +56,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _common import best_times_interleaved, print_table  # noqa: E402
 from imitation.algorithms import sqil  # noqa: E402
 from imitation.data import rollout, types  # noqa: E402
+from imitation.policies.hub_stand_in import gym_id  # noqa: E402
 from imitation.testing.expert_trajectories import (  # noqa: E402
     generate_expert_trajectories,
-    gym_id,
 )
 from imitation.util import logger  # noqa: E402
 from imitation.util.util import make_vec_env  # noqa: E402

@@ -33,8 +33,8 @@ from torch import nn
 
 from imitation.data import rollout
 from imitation.policies.base import NormalizeFeaturesExtractor
+from imitation.policies.hub_stand_in import gym_id
 from imitation.policies.serialize import bundled_expert_filename
-from imitation.testing.expert_trajectories import gym_id
 from imitation.util import networks, util
 
 OUT_DIR = (
