@@ -266,6 +266,8 @@ def test_ctrl_c_keeps_checkpoints_and_marks_interrupted(tmp_path):
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # SIGABRT dumps every thread's stack (see below)
             "-m",
             "imitation.scripts.train_rl",
             "with",
@@ -289,8 +291,19 @@ def test_ctrl_c_keeps_checkpoints_and_marks_interrupted(tmp_path):
             policies.is_dir() and len(list(policies.glob("0*/model.zip"))) >= 2
         ):
             time.sleep(0.2)
+        saved = len(list(policies.glob("0*/model.zip"))) if policies.is_dir() else 0
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Seen once in CI on a loaded machine, not reproduced since: say
+            # where the process was, rather than only that it did not stop.
+            proc.send_signal(signal.SIGABRT)
+            _, stderr = proc.communicate(timeout=60)
+            pytest.fail(
+                f"no exit 60 s after SIGINT (sent with {saved} checkpoints "
+                f"saved); stacks:\n{stderr[-6000:]}"
+            )
     finally:
         if proc.poll() is None:
             proc.kill()
