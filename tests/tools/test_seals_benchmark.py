@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
 
-TOOL = pathlib.Path(__file__).parents[2] / "tools" / "seals_benchmark.py"
-
-
-@pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("seals_benchmark", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL_NAME = "seals_benchmark"  # loaded by the ``tool`` fixture (conftest.py)
 
 
 def _stats(mean: float) -> dict[str, float]:

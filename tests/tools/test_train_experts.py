@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 import torch as th
@@ -15,15 +12,7 @@ from torch import nn
 from imitation.policies import serialize
 from imitation.util import util
 
-TOOL = pathlib.Path(__file__).parents[2] / "tools" / "train_experts.py"
-
-
-@pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("train_experts", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL_NAME = "train_experts"  # loaded by the ``tool`` fixture (conftest.py)
 
 
 def test_vecnormalize_statistics_fold_into_the_saved_policy(tool, tmp_path):
